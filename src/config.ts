@@ -1,0 +1,102 @@
+/**
+ * Configuration comes from environment variables only, parsed and validated once at start.
+ * A bad value throws ConfigError naming the variable; the CLI prints it and exits non-zero.
+ */
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+  }
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  /** Unset means: `dev` starts an embedded redis-server; `api`/`runner` refuse to start. */
+  redisUrl: string | undefined;
+  keyPrefix: string;
+  logLevel: string;
+  /** HS256 secret for auth tokens, shared by every API instance. */
+  authSecret: string | undefined;
+  /** Upper bound (seconds) for every long-poll `timeout` parameter. */
+  maxLongPollSeconds: number;
+  bodyLimitBytes: number;
+  /** Lifetime of demand and offer subscriptions (yagna default: 1 h). */
+  subscriptionTtlSeconds: number;
+  /** Longest lifetime an auth token may be given. */
+  tokenMaxLifetimeSeconds: number;
+  dataDir: string;
+  /** How long SIGTERM waits for open requests before exiting anyway. */
+  shutdownGraceMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function readNumber(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new ConfigError(name, `must be a number, got "${raw}"`);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+function readSize(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const m = /^(\d+)\s*(b|kb|mb|gb)?$/i.exec(raw.trim());
+  if (!m) throw new ConfigError(name, `must be a size such as 2mb or 65536, got "${raw}"`);
+  const bytes = Number(m[1]) * SIZE_UNITS[(m[2] ?? '').toLowerCase()];
+  if (bytes < 1024) throw new ConfigError(name, `must be at least 1kb, got "${raw}"`);
+  return bytes;
+}
+
+function readRedisUrl(env: Env): string | undefined {
+  const raw = env.REDIS_URL;
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('REDIS_URL', `must be a URL such as redis://127.0.0.1:6379, got "${raw}"`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError('REDIS_URL', `must start with redis:// or rediss://, got "${url.protocol}"`);
+  }
+  return raw;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  const keyPrefix = env.BOURSE_KEY_PREFIX ?? 'bourse:';
+  if (!/^[\w:.-]{1,64}$/.test(keyPrefix)) throw new ConfigError('BOURSE_KEY_PREFIX', 'must be 1-64 characters of letters, digits, ":", ".", "_" or "-"');
+  const authSecret = env.BOURSE_AUTH_SECRET || undefined;
+  if (authSecret !== undefined && authSecret.length < 32) throw new ConfigError('BOURSE_AUTH_SECRET', 'must be at least 32 characters long');
+  return {
+    host: env.HOST || '127.0.0.1',
+    port: readInt(env, 'PORT', 7465, 0, 65535),
+    redisUrl: readRedisUrl(env),
+    keyPrefix,
+    logLevel,
+    authSecret,
+    maxLongPollSeconds: readNumber(env, 'BOURSE_MAX_LONG_POLL_SECONDS', 120, 1, 3600),
+    bodyLimitBytes: readSize(env, 'BOURSE_BODY_LIMIT', 2 * 1024 * 1024),
+    subscriptionTtlSeconds: readInt(env, 'BOURSE_SUBSCRIPTION_TTL_SECONDS', 3600, 1, 7 * 24 * 3600),
+    tokenMaxLifetimeSeconds: readInt(env, 'BOURSE_TOKEN_MAX_LIFETIME_SECONDS', 30 * 24 * 3600, 60, 365 * 24 * 3600),
+    dataDir: env.BOURSE_DATA_DIR || './data',
+    shutdownGraceMs: readInt(env, 'BOURSE_SHUTDOWN_GRACE_MS', 5000, 0, 600000),
+  };
+}

@@ -1,0 +1,35 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Core, Module } from '../core';
+import { ServiceUnavailable } from '../errors';
+import { abortSignal } from './middleware/abort';
+import { jsonBody } from './middleware/body';
+import { errorMapper } from './middleware/errors';
+import { requestMetrics } from './middleware/metrics';
+import { requestId } from './middleware/requestId';
+
+const UNGUARDED = new Set(['/health', '/ready', '/metrics']);
+
+/** Builds the Koa application of one instance from its modules' routes. */
+export function createApp(core: Core, modules: Module[]): Koa {
+  const app = new Koa({ proxy: true });
+  const router = new Router();
+  for (const module of modules) module.mount?.(router);
+
+  app.use(requestId(core.log));
+  app.use(requestMetrics(core.metrics));
+  app.use(errorMapper(core.metrics));
+  app.use(async (ctx, next) => {
+    // Fail fast while Redis is down rather than letting every route discover it separately.
+    if (!UNGUARDED.has(ctx.path) && core.redis.status !== 'ready') {
+      core.metrics.redisErrors.inc();
+      throw new ServiceUnavailable('Service unavailable: the data store is not reachable, try again shortly');
+    }
+    await next();
+  });
+  app.use(abortSignal());
+  app.use(jsonBody(core.config.bodyLimitBytes));
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

@@ -1,0 +1,122 @@
+/**
+ * Every Redis key and pub/sub channel name Bourse uses, built under one configurable prefix.
+ * Nothing outside this file concatenates key names. Each domain owns one section; add new keys
+ * to your section rather than building names elsewhere.
+ */
+export class Keys {
+  constructor(readonly prefix: string) {}
+
+  private k(...parts: string[]): string {
+    return this.prefix + parts.join(':');
+  }
+
+  // ---- events: long-poll wake-ups --------------------------------------------------------
+  /** Channel a waiter on `key` subscribes to; writers publish on it after changing `key`. */
+  wakeChannel(key: string): string {
+    return this.k('wake', key);
+  }
+  /** Pattern matching every wake channel (the subscriber maps a message back to its key). */
+  wakeChannelPrefix(): string {
+    return this.k('wake', '');
+  }
+  /** Health probe key written by /ready. */
+  readyProbe(): string {
+    return this.k('ready');
+  }
+
+  // ---- auth ------------------------------------------------------------------------------
+  nonce(address: string): string {
+    return this.k('auth', 'nonce', address.toLowerCase());
+  }
+  revokedToken(jti: string): string {
+    return this.k('auth', 'revoked', jti);
+  }
+
+  // ---- market: subscriptions -------------------------------------------------------------
+  subscription(id: string): string {
+    return this.k('sub', id);
+  }
+  /** Append-only stream of new subscriptions; its order decides which side of a pair matches (DESIGN §6). */
+  subscriptionStream(): string {
+    return this.k('subs', 'stream');
+  }
+  /** Sorted set id → expiry (ms) of active subscriptions of one kind, for expiry and index bootstrap. */
+  activeSubscriptions(kind: 'demand' | 'offer'): string {
+    return this.k('subs', 'active', kind);
+  }
+  /** Sorted set id → creation (ms) of one identity's subscriptions of one kind. */
+  ownerSubscriptions(owner: string, kind: 'demand' | 'offer'): string {
+    return this.k('subs', 'owner', owner.toLowerCase(), kind);
+  }
+  /** Destructive negotiation event queue of one subscription (collectOffers / collectDemands). */
+  negotiationEvents(subscriptionId: string): string {
+    return this.k('sub', subscriptionId, 'events');
+  }
+
+  // ---- market: proposals -----------------------------------------------------------------
+  proposal(hex: string): string {
+    return this.k('proposal', hex);
+  }
+
+  // ---- market: scan ----------------------------------------------------------------------
+  scanCounter(): string {
+    return this.k('scan', 'seq');
+  }
+  scan(id: string): string {
+    return this.k('scan', id);
+  }
+
+  // ---- market: agreements ----------------------------------------------------------------
+  agreement(hex: string): string {
+    return this.k('agreement', hex);
+  }
+  /** Sorted set agreement id → creation (ms) for one identity (both roles). */
+  partyAgreements(address: string): string {
+    return this.k('agreements', 'party', address.toLowerCase());
+  }
+  /** Sorted set agreement id → validTo (ms) of agreements still in Proposal/Pending, for expiry. */
+  expiringAgreements(): string {
+    return this.k('agreements', 'expiring');
+  }
+  /** Append-only agreement event log of one identity (sorted by unique, increasing µs timestamp). */
+  agreementEvents(address: string): string {
+    return this.k('agreements', 'events', address.toLowerCase());
+  }
+  /** Last agreement-event timestamp (µs) issued to one identity, so each is strictly greater. */
+  agreementEventClock(address: string): string {
+    return this.k('agreements', 'clock', address.toLowerCase());
+  }
+  /** Wake-up key for waiters on one agreement's state (waitForApproval). */
+  agreementState(hex: string): string {
+    return this.k('agreement', hex, 'state');
+  }
+
+  // ---- compute ---------------------------------------------------------------------------
+  job(id: string): string {
+    return this.k('job', id);
+  }
+  ownerJobs(address: string): string {
+    return this.k('jobs', 'owner', address.toLowerCase());
+  }
+  agreementJobs(agreementHex: string): string {
+    return this.k('jobs', 'agreement', agreementHex);
+  }
+  /** Sorted set job id → deadline (ms) of unfinished jobs, watched by the watchdog. */
+  activeJobs(): string {
+    return this.k('jobs', 'active');
+  }
+  jobLog(id: string): string {
+    return this.k('job', id, 'log');
+  }
+  jobResult(id: string, index: number): string {
+    return this.k('job', id, 'result', String(index));
+  }
+  /** Hash runner id → heartbeat JSON (environment, load). */
+  runners(): string {
+    return this.k('runners');
+  }
+  /** BullMQ queue prefix (BullMQ builds its own key names under it). */
+  queuePrefix(): string {
+    return this.prefix.replace(/:$/, '') + ':bull';
+  }
+}
