@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import type { Core } from '../core';
+
+export interface TokenClaims {
+  /** Lower-cased 0x address the token acts for. */
+  address: string;
+  jti: string;
+  /** Expiry, unix seconds. */
+  exp: number;
+}
+
+export type TokenFailure = 'invalid' | 'expired' | 'revoked';
+
+/**
+ * Auth tokens: HS256 JWTs (sub = address, exp, jti, iat) from the secret every instance shares.
+ * Revocation is a Redis key per jti that expires together with the token.
+ */
+export class TokenService {
+  private readonly secret: Uint8Array;
+
+  constructor(private readonly core: Core) {
+    if (!core.config.authSecret) throw new Error('BOURSE_AUTH_SECRET is required to issue or check auth tokens');
+    this.secret = new TextEncoder().encode(core.config.authSecret);
+  }
+
+  async issue(address: string, expiresAt: number): Promise<string> {
+    return new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(address.toLowerCase())
+      .setJti(randomUUID())
+      .setIssuedAt()
+      .setExpirationTime(expiresAt)
+      .sign(this.secret);
+  }
+
+  /** The token's claims, or why it cannot be used. */
+  async verify(token: string): Promise<TokenClaims | TokenFailure> {
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, this.secret, { algorithms: ['HS256'] }));
+    } catch (err) {
+      return err instanceof joseErrors.JWTExpired ? 'expired' : 'invalid';
+    }
+    const { sub, jti, exp } = payload;
+    if (typeof sub !== 'string' || !/^0x[0-9a-f]{40}$/.test(sub) || typeof jti !== 'string' || typeof exp !== 'number') return 'invalid';
+    if ((await this.core.redis.exists(this.core.keys.revokedToken(jti))) === 1) return 'revoked';
+    return { address: sub, jti, exp };
+  }
+
+  /** Marks a token revoked until it would have expired anyway. Returns false when it was already revoked. */
+  async revoke(claims: TokenClaims): Promise<boolean> {
+    const ttl = Math.max(1, claims.exp - Math.floor(Date.now() / 1000));
+    const set = await this.core.redis.set(this.core.keys.revokedToken(claims.jti), '1', 'EX', ttl, 'NX');
+    return set === 'OK';
+  }
+}
