@@ -52,6 +52,10 @@ export class Keys {
   negotiationEvents(subscriptionId: string): string {
     return this.k('sub', subscriptionId, 'events');
   }
+  /** Non-proposal negotiation events (rejections, AgreementEvent), delivered before proposals. Woken via negotiationEvents(id). */
+  negotiationNotices(subscriptionId: string): string {
+    return this.k('sub', subscriptionId, 'notices');
+  }
 
   // ---- market: proposals -----------------------------------------------------------------
   proposal(hex: string): string {
@@ -85,6 +89,10 @@ export class Keys {
   /** Last agreement-event timestamp (µs) issued to one identity, so each is strictly greater. */
   agreementEventClock(address: string): string {
     return this.k('agreements', 'clock', address.toLowerCase());
+  }
+  /** Stream of approved agreement ids: the hand-off from the market to the compute dispatcher. */
+  approvedAgreements(): string {
+    return this.k('agreements', 'approved');
   }
   /** Wake-up key for waiters on one agreement's state (waitForApproval). */
   agreementState(hex: string): string {
