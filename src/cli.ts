@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { generateKey, mintToken, readKeyFile, walletFromKey } from './auth/client';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { runApi, runDev, runRunner } from './roles';
@@ -38,6 +39,34 @@ program
   .command('dev')
   .description('api + runner in one process; starts an embedded redis-server when REDIS_URL is not set')
   .action(startRole(runDev));
+
+program
+  .command('keygen')
+  .description('print a fresh private key and its address (as environment assignments)')
+  .action(() => {
+    const { address, privateKey } = generateKey();
+    process.stdout.write(`BOURSE_PRIVATE_KEY=${privateKey}\nBOURSE_ADDRESS=${address}\n`);
+  });
+program
+  .command('token')
+  .description('mint an auth token from a running API for the key in BOURSE_PRIVATE_KEY (or --key-file) and print it')
+  .option('--url <url>', 'base URL of the API', 'http://127.0.0.1:7465')
+  .option('--key-file <file>', 'file holding the private key (instead of BOURSE_PRIVATE_KEY)')
+  .option('--expires-in <seconds>', 'token lifetime in seconds', '86400')
+  .action(async (options: { url: string; keyFile?: string; expiresIn: string }) => {
+    const key = options.keyFile !== undefined ? readKeyFile(options.keyFile) : process.env.BOURSE_PRIVATE_KEY;
+    if (!key) {
+      process.stderr.write('No key: set BOURSE_PRIVATE_KEY or pass --key-file (create one with `bourse keygen`)\n');
+      process.exit(2);
+    }
+    const expiresInSeconds = Number(options.expiresIn);
+    if (!Number.isSafeInteger(expiresInSeconds) || expiresInSeconds < 1) {
+      process.stderr.write('--expires-in must be a whole number of seconds\n');
+      process.exit(2);
+    }
+    const token = await mintToken({ url: options.url, wallet: walletFromKey(key), expiresInSeconds });
+    process.stdout.write(`${token}\n`);
+  });
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`${err.message}\n`);

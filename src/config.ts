@@ -27,13 +27,15 @@ export interface Config {
   dataDir: string;
   /** How long SIGTERM waits for open requests before exiting anyway. */
   shutdownGraceMs: number;
+  /** How long agreements (after validTo) and agreement events are kept (yagna: 90 days). */
+  agreementRetentionSeconds: number;
 }
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
+export function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
@@ -42,7 +44,7 @@ function readInt(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
-function readNumber(env: Env, name: string, fallback: number, min: number, max: number): number {
+export function readNumber(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
@@ -53,7 +55,7 @@ function readNumber(env: Env, name: string, fallback: number, min: number, max: 
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
-function readSize(env: Env, name: string, fallback: number): number {
+export function readSize(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const m = /^(\d+)\s*(b|kb|mb|gb)?$/i.exec(raw.trim());
@@ -98,5 +100,6 @@ export function loadConfig(env: Env = process.env): Config {
     tokenMaxLifetimeSeconds: readInt(env, 'BOURSE_TOKEN_MAX_LIFETIME_SECONDS', 30 * 24 * 3600, 60, 365 * 24 * 3600),
     dataDir: env.BOURSE_DATA_DIR || './data',
     shutdownGraceMs: readInt(env, 'BOURSE_SHUTDOWN_GRACE_MS', 5000, 0, 600000),
+    agreementRetentionSeconds: readInt(env, 'BOURSE_AGREEMENT_RETENTION_SECONDS', 90 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
   };
 }

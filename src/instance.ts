@@ -7,6 +7,7 @@ import type { Core, Module } from './core';
 import { Waiter } from './events/waiter';
 import { createApp } from './http/app';
 import { Metrics } from './http/metrics';
+import { healthModule } from './http/routes/health';
 import { apiModules } from './modules';
 import { Keys } from './store/keys';
 import { openRedis } from './store/redis';
@@ -45,7 +46,8 @@ export class Instance {
     await scripts.load();
     const waiter = new Waiter(subscriber, keys);
     const core: Core = { config, log, keys, redis, subscriber, scripts, waiter, metrics };
-    const modules = (options.modules ?? apiModules)(core);
+    // Health, readiness and metrics are part of every instance, whatever else it serves.
+    const modules = [healthModule(core), ...(options.modules ?? apiModules)(core)];
     for (const module of modules) await module.start?.();
     return new Instance(core, modules);
   }
@@ -86,11 +88,15 @@ export class Instance {
     if (server) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const forced = new Promise<void>((resolve) => setTimeout(() => {
-        server.closeAllConnections();
-        resolve();
-      }, graceMs).unref());
+      let timer: NodeJS.Timeout | undefined;
+      const forced = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          server.closeAllConnections();
+          resolve();
+        }, graceMs);
+      });
       await Promise.race([closed, forced]);
+      clearTimeout(timer);
     }
     for (const module of [...this.modules].reverse()) await module.stop?.();
     this.core.subscriber.disconnect();

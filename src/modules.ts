@@ -1,9 +1,12 @@
+import { authModule } from './auth/routes';
 import type { Core, Module } from './core';
-import { healthModule } from './http/routes/health';
+import { agreementsModule } from './http/routes/agreements';
+import { MarketService, marketModule } from './market/module';
 
 /**
  * Every domain module of the API, in mount order. Add a domain by adding one line here.
  */
 export function apiModules(core: Core): Module[] {
-  return [healthModule(core)];
+  const market = new MarketService(core);
+  return [authModule(core), marketModule(market), agreementsModule(core, market)];
 }

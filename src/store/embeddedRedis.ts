@@ -82,6 +82,7 @@ export class EmbeddedRedis {
     exited.catch(() => undefined);
     // Only start-up errors matter; afterwards the pipe must not keep the parent's event loop alive.
     child.stderr?.destroy();
+    child.unref();
   }
 
   private async waitUntilAnswering(): Promise<void> {

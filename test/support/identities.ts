@@ -1,4 +1,5 @@
 import { Wallet } from 'ethers';
+import { signOceanMessage } from '../../src/auth/signatures';
 import { TokenService } from '../../src/auth/tokens';
 import type { TestInstance } from './instance';
 
@@ -17,4 +18,10 @@ export async function newParty(t: TestInstance): Promise<Party> {
   const tokens = new TokenService(t.instance.core);
   const token = await tokens.issue(address, Math.floor(Date.now() / 1000) + 3600);
   return { wallet: wallet as unknown as Wallet, address, token };
+}
+
+/** The signed fields of a request by `wallet`: it signs address + nonce + command (ocean-node 3.x; Provider when command is ''). */
+export async function signedQuery(wallet: Wallet, nonce: number | string, command = ''): Promise<{ address: string; nonce: string; signature: string }> {
+  const address = wallet.address;
+  return { address, nonce: String(nonce), signature: await signOceanMessage(wallet, address + nonce + command) };
 }

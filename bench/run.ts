@@ -1,0 +1,33 @@
+/**
+ * `npm run bench -- <name> [<name> ...]` runs bench/<name>.ts (each exports `run()`); no name lists them.
+ * Benchmarks print ratios against a baseline measured in the same run; they are never test assertions.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+async function main(): Promise<void> {
+  const available = fs
+    .readdirSync(__dirname)
+    .filter((f) => f.endsWith('.ts') && !['run.ts', 'support.ts'].includes(f))
+    .map((f) => path.basename(f, '.ts'))
+    .sort();
+  const wanted = process.argv.slice(2);
+  if (wanted.length === 0) {
+    console.log(`usage: npm run bench -- <name>\navailable: ${available.join(', ')}`);
+    return;
+  }
+  for (const name of wanted) {
+    if (!available.includes(name)) throw new Error(`no benchmark "${name}"; available: ${available.join(', ')}`);
+    console.log(`\n=== bench: ${name} ===`);
+    const mod = (await import(path.join(__dirname, `${name}.ts`))) as { run: () => Promise<void> };
+    await mod.run();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    console.error(err.stack ?? err.message);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,119 @@
+import type { Context } from 'koa';
+import type Router from '@koa/router';
+import { Authenticator } from '../../auth/authenticator';
+import { readField, requireField, type SignedFields } from '../../auth/fields';
+import { oceanAuth } from '../../auth/middleware';
+import type { ComputeService, JobFilter } from '../../compute/computeService';
+import type { LogTail } from '../../compute/logTail';
+import { liveEnvironments } from '../../compute/environments';
+import type { JobRecord, ResultEntry } from '../../compute/jobs';
+import type { ComputeWorkloadOverride } from '../../compute/workload';
+import type { Core } from '../../core';
+import { BadRequest } from '../../errors';
+import { validator } from '../validate';
+
+// mirrors schemas/ComputeStatus.json (reference §3.2, Provider style plus Bourse's explicit fields)
+export interface ComputeStatus {
+  owner: string;
+  documentId: string;
+  jobId: string;
+  agreementId: string;
+  status: number;
+  statusText: string;
+  dateCreated: string;
+  dateFinished: string | null;
+  results: ResultEntry[];
+  stopRequested: boolean;
+  terminationDetails: { exitCode: number | null };
+  reason: string | null;
+}
+
+export function renderStatus(job: JobRecord): ComputeStatus {
+  return {
+    owner: job.owner,
+    documentId: job.agreementId,
+    jobId: job.jobId,
+    agreementId: job.agreementId,
+    status: job.status,
+    statusText: job.statusText,
+    dateCreated: job.dateCreated,
+    dateFinished: job.dateFinished === '' ? null : job.dateFinished,
+    results: job.results,
+    stopRequested: job.stopRequested,
+    terminationDetails: { exitCode: job.exitCode },
+    reason: job.reason === '' ? null : job.reason,
+  };
+}
+
+// mirrors schemas/ComputeStartRequest.json
+type ComputeStartRequest = ComputeWorkloadOverride & { agreementId: string };
+const isStartRequest = validator<ComputeStartRequest>('ComputeStartRequest.json');
+
+function filterOf(ctx: Context): JobFilter {
+  return { jobId: readField(ctx, 'jobId'), agreementId: readField(ctx, 'documentId') ?? readField(ctx, 'agreementId') };
+}
+
+function indexOf(ctx: Context): number {
+  const raw = requireField(ctx, 'index');
+  if (!/^\d{1,9}$/.test(raw)) throw new BadRequest('Invalid index: expected a whole number, 0 or more');
+  return Number(raw);
+}
+
+/** Provider-style signed messages (reference §2.2); ocean-node's `address + nonce + command` is always accepted too. */
+const providerMessage = {
+  start: (ctx: Context, s: SignedFields) => s.address + (readField(ctx, 'agreementId') ?? '') + s.nonce,
+  jobs: (ctx: Context, s: SignedFields) => s.address + (readField(ctx, 'jobId') ?? '') + (readField(ctx, 'documentId') ?? '') + s.nonce,
+  result: (ctx: Context, s: SignedFields) => s.address + (readField(ctx, 'jobId') ?? '') + (readField(ctx, 'index') ?? '') + s.nonce,
+  logs: (ctx: Context, s: SignedFields) => s.address + (readField(ctx, 'jobId') ?? '') + s.nonce,
+};
+
+/** A safe `Content-Disposition` file name: no directories, no quotes or control characters. */
+function attachmentName(filename: string): string {
+  return filename.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || 'result';
+}
+
+/**
+ * Ocean Provider compute endpoints under /api/services (DESIGN §3.2). Thin: authenticate, parse, call the
+ * compute service, render. Every route except computeEnvironments needs a party (signature or token).
+ */
+export function mountComputeRoutes(router: Router, core: Core, service: ComputeService, logs: LogTail): void {
+  const auth = new Authenticator(core);
+  const identity = (ctx: Context): string => ctx.state.identity as string;
+
+  router.get('/api/services/computeEnvironments', async (ctx) => {
+    ctx.state.errorStyle = 'ocean';
+    ctx.body = await liveEnvironments(core);
+  });
+
+  router.post('/api/services/compute', oceanAuth(auth, { command: 'startCompute', message: providerMessage.start }), async (ctx) => {
+    const body: unknown = ctx.request.body;
+    if (!isStartRequest(body)) return;
+    const job = await service.start(identity(ctx), body.agreementId, body);
+    ctx.body = [renderStatus(job)];
+  });
+
+  router.get('/api/services/compute', oceanAuth(auth, { command: 'getComputeStatus', message: providerMessage.jobs }), async (ctx) => {
+    ctx.body = (await service.list(identity(ctx), filterOf(ctx))).map(renderStatus);
+  });
+
+  router.put('/api/services/compute', oceanAuth(auth, { command: 'stopCompute', message: providerMessage.jobs }), async (ctx) => {
+    ctx.body = (await service.stop(identity(ctx), filterOf(ctx))).map(renderStatus);
+  });
+
+  router.delete('/api/services/compute', oceanAuth(auth, { command: 'deleteCompute', message: providerMessage.jobs }), async (ctx) => {
+    ctx.body = (await service.remove(identity(ctx), filterOf(ctx), ctx.state.abort as AbortSignal | undefined)).map(renderStatus);
+  });
+
+  router.get('/api/services/computeResult', oceanAuth(auth, { command: 'getComputeResult', message: providerMessage.result }), async (ctx) => {
+    const { entry, bytes } = await service.result(identity(ctx), requireField(ctx, 'jobId'), indexOf(ctx));
+    ctx.type = entry.type === 'output' ? 'application/octet-stream' : 'text/plain; charset=utf-8';
+    ctx.attachment(attachmentName(entry.filename));
+    ctx.body = bytes;
+  });
+
+  router.get('/api/services/computeStreamableLogs', oceanAuth(auth, { command: 'getComputeStreamableLogs', message: providerMessage.logs }), async (ctx) => {
+    const job = await service.visibleJob(identity(ctx), requireField(ctx, 'jobId'));
+    ctx.type = 'text/plain; charset=utf-8';
+    ctx.body = logs.stream(job.jobId, ctx.state.abort as AbortSignal | undefined);
+  });
+}

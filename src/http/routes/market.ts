@@ -1,0 +1,160 @@
+import { PassThrough } from 'node:stream';
+import type Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { marketAuth } from '../../auth/middleware';
+import { TokenService } from '../../auth/tokens';
+import { BadRequest, NotFound } from '../../errors';
+import { parseProposalId, parseSubscriptionId } from '../../market/ids';
+import { DEFAULT_COLLECT_TIMEOUT_S, DEFAULT_MAX_EVENTS, MAX_EVENTS_LIMIT } from '../../market/limits';
+import type { MarketService } from '../../market/module';
+import type { Reason } from '../../market/negotiation';
+import { renderSubscription } from '../../market/render';
+import { MAX_SCAN_BATCH, type NewScan } from '../../market/scan';
+import type { DemandOfferBase, SubscriptionKind } from '../../market/subscriptions';
+import { validator } from '../validate';
+
+const BASE = '/market-api/v1';
+const isDemandOfferBase = validator<DemandOfferBase>('DemandOfferBase.json');
+const isReason = validator<Reason>('Reason.json');
+const isNewScan = validator<NewScan>('NewScan.json');
+
+/** An id as the body: a JSON string with a JSON content type (golem-js checks `typeof result === "string"`). */
+function sendId(ctx: Context, id: string, status: number): void {
+  ctx.status = status;
+  ctx.type = 'application/json';
+  ctx.body = JSON.stringify(id);
+}
+
+function queryValue(ctx: Context, name: string): string | undefined {
+  const value = ctx.query[name];
+  if (Array.isArray(value)) throw new BadRequest(`Query parameter '${name}' was given more than once.`);
+  return value;
+}
+
+/** `timeout` in seconds (float, default 5), capped by the configured maximum; returned in ms. */
+function timeoutMs(ctx: Context, maxSeconds: number): number {
+  const raw = queryValue(ctx, 'timeout');
+  if (raw === undefined) return Math.min(DEFAULT_COLLECT_TIMEOUT_S, maxSeconds) * 1000;
+  const seconds = raw.trim() === '' ? NaN : Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new BadRequest(`Invalid timeout '${raw}', should be a non-negative number of seconds.`);
+  return Math.min(seconds, maxSeconds) * 1000;
+}
+
+function maxEvents(ctx: Context, fallback: number, limit: number): number {
+  const raw = queryValue(ctx, 'maxEvents');
+  if (raw === undefined) return fallback;
+  const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(value >= 1 && value <= limit)) throw new BadRequest(`Invalid maxEvents '${raw}', should be between 1 and ${limit}.`);
+  return value;
+}
+
+/** A Reason body, `null`, or no body at all (treated as `null`). */
+function reasonBody(ctx: Context): Reason | null {
+  const body: unknown = ctx.request.body;
+  if (!ctx.request.rawBody || body === null) return null;
+  return isReason(body) ? body : null;
+}
+
+function demandOfferBody(ctx: Context): DemandOfferBase {
+  const body: unknown = ctx.request.body;
+  if (!ctx.request.rawBody || !isDemandOfferBase(body)) throw new BadRequest('Invalid request body: expected JSON {properties, constraints}');
+  return body;
+}
+
+/** Scan ids are decimal counters; anything else is simply unknown (yagna: 404). */
+function scanId(ctx: Context): string {
+  const id = ctx.params.scanId;
+  if (!/^\d{1,18}$/.test(id)) throw new NotFound(`Iterator with id "${id}" not found`);
+  return id;
+}
+
+/** Market API: subscriptions, negotiation events, proposals, scans (golem-market-api.md §2.1–2.3, §2.6, §2.7). */
+export function mountMarketRoutes(router: Router, market: MarketService): void {
+  const { core } = market;
+  const auth: Middleware = marketAuth(new TokenService(core));
+  const maxWait = core.config.maxLongPollSeconds;
+  const identity = (ctx: Context): string => ctx.state.identity as string;
+
+  for (const [kind, plural] of [['offer', 'offers'], ['demand', 'demands']] as Array<[SubscriptionKind, string]>) {
+    const path = `${BASE}/${plural}`;
+    const subscriptionId = (ctx: Context): string => parseSubscriptionId(ctx.params.subscriptionId);
+    const proposalRef = (ctx: Context) => parseProposalId(ctx.params.proposalId);
+
+    router.post(path, auth, async (ctx) => {
+      const record = await market.subscriptions.subscribe(kind, identity(ctx), demandOfferBody(ctx));
+      sendId(ctx, record.id, 201);
+    });
+    router.get(path, auth, async (ctx) => {
+      ctx.body = (await market.subscriptions.list(kind, identity(ctx))).map(renderSubscription);
+    });
+    router.delete(`${path}/:subscriptionId`, auth, async (ctx) => {
+      await market.subscriptions.unsubscribe(kind, subscriptionId(ctx), identity(ctx));
+      ctx.status = 204;
+    });
+    router.get(`${path}/:subscriptionId/events`, auth, async (ctx) => {
+      const id = subscriptionId(ctx);
+      const wait = timeoutMs(ctx, maxWait);
+      const max = maxEvents(ctx, DEFAULT_MAX_EVENTS, MAX_EVENTS_LIMIT);
+      ctx.body = await market.events.collect(kind, id, identity(ctx), wait, max, ctx.state.abort as AbortSignal);
+    });
+    router.get(`${path}/:subscriptionId/proposals/:proposalId`, auth, async (ctx) => {
+      ctx.body = await market.negotiation.getProposal(kind, subscriptionId(ctx), proposalRef(ctx), identity(ctx));
+    });
+    router.post(`${path}/:subscriptionId/proposals/:proposalId`, auth, async (ctx) => {
+      const id = subscriptionId(ctx);
+      const ref = proposalRef(ctx);
+      sendId(ctx, await market.negotiation.counter(kind, id, ref, identity(ctx), demandOfferBody(ctx)), 200);
+    });
+    router.post(`${path}/:subscriptionId/proposals/:proposalId/reject`, auth, async (ctx) => {
+      const id = subscriptionId(ctx);
+      const ref = proposalRef(ctx);
+      await market.negotiation.reject(kind, id, ref, identity(ctx), reasonBody(ctx));
+      ctx.status = 204;
+    });
+    // Property queries are capability level 2, not served (as yagna).
+    router.post(`${path}/:subscriptionId/propertyQuery/:queryId`, auth, () => {
+      throw new NotFound('Property queries are not supported.');
+    });
+  }
+
+  router.post(`${BASE}/scan`, auth, async (ctx) => {
+    const body: unknown = ctx.request.body;
+    if (!ctx.request.rawBody || !isNewScan(body)) throw new BadRequest('Invalid request body: expected JSON {type, constraints?, timeout?}');
+    sendId(ctx, await market.scans.begin(identity(ctx), body), 201);
+  });
+  router.get(`${BASE}/scan/:scanId/events`, auth, async (ctx) => {
+    const id = scanId(ctx);
+    if (ctx.get('accept').includes('text/event-stream')) return streamScan(ctx, market, id, identity(ctx));
+    const wait = timeoutMs(ctx, maxWait);
+    const max = maxEvents(ctx, MAX_SCAN_BATCH, MAX_SCAN_BATCH);
+    ctx.body = await market.scans.collect(id, identity(ctx), wait, max, ctx.state.abort as AbortSignal);
+  });
+  router.delete(`${BASE}/scan/:scanId`, auth, async (ctx) => {
+    await market.scans.end(scanId(ctx), identity(ctx));
+    ctx.status = 204;
+  });
+}
+
+/** The SSE variant of scan collection: `event: offer` per offer, until the client leaves, the scan ends or shutdown. */
+async function streamScan(ctx: Context, market: MarketService, id: string, caller: string): Promise<void> {
+  await market.scans.load(id, caller); // 404 / 403 as a normal response, before the stream starts
+  // The request's own abort signal is released when the handler returns; the stream outlives it.
+  const gone = new AbortController();
+  ctx.res.once('close', () => gone.abort());
+  const stream = new PassThrough();
+  ctx.status = 200;
+  ctx.type = 'text/event-stream';
+  ctx.set('Cache-Control', 'no-cache');
+  ctx.body = stream;
+  void (async () => {
+    try {
+      for await (const offers of market.scans.follow(id, caller, gone.signal)) {
+        for (const offer of offers) stream.write(`event: offer\ndata: ${JSON.stringify(offer)}\n\n`);
+      }
+    } catch (err) {
+      if (!(err instanceof NotFound)) market.core.log.warn({ err }, 'scan stream ended with an error');
+    } finally {
+      stream.end();
+    }
+  })();
+}

@@ -1,0 +1,32 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Ajv, { type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { BadRequest } from '../errors';
+import { schemaDir } from '../paths';
+
+/** One ajv instance holding every schema of schemas/ (each file's `$id` is its file name), loaded on first use. */
+let ajv: Ajv | undefined;
+
+function schemas(): Ajv {
+  if (ajv) return ajv;
+  ajv = new Ajv({ strict: false, allErrors: false });
+  addFormats(ajv);
+  for (const file of fs.readdirSync(schemaDir).filter((f) => f.endsWith('.json'))) {
+    ajv.addSchema(JSON.parse(fs.readFileSync(path.join(schemaDir, file), 'utf8')) as object);
+  }
+  return ajv;
+}
+
+/** A type guard for `schemas/<schemaFile>` that throws BadRequest naming the first problem. */
+export function validator<T>(schemaFile: string): (value: unknown) => value is T {
+  let validate: ValidateFunction | undefined;
+  return (value: unknown): value is T => {
+    validate ??= schemas().getSchema(schemaFile);
+    if (!validate) throw new Error(`Unknown schema ${schemaFile}`);
+    if (validate(value)) return true;
+    const error = validate.errors?.[0];
+    const where = error?.instancePath ? `body${error.instancePath.replace(/\//g, '.')}` : 'body';
+    throw new BadRequest(`Invalid request body: ${where} ${error?.message ?? 'is invalid'}`);
+  };
+}

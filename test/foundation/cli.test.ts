@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '../..');
+
+/** Runs `bourse <args>` from source and collects its exit code and output. */
+function runCli(args: string[], env: Record<string, string>, timeoutMs = 20_000): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'src/cli.ts', ...args], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`bourse ${args.join(' ')} did not exit within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+describe('configuration errors stop the process with the variable named', () => {
+  it.each([
+    ['PORT', 'not-a-port'],
+    ['PORT', '70000'],
+    ['REDIS_URL', 'http://example'],
+    ['LOG_LEVEL', 'chatty'],
+    ['BOURSE_BODY_LIMIT', 'huge'],
+    ['BOURSE_MAX_LONG_POLL_SECONDS', '-5'],
+    ['BOURSE_AUTH_SECRET', 'short'],
+  ])('%s=%s', async (variable, value) => {
+    const { code, stderr } = await runCli(['api'], { REDIS_URL: 'redis://127.0.0.1:1', BOURSE_AUTH_SECRET: 'x'.repeat(40), [variable]: value });
+    expect(code).not.toBe(0);
+    expect(stderr).toContain(variable);
+  });
+
+  it('api without REDIS_URL names REDIS_URL', async () => {
+    const { code, stderr } = await runCli(['api'], { BOURSE_AUTH_SECRET: 'x'.repeat(40) });
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('REDIS_URL');
+  });
+
+  it('dev without redis-server on PATH says how to install it', async () => {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'bourse-path-'));
+    fs.symlinkSync(process.execPath, path.join(bin, 'node')); // a PATH with node but no redis-server
+    const { code, stderr } = await runCli(['dev'], { PATH: bin, BOURSE_DATA_DIR: path.join(bin, 'data') });
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('apt-get install redis-server');
+    expect(stderr).toContain('brew install redis');
+    expect(stderr).toContain('REDIS_URL');
+  });
+});
