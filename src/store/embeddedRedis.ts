@@ -2,7 +2,6 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import Redis from 'ioredis';
 
 export class RedisServerMissing extends Error {
   constructor() {
@@ -30,6 +29,21 @@ export async function freePort(): Promise<number> {
       const { port } = server.address() as net.AddressInfo;
       server.close(() => resolve(port));
     });
+  });
+}
+
+/** One inline PING over a plain socket: no client library, so no reconnect timers outlive the check. */
+function pingOnce(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
   });
 }
 
@@ -87,18 +101,9 @@ export class EmbeddedRedis {
 
   private async waitUntilAnswering(): Promise<void> {
     const deadline = Date.now() + 10_000;
-    for (;;) {
-      const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-      probe.on('error', () => undefined);
-      try {
-        await probe.connect();
-        if ((await probe.ping()) === 'PONG') return;
-      } catch {
-        if (Date.now() > deadline) throw new Error(`redis-server on port ${this.port} did not answer within 10 s`);
-        await new Promise((r) => setTimeout(r, 50));
-      } finally {
-        probe.disconnect();
-      }
+    while (!(await pingOnce(this.port))) {
+      if (Date.now() > deadline) throw new Error(`redis-server on port ${this.port} did not answer within 10 s`);
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
 
