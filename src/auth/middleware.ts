@@ -1,5 +1,7 @@
 import type { Context, Middleware } from 'koa';
-import { Unauthorized } from '../errors';
+import { Forbidden, Unauthorized } from '../errors';
+import type { Authenticator } from './authenticator';
+import { commandMessage, readField, readSignedFields, SignedFields } from './fields';
 import type { TokenService } from './tokens';
 
 /** The token a request carries: `Authorization: Bearer <t>`, `Authorization: <t>`, `AuthToken: <t>` or `?authToken=<t>`. */
@@ -25,4 +27,69 @@ export function marketAuth(tokens: TokenService): Middleware {
     ctx.state.identity = claims.address;
     await next();
   };
+}
+
+/** Compute and auth routes answer errors as `{"message","error"}` for Ocean clients (DESIGN §3.4). */
+export const oceanErrorStyle: Middleware = async (ctx, next) => {
+  ctx.state.errorStyle = 'ocean';
+  await next();
+};
+
+export interface OceanAuthOptions {
+  /** ocean-node 3.x command name: the signed message is `address + nonce + command`. */
+  command: string;
+  /** The Provider-style message the route also accepts, built from the request (it ends with the nonce). */
+  message?(ctx: Context, signed: SignedFields): string;
+  /** Whether the route needs a party (default true); otherwise anonymous requests pass without an identity. */
+  required?: boolean;
+}
+
+/** Request fields that name the party a request acts for; the first one present is the signer of a signed request. */
+const ADDRESS_FIELDS = ['consumerAddress', 'address', 'userAddress'];
+
+/**
+ * Authentication for the compute (Ocean) routes. The caller is, in order of precedence, the signer of a
+ * signed request (`signature` + `nonce` + address field, from the query or JSON body) or the holder of an auth
+ * token (see bearerToken). Sets `ctx.state.identity` (lower-case address). A request that names an address
+ * other than the authenticated one is 403, and a signed request's nonce is only spent once all checks pass.
+ */
+export function oceanAuth(auth: Authenticator, options: OceanAuthOptions): Middleware {
+  const required = options.required ?? true;
+  return async (ctx, next) => {
+    ctx.state.errorStyle = 'ocean';
+    const identity = readField(ctx, 'signature') !== undefined ? await signedCaller(ctx, auth, options) : await tokenCaller(ctx, auth);
+    if (identity !== undefined) ctx.state.identity = identity;
+    else if (required) throw new Unauthorized('Missing signature or auth token');
+    await next();
+  };
+}
+
+async function signedCaller(ctx: Context, auth: Authenticator, options: OceanAuthOptions): Promise<string> {
+  const addressField = ADDRESS_FIELDS.find((name) => readField(ctx, name) !== undefined) ?? ADDRESS_FIELDS[0];
+  const signed = readSignedFields(ctx, addressField);
+  const messages = [commandMessage(signed, options.command)];
+  if (options.message) messages.push(options.message(ctx, signed));
+  auth.checkSignature(signed, messages);
+  const address = signed.address.toLowerCase();
+  requireOwnAddresses(ctx, address);
+  await auth.spendNonce(signed);
+  return address;
+}
+
+async function tokenCaller(ctx: Context, auth: Authenticator): Promise<string | undefined> {
+  const token = bearerToken(ctx);
+  if (token === undefined) return undefined;
+  const { address } = await auth.tokenClaims(token);
+  requireOwnAddresses(ctx, address);
+  return address;
+}
+
+/** 403 when the request names, in any address field, a party other than the authenticated one. */
+function requireOwnAddresses(ctx: Context, identity: string): void {
+  for (const name of ADDRESS_FIELDS) {
+    const named = readField(ctx, name);
+    if (named !== undefined && named.toLowerCase() !== identity) {
+      throw new Forbidden('Authenticated address does not match the requested address');
+    }
+  }
 }

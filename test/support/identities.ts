@@ -1,5 +1,5 @@
 import { Wallet } from 'ethers';
-import { signOceanMessage } from '../../src/auth/signatures';
+import { MessageSigner, signOceanMessage } from '../../src/auth/signatures';
 import { TokenService } from '../../src/auth/tokens';
 import type { TestInstance } from './instance';
 
@@ -20,8 +20,11 @@ export async function newParty(t: TestInstance): Promise<Party> {
   return { wallet: wallet as unknown as Wallet, address, token };
 }
 
+/** Any ethers wallet (Wallet or the HDNodeWallet of Wallet.createRandom()). */
+export type SigningWallet = MessageSigner & { address: string };
+
 /** The signed fields of a request by `wallet`: it signs address + nonce + command (ocean-node 3.x; Provider when command is ''). */
-export async function signedQuery(wallet: Wallet, nonce: number | string, command = ''): Promise<{ address: string; nonce: string; signature: string }> {
+export async function signedQuery(wallet: SigningWallet, nonce: number | string, command = ''): Promise<{ address: string; nonce: string; signature: string }> {
   const address = wallet.address;
   return { address, nonce: String(nonce), signature: await signOceanMessage(wallet, address + nonce + command) };
 }

@@ -1,0 +1,71 @@
+/**
+ * Cost of authenticating a compute-style request: per-request latency over HTTP of a route guarded by
+ * oceanAuth with an auth token, and with a signed request (signature recovery + nonce Lua script), next to
+ * the same route unguarded, measured in the same run against one instance.
+ */
+import { Wallet } from 'ethers';
+import pino from 'pino';
+import { Authenticator } from '../src/auth/authenticator';
+import { oceanAuth } from '../src/auth/middleware';
+import { authModule } from '../src/auth/routes';
+import { signOceanMessage } from '../src/auth/signatures';
+import { loadConfig } from '../src/config';
+import type { Core, Module } from '../src/core';
+import { Instance } from '../src/instance';
+import { EmbeddedRedis } from '../src/store/embeddedRedis';
+import { fmt, nowMs, percentile, table } from './support';
+
+const SAMPLES = 500;
+
+function benchRoutes(core: Core): Module {
+  const auth = new Authenticator(core);
+  const ok = (ctx: { body: unknown }): void => {
+    ctx.body = { ok: true };
+  };
+  return {
+    name: 'bench',
+    mount(router) {
+      router.get('/bench/open', ok);
+      router.get('/bench/guarded', oceanAuth(auth, { command: 'bench' }), ok);
+    },
+  };
+}
+
+async function timeRequests(urls: string[], headers: Record<string, string> = {}): Promise<number[]> {
+  const samples: number[] = [];
+  for (const url of urls) {
+    const t0 = nowMs();
+    const res = await fetch(url, { headers });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
+    samples.push(nowMs() - t0);
+  }
+  return samples;
+}
+
+export async function run(): Promise<void> {
+  const redis = await EmbeddedRedis.start();
+  const config = loadConfig({ BOURSE_KEY_PREFIX: 'bench:', BOURSE_AUTH_SECRET: 'bench-secret-bench-secret-bench-secret', LOG_LEVEL: 'silent' });
+  const instance = await Instance.create({ config, redisUrl: redis.url, log: pino({ level: 'silent' }), modules: (core) => [authModule(core), benchRoutes(core)] });
+  try {
+    const base = await instance.listen(0, '127.0.0.1');
+    const wallet = Wallet.createRandom();
+    const token = await new Authenticator(instance.core).tokens.issue(wallet.address, Math.floor(Date.now() / 1000) + 3600);
+    // Signatures are made before timing: the client's cost is not the service's.
+    const signed: string[] = [];
+    for (let nonce = 1; nonce <= SAMPLES; nonce++) {
+      const signature = await signOceanMessage(wallet, `${wallet.address}${nonce}bench`);
+      signed.push(`${base}/bench/guarded?address=${wallet.address}&nonce=${nonce}&signature=${signature}`);
+    }
+    const same = (path: string): string[] => Array.from({ length: SAMPLES }, () => `${base}${path}`);
+    await timeRequests(same('/bench/open')); // warm-up
+    const open = await timeRequests(same('/bench/open'));
+    const byToken = await timeRequests(same('/bench/guarded'), { Authorization: `Bearer ${token}` });
+    const bySignature = await timeRequests(signed);
+    const row = (measure: string, s: number[]) => ({ measure, p50: fmt(percentile(s, 50)), p99: fmt(percentile(s, 99)), 'p50 / open': (percentile(s, 50) / percentile(open, 50)).toFixed(2) });
+    table([row('unguarded route', open), row('auth token (HS256 + revocation EXISTS)', byToken), row('signed request (ecrecover + nonce script)', bySignature)]);
+  } finally {
+    await instance.close(0);
+    await redis.stop();
+  }
+}
