@@ -39,7 +39,9 @@ export function errorMapper(metrics: Metrics): Middleware {
         ctx.type = 'text/plain';
         ctx.body = message;
       } else {
-        ctx.body = ctx.state.errorStyle === 'ocean' ? { message, error: message, ...extra } : { message, ...extra };
+        // Ocean clients read `error`; routes under /api/services are Ocean's even when failing before their middleware ran.
+        const ocean = ctx.state.errorStyle === 'ocean' || ctx.path.startsWith('/api/services/');
+        ctx.body = ocean ? { message, error: message, ...extra } : { message, ...extra };
       }
     }
   };
