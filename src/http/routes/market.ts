@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { marketAuth } from '../../auth/middleware';
@@ -135,26 +134,29 @@ export function mountMarketRoutes(router: Router, market: MarketService): void {
   });
 }
 
-/** The SSE variant of scan collection: `event: offer` per offer, until the client leaves, the scan ends or shutdown. */
+/**
+ * The SSE variant of scan collection: `event: offer` per offer, until the client leaves, the scan ends or shutdown.
+ * Written to the raw response (Koa's stream piping would report a client's disconnect as an error).
+ */
 async function streamScan(ctx: Context, market: MarketService, id: string, caller: string): Promise<void> {
   await market.scans.load(id, caller); // 404 / 403 as a normal response, before the stream starts
   // The request's own abort signal is released when the handler returns; the stream outlives it.
   const gone = new AbortController();
-  ctx.res.once('close', () => gone.abort());
-  const stream = new PassThrough();
+  const res = ctx.res;
+  res.once('close', () => gone.abort());
+  ctx.respond = false;
   ctx.status = 200;
-  ctx.type = 'text/event-stream';
-  ctx.set('Cache-Control', 'no-cache');
-  ctx.body = stream;
+  res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
+  res.flushHeaders();
   void (async () => {
     try {
       for await (const offers of market.scans.follow(id, caller, gone.signal)) {
-        for (const offer of offers) stream.write(`event: offer\ndata: ${JSON.stringify(offer)}\n\n`);
+        for (const offer of offers) res.write(`event: offer\ndata: ${JSON.stringify(offer)}\n\n`);
       }
     } catch (err) {
       if (!(err instanceof NotFound)) market.core.log.warn({ err }, 'scan stream ended with an error');
     } finally {
-      stream.end();
+      res.end();
     }
   })();
 }

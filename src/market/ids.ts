@@ -1,0 +1,71 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { BadRequest } from '../errors';
+
+/**
+ * Identifier formats of the Market API (golem-market-api.md §1.5), generated and parsed here only.
+ * A proposal is stored once under its 64-hex hash and shown as `R-<hex>` to the requestor, `P-<hex>` to the provider.
+ */
+
+export type Role = 'requestor' | 'provider';
+
+function sha3(...parts: string[]): string {
+  const hash = createHash('sha3-256');
+  for (const part of parts) hash.update(part).update('\0');
+  return hash.digest('hex');
+}
+
+/** `<32 hex>-<64 hex>`: a random UUID (simple form) and a hash of what was subscribed, as yagna does. */
+export function newSubscriptionId(fingerprint: string[]): string {
+  return `${randomUUID().replace(/-/g, '')}-${sha3(...fingerprint)}`;
+}
+
+/** Validates a subscription id from a path; a malformed one is a 400 with yagna's wording. */
+export function parseSubscriptionId(raw: string): string {
+  const parts = raw.split('-');
+  if (parts.length !== 2) throw new BadRequest(`Path deserialize error: Subscription id [${raw}] has invalid format.`);
+  if (!parts.every((p) => /^[0-9a-fA-F]*$/.test(p))) {
+    throw new BadRequest(`Path deserialize error: Subscription id [${raw}] contains non hexadecimal characters.`);
+  }
+  if (parts[0].length !== 32 || parts[1].length !== 64) {
+    throw new BadRequest(`Path deserialize error: Subscription id [${raw}] has invalid length. Should be |32|-|64|`);
+  }
+  return raw;
+}
+
+/**
+ * The Initial proposal of a demand/offer pair. Derived, not random, so every instance that matches the pair
+ * computes the same id and a duplicate creation is harmless. `generation` distinguishes renegotiations
+ * of the same pair (e.g. the terminated agreement's id); the matcher uses generation '0'.
+ */
+export function initialProposalHex(demandId: string, offerId: string, generation: string): string {
+  return sha3('initial', demandId, offerId, generation);
+}
+
+/** A counter-proposal's id: unique per call. */
+export function counterProposalHex(prevHex: string): string {
+  return sha3('counter', prevHex, randomUUID(), String(Date.now()));
+}
+
+const PREFIX: Record<Role, string> = { requestor: 'R', provider: 'P' };
+
+export function renderProposalId(hex: string, viewer: Role): string {
+  return `${PREFIX[viewer]}-${hex}`;
+}
+
+export interface ProposalRef {
+  /** Whose rendering the id is: `R-` = requestor, `P-` = provider. */
+  side: Role;
+  hex: string;
+}
+
+/** Parses `R-<64 hex>` / `P-<64 hex>`; anything else is a 400 with yagna's wording. */
+export function parseProposalId(raw: string): ProposalRef {
+  const dash = raw.indexOf('-');
+  if (dash < 0) throw new BadRequest(`Path deserialize error: Id [${raw}] has invalid format.`);
+  const owner = raw.slice(0, dash);
+  const hex = raw.slice(dash + 1);
+  if (owner !== 'R' && owner !== 'P') throw new BadRequest(`Path deserialize error: Id [${raw}] has invalid owner type.`);
+  if (!/^[0-9a-fA-F]*$/.test(hex)) throw new BadRequest(`Path deserialize error: Id [${raw}] contains non hexadecimal characters.`);
+  if (hex.length !== 64) throw new BadRequest(`Path deserialize error: Id [${raw}] hash has invalid length. Should be |64|`);
+  return { side: owner === 'R' ? 'requestor' : 'provider', hex: hex.toLowerCase() };
+}

@@ -1,0 +1,157 @@
+import type Redis from 'ioredis';
+import type { Core } from '../core';
+import { compileSubscription, SubscriptionIndex, type CompiledSubscription } from './constraints';
+import type { Proposals } from './proposals';
+import { isLive, parseStreamEntry, type SubscriptionKind, type SubscriptionRecord, type Subscriptions } from './subscriptions';
+
+/** Entries read from the stream per round trip, and Initial proposals created concurrently. */
+const READ_BATCH = 500;
+const CREATE_CONCURRENCY = 200;
+const READ_BLOCK_MS = 1000;
+const RETRY_DELAY_MS = 500;
+
+interface Indexed {
+  compiled: CompiledSubscription;
+  kind: SubscriptionKind;
+  owner: string;
+  /** Stream position: a pair is matched when the later of the two is read. */
+  seq: string;
+  expiresAt: number;
+}
+
+/** Orders stream ids (`<ms>-<n>`). */
+export function compareStreamIds(a: string, b: string): number {
+  const [am, an] = a.split('-').map(Number);
+  const [bm, bn] = b.split('-').map(Number);
+  return am !== bm ? am - bm : an - bn;
+}
+
+/**
+ * Pairs demands and offers (DESIGN §6). Every instance tails the subscription stream on its own connection and keeps
+ * an index of the active subscriptions; a subscription read at position p is matched against the indexed counterparts
+ * before p, so each pair is considered when its later member is read. Every instance does this, and the Initial
+ * proposal's id is derived from the pair, so the proposal (and its one event) exists once whoever gets there first.
+ */
+export class Matcher {
+  private readonly indexes: Record<SubscriptionKind, SubscriptionIndex> = { demand: new SubscriptionIndex(), offer: new SubscriptionIndex() };
+  private readonly entries = new Map<string, Indexed>();
+  private reader: Redis | undefined;
+  private cursor = '0-0';
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly core: Core, private readonly subscriptions: Subscriptions, private readonly proposals: Proposals) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async start(): Promise<void> {
+    const reader = this.core.redis.duplicate({ connectionName: 'bourse-stream' });
+    reader.on('error', () => this.core.metrics.redisErrors.inc());
+    await reader.connect();
+    this.reader = reader;
+    await this.bootstrap();
+    this.loop = this.run(reader);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.reader?.disconnect();
+    await this.loop;
+  }
+
+  /**
+   * Loads the active subscriptions and continues the stream from where it ended before loading, so nothing written in
+   * between is missed (an entry read twice is harmless: indexing is by id and proposal creation is idempotent).
+   */
+  private async bootstrap(): Promise<void> {
+    const { redis, keys } = this.core;
+    const last = await redis.xrevrange(keys.subscriptionStream(), '+', '-', 'COUNT', 1);
+    this.cursor = last[0]?.[0] ?? '0-0';
+    const now = Date.now();
+    for (const kind of ['demand', 'offer'] as const) {
+      const ids = await redis.zrangebyscore(keys.activeSubscriptions(kind), now, '+inf');
+      for (let i = 0; i < ids.length; i += READ_BATCH) {
+        for (const record of await this.subscriptions.getMany(ids.slice(i, i + READ_BATCH))) {
+          if (record && isLive(record, now)) this.add(record);
+        }
+      }
+    }
+  }
+
+  private async run(reader: Redis): Promise<void> {
+    const stream = this.core.keys.subscriptionStream();
+    while (!this.stopped) {
+      try {
+        const reply = (await reader.xread('COUNT', READ_BATCH, 'BLOCK', READ_BLOCK_MS, 'STREAMS', stream, this.cursor)) as
+          | Array<[string, Array<[string, string[]]>]>
+          | null;
+        const batch = reply?.[0]?.[1] ?? [];
+        if (batch.length === 0) continue;
+        await this.process(batch);
+        // Advance only after the whole batch is done: after a failure it is read and processed again.
+        this.cursor = batch[batch.length - 1][0];
+      } catch (err) {
+        if (this.stopped) return;
+        this.core.log.warn({ err }, 'matcher: reading the subscription stream failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+      }
+    }
+  }
+
+  private async process(batch: Array<[string, string[]]>): Promise<void> {
+    const entries = batch.map(([seq, fields]) => ({ seq, ...parseStreamEntry(fields) }));
+    const records = await this.subscriptions.getMany(entries.filter((e) => e.op === 'sub').map((e) => e.id));
+    const byId = new Map(records.filter((r): r is SubscriptionRecord => r !== undefined).map((r) => [r.id, r]));
+    for (const entry of entries) {
+      const record = byId.get(entry.id);
+      if (entry.op !== 'sub' || !record || !isLive(record)) {
+        this.remove(entry.id);
+        continue;
+      }
+      const indexed = this.add(record);
+      if (indexed) await this.matchEarlier(indexed, entry.seq);
+    }
+  }
+
+  /** Creates the Initial proposal of every pair of `subscription` with an indexed counterpart that came before it. */
+  private async matchEarlier(subscription: Indexed, seq: string): Promise<void> {
+    const other: SubscriptionKind = subscription.kind === 'demand' ? 'offer' : 'demand';
+    const now = Date.now();
+    const pairs: Array<[string, string]> = [];
+    for (const candidate of this.indexes[other].matchAll(subscription.compiled)) {
+      const counterpart = this.entries.get(candidate.id);
+      if (!counterpart || counterpart.owner === subscription.owner || counterpart.expiresAt <= now) continue;
+      if (compareStreamIds(counterpart.seq, seq) >= 0) continue;
+      pairs.push(subscription.kind === 'demand' ? [subscription.compiled.id, candidate.id] : [candidate.id, subscription.compiled.id]);
+    }
+    for (let i = 0; i < pairs.length; i += CREATE_CONCURRENCY) {
+      await Promise.all(pairs.slice(i, i + CREATE_CONCURRENCY).map(([demandId, offerId]) => this.proposals.createInitial(demandId, offerId)));
+    }
+  }
+
+  /** Indexes a subscription (once); undefined if its stored constraints no longer compile (it can never match). */
+  private add(record: SubscriptionRecord): Indexed | undefined {
+    const existing = this.entries.get(record.id);
+    if (existing) return existing;
+    let compiled: CompiledSubscription;
+    try {
+      compiled = compileSubscription({ id: record.id, properties: JSON.parse(record.properties), constraints: record.constraints });
+    } catch (err) {
+      this.core.log.warn({ err, subscription: record.id }, 'matcher: stored subscription does not compile; skipped');
+      return undefined;
+    }
+    const indexed: Indexed = { compiled, kind: record.kind, owner: record.owner, seq: record.seq, expiresAt: record.expiresAt };
+    this.entries.set(record.id, indexed);
+    this.indexes[record.kind].add(compiled);
+    return indexed;
+  }
+
+  private remove(id: string): void {
+    const indexed = this.entries.get(id);
+    if (!indexed) return;
+    this.entries.delete(id);
+    this.indexes[indexed.kind].remove(id);
+  }
+}
