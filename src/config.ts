@@ -29,6 +29,10 @@ export interface Config {
   shutdownGraceMs: number;
   /** How long agreements (after validTo) and agreement events are kept (yagna: 90 days). */
   agreementRetentionSeconds: number;
+  /** Base URL of the API a runner publishes its offer and negotiates through (BOURSE_API_URL; default: this host and port). */
+  apiUrl: string;
+  /** How often each API instance's compute watchdog fails jobs past their agreement's validity or deadline. */
+  jobWatchdogMs: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -80,6 +84,16 @@ function readRedisUrl(env: Env): string | undefined {
   return raw;
 }
 
+function readApiUrl(env: Env): string {
+  const raw = env.BOURSE_API_URL;
+  if (raw === undefined || raw === '') {
+    const host = !env.HOST || env.HOST === '0.0.0.0' || env.HOST === '::' ? '127.0.0.1' : env.HOST;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${env.PORT || 7465}`;
+  }
+  if (!/^https?:\/\/[^\s/]+/.test(raw)) throw new ConfigError('BOURSE_API_URL', `must be an http(s) URL such as http://127.0.0.1:7465, got "${raw}"`);
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
@@ -101,5 +115,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: env.BOURSE_DATA_DIR || './data',
     shutdownGraceMs: readInt(env, 'BOURSE_SHUTDOWN_GRACE_MS', 5000, 0, 600000),
     agreementRetentionSeconds: readInt(env, 'BOURSE_AGREEMENT_RETENTION_SECONDS', 90 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
+    apiUrl: readApiUrl(env),
+    jobWatchdogMs: readInt(env, 'BOURSE_JOB_WATCHDOG_MS', 5000, 100, 600_000),
   };
 }

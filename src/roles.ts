@@ -5,7 +5,9 @@ import type { Logger } from 'pino';
 import { Config, ConfigError } from './config';
 import { Instance } from './instance';
 import { EmbeddedRedis } from './store/embeddedRedis';
-import { openRedis } from './store/redis';
+import { loadRunnerConfig } from './compute/runnerConfig';
+import { Runner } from './compute/worker';
+import { environmentOf, startRunnerMarket } from './compute/runnerMarket';
 
 /** Stops `stop` on the first SIGTERM/SIGINT, then exits 0 (or 1 if stopping failed). */
 function exitOnSignal(log: Logger, stop: () => Promise<void>): void {
@@ -50,13 +52,14 @@ export async function runApi(config: Config, log: Logger): Promise<void> {
   exitOnSignal(log, () => instance.close());
 }
 
-/** The compute runner's worker loop. Until compute lands it only holds its connection and waits for SIGTERM. */
-export async function startRunner(config: Config, log: Logger, redisUrl: string): Promise<() => Promise<void>> {
-  const redis = await openRedis(redisUrl, 'bourse-runner', log);
-  log.info('bourse runner started');
+/** The compute runner: worker for its provider's job queue, watchdog and heartbeat (`generateKey`: dev only). */
+export async function startRunner(config: Config, log: Logger, redisUrl: string, options: { generateKey?: boolean } = {}): Promise<() => Promise<void>> {
+  const runner = await Runner.start({ config, redisUrl, log, runner: loadRunnerConfig(process.env, { dataDir: config.dataDir, generateKey: options.generateKey }) });
+  // Its market presence: the runner offers its environment and negotiates through the API at config.apiUrl.
+  const stopMarket = startRunnerMarket({ apiUrl: config.apiUrl, wallet: runner.config.wallet, environment: environmentOf(runner.config), log });
   return async () => {
-    await redis.quit().catch(() => redis.disconnect());
-    log.info('bourse runner stopped');
+    await stopMarket();
+    await runner.stop();
   };
 }
 
@@ -88,10 +91,12 @@ export async function runDev(config: Config, log: Logger): Promise<void> {
   const devConfig = { ...config, authSecret: devAuthSecret(config, log) };
   try {
     const instance = await startApi(devConfig, log, redisUrl);
-    const stopRunner = await startRunner(devConfig, log, redisUrl);
+    const stopRunner = await startRunner(devConfig, log, redisUrl, { generateKey: true });
     exitOnSignal(log, async () => {
-      await instance.close();
+      // Answer waiting long-polls at once, then let the runner withdraw its offer while the API still serves it.
+      instance.core.waiter.shutdown();
       await stopRunner();
+      await instance.close();
       await embedded?.stop();
     });
   } catch (err) {

@@ -110,6 +110,52 @@ export interface AuthTokenRequest {
 }
 
 /**
+ * An Ocean dataset reference of POST /api/services/compute; Bourse fetches its URL (`url`, or ocean-node's `fileObject.url`) into inputs/.
+ */
+export interface ComputeDataset {
+  url?: string;
+  documentId?: string;
+  fileObject?: {
+    url?: string;
+  };
+}
+
+/**
+ * One live runner's environment (GET /api/services/computeEnvironments), in Ocean Provider's shape; consumerAddress is the provider identity the runner serves.
+ */
+export interface ComputeEnvironment {
+  /**
+   * The runner id.
+   */
+  id: string;
+  consumerAddress: string;
+  cpuNumber: number;
+  ramGB: number;
+  diskGB: number;
+  /**
+   * Seconds.
+   */
+  maxJobDuration: number;
+  priceMin: number;
+  currentJobs: number;
+  maxJobs: number;
+  /**
+   * Epoch seconds of the last heartbeat.
+   */
+  lastSeen: number;
+}
+
+/**
+ * One result of a compute job; the index is assigned once at finalisation and never changes (0 = algorithm.log).
+ */
+export interface ComputeResultEntry {
+  filename: string;
+  filesize: number;
+  type: 'algorithmLog' | 'output';
+  index: number;
+}
+
+/**
  * POST /api/services/compute: a further job under an approved agreement. Auth fields (consumerAddress, nonce, signature) are read by the auth middleware; the workload defaults to the agreement's bourse.job.* properties.
  */
 export interface ComputeStartRequest {
@@ -129,12 +175,47 @@ export interface ComputeStartRequest {
       };
     };
   };
-  dataset?: Dataset;
+  dataset?: ComputeDataset;
   /**
    * @maxItems 31
    */
-  additionalDatasets?: Dataset[];
+  additionalDatasets?: ComputeDataset[];
   maxJobDuration?: number;
+}
+
+/**
+ * A compute job's status object (GET/POST/PUT/DELETE /api/services/compute), reference ocean-compute.md §3.2: Provider's fields plus Bourse's explicit agreementId, stopRequested, terminationDetails and reason.
+ */
+export interface ComputeStatus {
+  /**
+   * The requestor of the agreement (lower-case address).
+   */
+  owner: string;
+  /**
+   * The agreement id (Ocean's documentId role).
+   */
+  documentId: string;
+  jobId: string;
+  agreementId: string;
+  status: number;
+  statusText: string;
+  /**
+   * Epoch seconds with a millisecond fraction.
+   */
+  dateCreated: string;
+  /**
+   * null while the job is not terminal.
+   */
+  dateFinished: string | null;
+  results: ComputeResultEntry[];
+  stopRequested: boolean;
+  terminationDetails: {
+    exitCode: number | null;
+  };
+  /**
+   * Why the job failed or was stopped; null otherwise.
+   */
+  reason: string | null;
 }
 
 export interface Demand {

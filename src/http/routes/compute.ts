@@ -6,27 +6,11 @@ import { oceanAuth } from '../../auth/middleware';
 import type { ComputeService, JobFilter } from '../../compute/computeService';
 import type { LogTail } from '../../compute/logTail';
 import { liveEnvironments } from '../../compute/environments';
-import type { JobRecord, ResultEntry } from '../../compute/jobs';
-import type { ComputeWorkloadOverride } from '../../compute/workload';
+import type { JobRecord } from '../../compute/jobs';
 import type { Core } from '../../core';
 import { BadRequest } from '../../errors';
+import type { ComputeStartRequest, ComputeStatus } from '../../types/schemas';
 import { validator } from '../validate';
-
-// mirrors schemas/ComputeStatus.json (reference §3.2, Provider style plus Bourse's explicit fields)
-export interface ComputeStatus {
-  owner: string;
-  documentId: string;
-  jobId: string;
-  agreementId: string;
-  status: number;
-  statusText: string;
-  dateCreated: string;
-  dateFinished: string | null;
-  results: ResultEntry[];
-  stopRequested: boolean;
-  terminationDetails: { exitCode: number | null };
-  reason: string | null;
-}
 
 export function renderStatus(job: JobRecord): ComputeStatus {
   return {
@@ -40,13 +24,11 @@ export function renderStatus(job: JobRecord): ComputeStatus {
     dateFinished: job.dateFinished === '' ? null : job.dateFinished,
     results: job.results,
     stopRequested: job.stopRequested,
-    terminationDetails: { exitCode: job.exitCode },
+    terminationDetails: { exitCode: job.exitCode ?? null },
     reason: job.reason === '' ? null : job.reason,
   };
 }
 
-// mirrors schemas/ComputeStartRequest.json
-type ComputeStartRequest = ComputeWorkloadOverride & { agreementId: string };
 const isStartRequest = validator<ComputeStartRequest>('ComputeStartRequest.json');
 
 function filterOf(ctx: Context): JobFilter {
@@ -105,10 +87,10 @@ export function mountComputeRoutes(router: Router, core: Core, service: ComputeS
   });
 
   router.get('/api/services/computeResult', oceanAuth(auth, { command: 'getComputeResult', message: providerMessage.result }), async (ctx) => {
-    const { entry, bytes } = await service.result(identity(ctx), requireField(ctx, 'jobId'), indexOf(ctx));
-    ctx.type = entry.type === 'output' ? 'application/octet-stream' : 'text/plain; charset=utf-8';
-    ctx.attachment(attachmentName(entry.filename));
-    ctx.body = bytes;
+    const result = await service.result(identity(ctx), requireField(ctx, 'jobId'), indexOf(ctx));
+    ctx.type = result.type === 'output' ? 'application/octet-stream' : 'text/plain; charset=utf-8';
+    ctx.attachment(attachmentName(result.filename));
+    ctx.body = result.bytes;
   });
 
   router.get('/api/services/computeStreamableLogs', oceanAuth(auth, { command: 'getComputeStreamableLogs', message: providerMessage.logs }), async (ctx) => {

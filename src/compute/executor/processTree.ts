@@ -1,0 +1,98 @@
+import fs from 'node:fs/promises';
+
+interface ProcEntry {
+  pid: number;
+  ppid: number;
+}
+
+async function readProcs(): Promise<ProcEntry[]> {
+  const names = await fs.readdir('/proc');
+  const entries = await Promise.all(
+    names.filter((n) => /^\d+$/.test(n)).map(async (n) => {
+      try {
+        const stat = await fs.readFile(`/proc/${n}/stat`, 'utf8');
+        // The command name (field 2) may contain spaces and parentheses: fields resume after the last ')'.
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return { pid: Number(n), ppid: Number(fields[1]) };
+      } catch {
+        return undefined; // exited while we looked
+      }
+    }),
+  );
+  return entries.filter((e): e is ProcEntry => e !== undefined);
+}
+
+/** `root` and every live descendant of it (by parent pid, from /proc). */
+export async function processTree(root: number): Promise<number[]> {
+  const children = new Map<number, number[]>();
+  for (const { pid, ppid } of await readProcs()) {
+    const list = children.get(ppid) ?? [];
+    list.push(pid);
+    children.set(ppid, list);
+  }
+  const tree: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.shift() as number;
+    tree.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return tree;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Kills `root` and all its descendants. The tree is frozen first (SIGSTOP, repeated until no new process
+ * appears) so that nothing can fork out of it between looking and killing, then every member gets SIGKILL,
+ * and so does the process group `root` leads.
+ */
+export async function killTree(root: number): Promise<void> {
+  const frozen = new Set<number>();
+  for (let round = 0; round < 10; round++) {
+    const fresh = (await processTree(root)).filter((pid) => !frozen.has(pid));
+    if (fresh.length === 0) break;
+    for (const pid of fresh) {
+      signal(pid, 'SIGSTOP');
+      frozen.add(pid);
+    }
+  }
+  for (const pid of frozen) signal(pid, 'SIGKILL');
+  signal(-root, 'SIGKILL');
+}
+
+/** Resident memory of the tree in bytes (VmRSS summed over its processes). */
+export async function treeRssBytes(root: number): Promise<number> {
+  let total = 0;
+  for (const pid of await processTree(root)) {
+    try {
+      const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+      const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
+      if (match) total += Number(match[1]) * 1024;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
+}
+
+/** Bytes used by regular files under `dir` (links not followed). */
+export async function directorySize(dir: string): Promise<number> {
+  let total = 0;
+  const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    try {
+      total += (await fs.lstat(`${entry.parentPath ?? entry.path}/${entry.name}`)).size;
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return total;
+}

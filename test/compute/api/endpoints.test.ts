@@ -1,0 +1,273 @@
+import http from 'node:http';
+import { signOceanMessage } from '../../../src/auth/signatures';
+import { Dispatcher } from '../../../src/compute/dispatch';
+import { writeHeartbeat } from '../../../src/compute/heartbeat';
+import { firstJobId, JobRecord, JobStore } from '../../../src/compute/jobs';
+import { JobStatus } from '../../../src/compute/statuses';
+import type { Core } from '../../../src/core';
+import { newParty, Party } from '../../support/identities';
+import { startTestInstance, TestInstance } from '../../support/instance';
+import { ECHO_SPEC, writeAgreement } from './fixtures';
+
+const API = '/api/services';
+
+/**
+ * The compute endpoints against jobs the dispatcher created from fixture agreements; job progress is driven
+ * with the engine's JobStore (the same transitions a runner makes), so these tests need no runner.
+ */
+describe('compute endpoints: status, results, stop, delete, start, environments, authorization', () => {
+  let t: TestInstance;
+  let core: Core;
+  let jobs: JobStore;
+  let requestor: Party;
+  let provider: Party;
+  let stranger: Party;
+
+  beforeAll(async () => {
+    t = await startTestInstance();
+    core = t.instance.core;
+    jobs = new JobStore(core);
+    [requestor, provider, stranger] = await Promise.all([newParty(t), newParty(t), newParty(t)]);
+  });
+  afterAll(() => t.close());
+
+  /** An approved agreement and its first job, dispatched directly (the stream path is dispatch.test's). */
+  async function agreementWithJob(): Promise<{ hex: string; jobId: string }> {
+    const hex = await writeAgreement(core, { requestor: requestor.address, provider: provider.address });
+    const jobId = (await new Dispatcher(core, jobs).dispatchApproved(hex))!;
+    return { hex, jobId };
+  }
+
+  /** Drives a job through the runner's happy path to 70 with a log and two outputs. */
+  async function finish(jobId: string, outputs: Array<[string, string]>): Promise<JobRecord> {
+    for (const [from, to] of [[1, 10], [10, 20], [20, 30], [30, 40], [40, 60]]) {
+      expect((await jobs.transition(jobId, [from], to)).ok).toBe(true);
+    }
+    const files = [
+      { filename: 'algorithm.log', type: 'algorithmLog' as const, bytes: Buffer.from('log line\n') },
+      ...outputs.map(([filename, text]) => ({ filename, type: 'output' as const, bytes: Buffer.from(text) })),
+    ];
+    expect((await jobs.storeResults(jobId, [60], 70, files, { exitCode: 0 })).ok).toBe(true);
+    return (await jobs.get(jobId))!;
+  }
+
+  const auth = (p: Party) => ({ Authorization: `Bearer ${p.token}` });
+
+  it('renders the Ocean status object for the requestor and for the provider', async () => {
+    const { hex, jobId } = await agreementWithJob();
+    for (const party of [requestor, provider]) {
+      const res = await t.request.get(`${API}/compute`).query({ jobId }).set(auth(party));
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual([
+        {
+          owner: requestor.address,
+          documentId: hex,
+          jobId,
+          agreementId: hex,
+          status: 1,
+          statusText: 'Warming up',
+          dateCreated: expect.stringMatching(/^\d+\.\d{3}$/),
+          dateFinished: null,
+          results: [],
+          stopRequested: false,
+          terminationDetails: { exitCode: null },
+          reason: null,
+        },
+      ]);
+    }
+    const byAgreement = await t.request.get(`${API}/compute`).query({ documentId: hex }).set(auth(requestor));
+    expect(byAgreement.body.map((s: { jobId: string }) => s.jobId)).toEqual([jobId]);
+    const mine = await t.request.get(`${API}/compute`).set(auth(provider));
+    expect(mine.body.map((s: { jobId: string }) => s.jobId)).toContain(jobId);
+  });
+
+  it('keeps status private: a stranger gets 404 for the job and sees none of it in lists', async () => {
+    const { hex, jobId } = await agreementWithJob();
+    const direct = await t.request.get(`${API}/compute`).query({ jobId }).set(auth(stranger));
+    expect(direct.status).toBe(404);
+    expect(direct.body).toEqual({ message: `Job ${jobId} not found`, error: `Job ${jobId} not found` });
+    expect((await t.request.get(`${API}/compute`).query({ documentId: hex }).set(auth(stranger))).body).toEqual([]);
+    expect((await t.request.get(`${API}/compute`).set(auth(stranger))).body).toEqual([]);
+  });
+
+  it('needs a party: no credentials → 401, a token naming another consumerAddress → 403', async () => {
+    const { jobId } = await agreementWithJob();
+    expect((await t.request.get(`${API}/compute`).query({ jobId })).status).toBe(401);
+    const forged = await t.request.get(`${API}/compute`).query({ jobId, consumerAddress: requestor.address }).set(auth(stranger));
+    expect(forged.status).toBe(403);
+    expect(Array.isArray(forged.body)).toBe(false);
+    expect(JSON.stringify(forged.body)).not.toContain(stranger.address);
+  });
+
+  it('accepts a signed request (ocean-node message address + nonce + command)', async () => {
+    const { jobId } = await agreementWithJob();
+    const nonce = Date.now();
+    const signature = await signOceanMessage(requestor.wallet, requestor.wallet.address + nonce + 'getComputeStatus');
+    const res = await t.request.get(`${API}/compute`).query({ jobId, consumerAddress: requestor.wallet.address, nonce, signature });
+    expect(res.status).toBe(200);
+    expect(res.body[0].jobId).toBe(jobId);
+    const replay = await t.request.get(`${API}/compute`).query({ jobId, consumerAddress: requestor.wallet.address, nonce, signature });
+    expect(replay.status).toBe(401);
+  });
+
+  it('serves results by stable index with exact bytes; a missing index is 404, a stranger 404', async () => {
+    const { jobId } = await agreementWithJob();
+    const done = await finish(jobId, [['a.txt', 'alpha'], ['b.bin', 'beta']]);
+    expect(done.results).toEqual([
+      { filename: 'algorithm.log', filesize: 9, type: 'algorithmLog', index: 0 },
+      { filename: 'a.txt', filesize: 5, type: 'output', index: 1 },
+      { filename: 'b.bin', filesize: 4, type: 'output', index: 2 },
+    ]);
+    const status = await t.request.get(`${API}/compute`).query({ jobId }).set(auth(requestor));
+    expect(status.body[0]).toMatchObject({ status: 70, statusText: 'Job finished', terminationDetails: { exitCode: 0 }, results: done.results });
+    expect(status.body[0].dateFinished).toMatch(/^\d+\.\d{3}$/);
+    const result = await t.request.get(`${API}/computeResult`).query({ jobId, index: 2 }).set(auth(requestor)).buffer(true).parse((res, cb) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => cb(null, Buffer.concat(chunks)));
+    });
+    expect(result.status).toBe(200);
+    expect((result.body as Buffer).toString()).toBe('beta');
+    expect(result.headers['content-type']).toBe('application/octet-stream');
+    expect(result.headers['content-disposition']).toBe('attachment; filename="b.bin"');
+    const log = await t.request.get(`${API}/computeResult`).query({ jobId, index: 0 }).set(auth(provider));
+    expect(log.text).toBe('log line\n');
+    expect((await t.request.get(`${API}/computeResult`).query({ jobId, index: 3 }).set(auth(requestor))).status).toBe(404);
+    expect((await t.request.get(`${API}/computeResult`).query({ jobId, index: 1 }).set(auth(stranger))).status).toBe(404);
+    expect((await t.request.get(`${API}/computeResult`).query({ jobId, index: '-1' }).set(auth(requestor))).status).toBe(400);
+    expect((await t.request.get(`${API}/computeResult`).query({ jobId }).set(auth(requestor))).status).toBe(400);
+  });
+
+  it('never lets a stored result name leave the download as a path', async () => {
+    const { jobId } = await agreementWithJob();
+    await finish(jobId, [['../../etc/passwd', 'x'], ['sub/dir/"q".txt', 'y']]);
+    const first = await t.request.get(`${API}/computeResult`).query({ jobId, index: 1 }).set(auth(requestor));
+    expect(first.headers['content-disposition']).toBe('attachment; filename="__.._etc_passwd"');
+    const second = await t.request.get(`${API}/computeResult`).query({ jobId, index: 2 }).set(auth(requestor));
+    expect(second.headers['content-disposition']).toBe('attachment; filename="sub_dir__q_.txt"');
+  });
+
+  it('stop (PUT): a stranger gets 404 and nothing changes; the requestor stops a queued job at once', async () => {
+    const { jobId } = await agreementWithJob();
+    expect((await t.request.put(`${API}/compute`).query({ jobId }).set(auth(stranger))).status).toBe(404);
+    expect((await jobs.get(jobId))!.stopRequested).toBe(false);
+    expect((await t.request.put(`${API}/compute`).set(auth(requestor))).status).toBe(400);
+    const res = await t.request.put(`${API}/compute`).query({ jobId }).set(auth(requestor));
+    expect(res.status).toBe(200);
+    expect(res.body[0]).toMatchObject({ jobId, status: 70, stopRequested: true, reason: 'stopped by request before the job started' });
+  });
+
+  it('stop (PUT) of a running job flags it for its runner', async () => {
+    const { jobId } = await agreementWithJob();
+    await jobs.transition(jobId, [1], 40);
+    const res = await t.request.put(`${API}/compute`).query({ jobId }).set(auth(provider));
+    expect(res.body[0]).toMatchObject({ jobId, status: 40, stopRequested: true, dateFinished: null });
+  });
+
+  it('delete: stranger 404, provider 403, requestor removes record and results', async () => {
+    const { jobId } = await agreementWithJob();
+    await finish(jobId, [['a.txt', 'alpha']]);
+    expect((await t.request.delete(`${API}/compute`).query({ jobId }).set(auth(stranger))).status).toBe(404);
+    expect((await t.request.delete(`${API}/compute`).query({ jobId }).set(auth(provider))).status).toBe(403);
+    expect(await jobs.get(jobId)).toBeDefined();
+    const res = await t.request.delete(`${API}/compute`).query({ jobId }).set(auth(requestor));
+    expect(res.status).toBe(200);
+    expect(res.body[0]).toMatchObject({ jobId, status: 70 });
+    expect(await jobs.get(jobId)).toBeUndefined();
+    expect(await core.redis.exists(core.keys.jobResult(jobId, 1))).toBe(0);
+    expect((await t.request.get(`${API}/compute`).query({ jobId }).set(auth(requestor))).status).toBe(404);
+  });
+
+  it('delete of a running job stops it first, then removes it once its runner has finished it', async () => {
+    const { jobId } = await agreementWithJob();
+    await jobs.transition(jobId, [1], 40);
+    // Stand-in runner: when the stop flag appears, it ends the job as a stopped run does (logs kept, 70).
+    const runner = core.waiter.poll([core.keys.job(jobId)], 10_000, undefined, async () => {
+      const job = await jobs.get(jobId);
+      if (!job?.stopRequested) return undefined;
+      await jobs.transition(jobId, [40], 60);
+      await jobs.storeResults(jobId, [60], 70, [{ filename: 'algorithm.log', type: 'algorithmLog', bytes: Buffer.from('killed') }], { reason: 'stopped by request' });
+      return true;
+    });
+    const res = await t.request.delete(`${API}/compute`).query({ jobId }).set(auth(requestor));
+    expect(await runner).toBe(true);
+    expect(res.status).toBe(200);
+    expect(res.body[0]).toMatchObject({ jobId, status: 70, stopRequested: true, reason: 'stopped by request' });
+    expect(await jobs.get(jobId)).toBeUndefined();
+  });
+
+  it('POST compute starts a further job under the agreement, with Ocean overrides', async () => {
+    const { hex } = await agreementWithJob();
+    const res = await t.request
+      .post(`${API}/compute`)
+      .set(auth(requestor))
+      .send({ agreementId: hex.toUpperCase(), algorithm: { meta: { rawcode: 'echo hi > outputs/x', container: { entrypoint: 'sh $ALGO' } } }, dataset: { url: 'data:,z' } });
+    expect(res.status).toBe(200);
+    expect(res.body).toHaveLength(1);
+    const jobId = res.body[0].jobId as string;
+    expect(jobId).toMatch(/^[0-9a-f]{32}$/);
+    expect(jobId).not.toBe(firstJobId(hex));
+    expect(res.body[0]).toMatchObject({ agreementId: hex, documentId: hex, owner: requestor.address, status: 1 });
+    expect((await jobs.get(jobId))!.spec).toEqual({ ...ECHO_SPEC, algorithm: 'echo hi > outputs/x', inputs: ['data:,z'] });
+    expect(await core.redis.smembers(core.keys.agreementJobs(hex))).toHaveLength(2);
+  });
+
+  it('POST compute refuses strangers, unapproved agreements and bad input with 4xx, creating nothing', async () => {
+    const { hex } = await agreementWithJob();
+    const pending = await writeAgreement(core, { requestor: requestor.address, provider: provider.address, state: 'Pending' });
+    const post = (p: Party, body: unknown) => t.request.post(`${API}/compute`).set(auth(p)).send(body as object);
+    const cases: Array<[Party, unknown, number, string]> = [
+      [stranger, { agreementId: hex }, 404, 'not found'],
+      [provider, { agreementId: hex }, 404, 'not found'],
+      [requestor, { agreementId: pending }, 409, 'is Pending, not Approved'],
+      [requestor, {}, 400, "must have required property 'agreementId'"],
+      [requestor, { agreementId: 'nothex' }, 404, 'not found'],
+      [requestor, { agreementId: hex, algorithm: { meta: { container: { entrypoint: 'bash $ALGO' } } } }, 400, 'command "bash" is not allowed'],
+      [requestor, { agreementId: hex, dataset: { url: 'file:///etc/passwd' } }, 400, 'dataset.url must be an http:, https: or data: URL'],
+      [requestor, { agreementId: hex, maxJobDuration: 3600 }, 400, 'must not exceed'],
+      [requestor, { agreementId: hex, maxJobDuration: 'long' }, 400, 'maxJobDuration'],
+    ];
+    for (const [party, body, status, message] of cases) {
+      const res = await post(party, body);
+      expect({ body, status: res.status }).toEqual({ body, status });
+      expect(res.body.message).toContain(message);
+      expect(res.body.error).toBe(res.body.message);
+    }
+    expect(await core.redis.smembers(core.keys.agreementJobs(hex))).toHaveLength(1);
+    expect(await core.redis.smembers(core.keys.agreementJobs(pending))).toHaveLength(0);
+  });
+
+  it('lists the environments of live runners only', async () => {
+    const base = { cores: 2, memoryGiB: 1, diskGiB: 4, maxJobDuration: 600, price: [0.001, 0, 0] as [number, number, number], currentJobs: 1, maxJobs: 2, heartbeatMs: 1000 };
+    await writeHeartbeat(core.redis, core.keys, { ...base, runnerId: 'live-runner', provider: provider.address, lastSeenMs: Date.now() });
+    await writeHeartbeat(core.redis, core.keys, { ...base, runnerId: 'dead-runner', provider: provider.address, lastSeenMs: Date.now() - 60_000 });
+    const res = await t.request.get(`${API}/computeEnvironments`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual([
+      { id: 'live-runner', consumerAddress: provider.address, cpuNumber: 2, ramGB: 1, diskGB: 4, maxJobDuration: 600, priceMin: 0.06, currentJobs: 1, maxJobs: 2, lastSeen: expect.any(Number) },
+    ]);
+  });
+
+  it('tails the live log of a running job and ends when the job ends', async () => {
+    const { jobId } = await agreementWithJob();
+    await jobs.transition(jobId, [1], 40);
+    await jobs.appendLog(jobId, 'first\n');
+    const received: string[] = [];
+    const url = new URL(`${t.url}${API}/computeStreamableLogs?jobId=${jobId}`);
+    const ended = new Promise<number>((resolve, reject) => {
+      http.get(url, { headers: auth(requestor) }, (res) => {
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          received.push(chunk);
+          // Each chunk the runner appends arrives while the job still runs; then the job ends.
+          if (received.join('') === 'first\n') void jobs.appendLog(jobId, 'second\n');
+          if (received.join('') === 'first\nsecond\n') void jobs.transition(jobId, [40], 60).then(() => jobs.storeResults(jobId, [60], 70, []));
+        });
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      }).on('error', reject);
+    });
+    expect(await ended).toBe(200);
+    expect(received.join('')).toBe('first\nsecond\n');
+    expect((await t.request.get(`${API}/computeStreamableLogs`).query({ jobId }).set(auth(stranger))).status).toBe(404);
+  });
+});
