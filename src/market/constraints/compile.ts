@@ -10,7 +10,7 @@ import { internalize } from './internalize';
 import { Tri, triNot } from './tri';
 import type { Literal, TypedProperties } from './typedProperties';
 import { TYPED_DOMAINS, type TypedDomain } from './typedRefs';
-import { compareNumbers, compareUtf8, operatorHolds, parseBoolean, parseRustF64, wildcardPattern } from './values';
+import { compareNumbers, compareUtf8, operatorHolds, parseBoolean, parseRustF64, wildcardPattern, type WildcardMatcher } from './values';
 
 export type Predicate = (properties: TypedProperties) => Tri;
 
@@ -18,7 +18,7 @@ export type Predicate = (properties: TypedProperties) => Tri;
 interface CompiledValue {
   readonly text: string;
   /** For Str equality: undefined = no wildcard (compare text), null = invalid regex (never equal). */
-  readonly pattern: RegExp | null | undefined;
+  readonly pattern: WildcardMatcher | null | undefined;
   /** NaN when the text is not a number (NaN equals and orders nothing). */
   readonly number: number;
   readonly bool: boolean | undefined;

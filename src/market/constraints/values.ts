@@ -66,17 +66,62 @@ function utf8Rank(unit: number): number {
   return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
 }
 
+/** What Str equality with wildcards needs: RegExp satisfies it, and so does the linear glob matcher below. */
+export interface WildcardMatcher {
+  test(text: string): boolean;
+}
+
+/** Regex syntax other than `.` and `*`; values without it are plain globs. */
+const OTHER_REGEX_SYNTAX = /[\\^$+?()[\]{}|]/;
+/** Quantifiers after the `*` → `.*` rewrite; more than a few in one pattern invites polynomial backtracking. */
+const MAX_REGEX_QUANTIFIERS = 4;
+
 /**
- * The regex yagna builds for a value containing `*`: `^` + value with `*` → `.*` + `$`, other regex
- * syntax left active (so `.` matches any char). Null when that is not a valid regex (equality is FALSE).
+ * yagna turns a value containing `*` into the regex `^` + value with `*` → `.*` + `$`, other regex syntax left
+ * active (so `.` matches any char); an invalid regex never matches (null).
+ * Property values come from other parties, so a backtracking regex is a denial-of-service lever. Values that use
+ * only `*` and `.` (every real-world pattern) are matched by a linear glob matcher with the same meaning; values
+ * with other regex syntax still get a regex, but never one with groups or many quantifiers (those are null).
  * The `u` flag makes `.` match a whole code point and rejects the loose escapes, as Rust's regex does.
  */
-export function wildcardPattern(value: string): RegExp | null {
+export function wildcardPattern(value: string): WildcardMatcher | null {
+  if (!OTHER_REGEX_SYNTAX.test(value)) return globMatcher(Array.from(value));
+  const source = value.split('*').join('.*');
+  if (source.includes('(') || (source.match(/[*+?{]/g)?.length ?? 0) > MAX_REGEX_QUANTIFIERS) return null;
   try {
-    return new RegExp(`^${value.split('*').join('.*')}$`, 'u');
+    return new RegExp(`^${source}$`, 'u');
   } catch {
     return null;
   }
+}
+
+/** `*` = any run of code points, `.` = any one code point; greedy with one backtrack point, O(text × pattern). */
+function globMatcher(pattern: string[]): WildcardMatcher {
+  return {
+    test(text: string): boolean {
+      const chars = Array.from(text);
+      let p = 0;
+      let t = 0;
+      let starP = -1;
+      let starT = 0;
+      while (t < chars.length) {
+        if (p < pattern.length && pattern[p] !== '*' && (pattern[p] === '.' || pattern[p] === chars[t])) {
+          p++;
+          t++;
+        } else if (p < pattern.length && pattern[p] === '*') {
+          starP = p++;
+          starT = t;
+        } else if (starP >= 0) {
+          p = starP + 1;
+          t = ++starT;
+        } else {
+          return false;
+        }
+      }
+      while (p < pattern.length && pattern[p] === '*') p++;
+      return p === pattern.length;
+    },
+  };
 }
 
 /**
