@@ -2,34 +2,15 @@
  * Long-poll core: with 1,000 waiters registered, the latency from PUBLISH to the waiter waking, next to the
  * raw Redis PUBLISH → 'message' latency of a bare ioredis subscriber measured in the same run.
  */
-import { once } from 'node:events';
-import Redis from 'ioredis';
 import pino from 'pino';
 import { Waiter } from '../src/events/waiter';
 import { EmbeddedRedis } from '../src/store/embeddedRedis';
 import { Keys } from '../src/store/keys';
 import { openRedis } from '../src/store/redis';
-import { fmt, nowMs, percentile, table } from './support';
+import { fmt, nowMs, percentile, rawPubSubLatency, table } from './support';
 
 const WAITERS = 1000;
 const SAMPLES = 2000;
-
-async function rawPubSub(url: string): Promise<number[]> {
-  const sub = new Redis(url);
-  const pub = new Redis(url);
-  await sub.subscribe('raw');
-  const samples: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
-    const got = once(sub, 'message');
-    const t0 = nowMs();
-    await pub.publish('raw', String(i));
-    await got;
-    samples.push(nowMs() - t0);
-  }
-  sub.disconnect();
-  pub.disconnect();
-  return samples;
-}
 
 async function waiterWake(url: string): Promise<number[]> {
   const log = pino({ level: 'silent' });
@@ -57,8 +38,8 @@ async function waiterWake(url: string): Promise<number[]> {
 export async function run(): Promise<void> {
   const redis = await EmbeddedRedis.start();
   try {
-    await rawPubSub(redis.url); // warm-up
-    const raw = await rawPubSub(redis.url);
+    await rawPubSubLatency(redis.url, SAMPLES); // warm-up
+    const raw = await rawPubSubLatency(redis.url, SAMPLES);
     const wake = await waiterWake(redis.url);
     const rows = [
       { measure: 'raw PUBLISH → message', p50: fmt(percentile(raw, 50)), p99: fmt(percentile(raw, 99)) },

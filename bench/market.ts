@@ -17,7 +17,7 @@ import { createLogger } from '../src/logger';
 import { compileSubscription, match } from '../src/market/constraints';
 import type { MarketService } from '../src/market/module';
 import { EmbeddedRedis } from '../src/store/embeddedRedis';
-import { fmt, nowMs, percentile, table } from './support';
+import { fmt, nowMs, percentile, rawPubSubLatency, table } from './support';
 
 const WAKE_WAITERS = 1000;
 const IDLE_POLLS = 10_000;
@@ -51,23 +51,6 @@ function call(base: string, token: string, method: string, path: string, body?: 
 async function inBatches<T>(count: number, size: number, fn: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = [];
   for (let i = 0; i < count; i += size) out.push(...(await Promise.all(Array.from({ length: Math.min(size, count - i) }, (_, j) => fn(i + j)))));
-  return out;
-}
-
-async function rawPubSub(url: string, samples: number): Promise<number[]> {
-  const sub = new Redis(url);
-  const pub = new Redis(url);
-  await sub.subscribe('raw');
-  const out: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    const got = once(sub, 'message');
-    const t0 = nowMs();
-    await pub.publish('raw', String(i));
-    await got;
-    out.push(nowMs() - t0);
-  }
-  sub.disconnect();
-  pub.disconnect();
   return out;
 }
 
@@ -218,7 +201,7 @@ export async function run(): Promise<void> {
   const admin = new Redis(redisUrl);
   try {
     console.log(`\n1. wake latency, ${WAKE_WAITERS} waiting collectOffers`);
-    const raw = await rawPubSub(redisUrl, WAKE_WAITERS);
+    const raw = await rawPubSubLatency(redisUrl, WAKE_WAITERS);
     const wake = await wakeLatency(base, requestor, provider);
     table([
       { measure: 'raw Redis PUBLISH → message', p50: fmt(percentile(raw, 50)), p99: fmt(percentile(raw, 99)) },
