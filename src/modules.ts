@@ -1,4 +1,5 @@
 import { authModule } from './auth/routes';
+import { computeModule } from './compute/module';
 import type { Core, Module } from './core';
 import { agreementsModule } from './http/routes/agreements';
 import { MarketService, marketModule } from './market/module';
@@ -8,5 +9,5 @@ import { MarketService, marketModule } from './market/module';
  */
 export function apiModules(core: Core): Module[] {
   const market = new MarketService(core);
-  return [authModule(core), marketModule(market), agreementsModule(core, market)];
+  return [authModule(core), marketModule(market), agreementsModule(core, market), computeModule(core)];
 }

@@ -1,0 +1,202 @@
+/**
+ * Handshake throughput: N concurrent requestor/provider pairs, each looping subscribe → negotiate → agree →
+ * approve → terminate → unsubscribe over HTTP, against one `bourse api` process and against two (each pair's
+ * requestor on one instance, its provider on the other). Baseline measured in the same run: the request rate of a
+ * bare Koa hello-world route under the same concurrency, so the cost of a handshake reads as "hello-world requests".
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import path from 'node:path';
+import { TokenService } from '../src/auth/tokens';
+import type { Core } from '../src/core';
+import { EmbeddedRedis } from '../src/store/embeddedRedis';
+import { table } from './support';
+
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 16);
+const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 8) * 1000;
+const SECRET = randomBytes(32).toString('hex');
+const ROOT = path.join(__dirname, '..');
+const API = '/market-api/v1';
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function untilUp(url: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} never came up`);
+}
+
+/** `bourse api` as its own process (the production entry point). */
+async function startApi(redisUrl: string, prefix: string): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  // BENCH_API_NODE_ARGS: extra node flags for the api processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'api'], {
+    cwd: ROOT,
+    env: { ...process.env, REDIS_URL: redisUrl, PORT: String(port), HOST: '127.0.0.1', BOURSE_AUTH_SECRET: SECRET, BOURSE_KEY_PREFIX: prefix, LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await untilUp(`${url}/ready`);
+  return { url, child };
+}
+
+/** The baseline: Koa + @koa/router with one JSON route, also as its own process. */
+async function startHelloWorld(): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const code = `const Koa = require('koa'); const Router = require('@koa/router');
+    const app = new Koa(); const router = new Router();
+    router.get('/hello', (ctx) => { ctx.body = { hello: 'world' }; });
+    app.use(router.routes()); app.listen(${port}, '127.0.0.1');`;
+  const child = spawn(process.execPath, ['-e', code], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  await untilUp(`${url}/hello`);
+  return { url, child };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Counts requests so a handshake's request count is reported, not assumed. */
+let requests = 0;
+
+async function call(method: string, url: string, token: string, body?: unknown): Promise<unknown> {
+  requests++;
+  const res = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${url} → ${res.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+type Event = { eventType: string; proposal?: { proposalId: string } };
+
+async function nextProposal(collect: () => Promise<unknown>): Promise<string> {
+  for (;;) {
+    const found = ((await collect()) as Event[]).find((e) => e.eventType === 'ProposalEvent');
+    if (found?.proposal) return found.proposal.proposalId;
+  }
+}
+
+interface Party {
+  base: string;
+  token: string;
+}
+
+/** One complete handshake of pair `i`; its properties match only its own counterpart. */
+async function handshake(i: number, requestor: Party, provider: Party): Promise<void> {
+  const tag = `bench-${i}-${randomBytes(4).toString('hex')}`;
+  const offer = { properties: { 'golem.runtime.name': tag, 'golem.inf.mem.gib': 2 }, constraints: `(golem.node.debug.subnet=${tag})` };
+  const demand = { properties: { 'golem.node.debug.subnet': tag }, constraints: `(golem.runtime.name=${tag})` };
+  const r = (method: string, p: string, body?: unknown) => call(method, `${requestor.base}${API}${p}`, requestor.token, body);
+  const p = (method: string, q: string, body?: unknown) => call(method, `${provider.base}${API}${q}`, provider.token, body);
+
+  const offerId = (await p('POST', '/offers', offer)) as string;
+  const demandId = (await r('POST', '/demands', demand)) as string;
+  const initial = await nextProposal(() => r('GET', `/demands/${demandId}/events?timeout=5&maxEvents=10`));
+  const counter = (await r('POST', `/demands/${demandId}/proposals/${initial}`, demand)) as string;
+  await nextProposal(() => p('GET', `/offers/${offerId}/events?timeout=5&maxEvents=10`));
+  await p('POST', `/offers/${offerId}/proposals/${counter.replace(/^R-/, 'P-')}`, offer);
+  const draft = await nextProposal(() => r('GET', `/demands/${demandId}/events?timeout=5&maxEvents=10`));
+  const agreementId = (await r('POST', '/agreements', { proposalId: draft, validTo: new Date(Date.now() + 60_000).toISOString() })) as string;
+  await r('POST', `/agreements/${agreementId}/confirm?appSessionId=bench`);
+  await p('POST', `/agreements/${agreementId}/approve?appSessionId=bench&timeout=5`);
+  await r('POST', `/agreements/${agreementId}/wait?timeout=5`);
+  await r('POST', `/agreements/${agreementId}/terminate`, { message: 'done' });
+  await Promise.all([r('DELETE', `/demands/${demandId}`), p('DELETE', `/offers/${offerId}`)]);
+}
+
+async function tokenFor(tokens: TokenService): Promise<string> {
+  return tokens.issue(`0x${randomBytes(20).toString('hex')}`, Math.floor(Date.now() / 1000) + 3600);
+}
+
+/** Runs PAIRS looping pairs for the duration; returns handshakes per second and requests per handshake. */
+async function measureHandshakes(urls: string[]): Promise<{ perSecond: number; requestsEach: number }> {
+  // Issuing needs only the shared secret.
+  const tokens = new TokenService({ config: { authSecret: SECRET } } as unknown as Core);
+  const pairs = await Promise.all(
+    Array.from({ length: PAIRS }, async (_, i) => ({
+      requestor: { base: urls[i % urls.length], token: await tokenFor(tokens) },
+      provider: { base: urls[(i + 1) % urls.length], token: await tokenFor(tokens) },
+    })),
+  );
+  await Promise.all(pairs.map((pair, i) => handshake(i, pair.requestor, pair.provider))); // warm-up
+  requests = 0;
+  let done = 0;
+  const deadline = Date.now() + DURATION_MS;
+  const started = Date.now();
+  await Promise.all(
+    pairs.map(async (pair, i) => {
+      while (Date.now() < deadline) {
+        await handshake(i, pair.requestor, pair.provider);
+        done++;
+      }
+    }),
+  );
+  const seconds = (Date.now() - started) / 1000;
+  return { perSecond: done / seconds, requestsEach: requests / done };
+}
+
+async function measureHelloWorld(url: string): Promise<number> {
+  const loop = async (until: number): Promise<number> => {
+    let n = 0;
+    while (Date.now() < until) {
+      await (await fetch(`${url}/hello`)).text();
+      n++;
+    }
+    return n;
+  };
+  await Promise.all(Array.from({ length: PAIRS }, () => loop(Date.now() + 1000))); // warm-up
+  const started = Date.now();
+  const counts = await Promise.all(Array.from({ length: PAIRS }, () => loop(started + DURATION_MS)));
+  return counts.reduce((a, b) => a + b, 0) / ((Date.now() - started) / 1000);
+}
+
+export async function run(): Promise<void> {
+  const redis = await EmbeddedRedis.start();
+  const children: ChildProcess[] = [];
+  try {
+    const hello = await startHelloWorld();
+    children.push(hello.child);
+    const helloRate = await measureHelloWorld(hello.url);
+    await stop(hello.child);
+
+    const prefix = `bench-${randomBytes(3).toString('hex')}:`;
+    const first = await startApi(redis.url, prefix);
+    children.push(first.child);
+    const one = await measureHandshakes([first.url]);
+    const second = await startApi(redis.url, prefix);
+    children.push(second.child);
+    const two = await measureHandshakes([first.url, second.url]);
+
+    table([
+      { setup: 'Koa hello-world, 1 process', 'per second': helloRate.toFixed(0), 'requests each': 1, 'hello-world requests per handshake': '-' },
+      { setup: 'handshakes, 1 api instance', 'per second': one.perSecond.toFixed(1), 'requests each': one.requestsEach.toFixed(1), 'hello-world requests per handshake': (helloRate / one.perSecond).toFixed(1) },
+      { setup: 'handshakes, 2 api instances', 'per second': two.perSecond.toFixed(1), 'requests each': two.requestsEach.toFixed(1), 'hello-world requests per handshake': (helloRate / two.perSecond).toFixed(1) },
+    ]);
+    console.log(`${PAIRS} concurrent pairs, ${DURATION_MS / 1000} s each; target: a handshake costs ≤ 15 hello-world requests (1 instance).`);
+  } finally {
+    for (const child of children) await stop(child);
+    await redis.stop();
+  }
+}
