@@ -44,7 +44,7 @@ export class Instance {
     const subscriber = await openRedis(redisUrl, 'bourse-sub', log, { onError });
     const scripts = new Scripts(redis);
     await scripts.load();
-    const waiter = new Waiter(subscriber, keys);
+    const waiter = new Waiter(subscriber, keys, metrics.openLongPolls);
     const core: Core = { config, log, keys, redis, subscriber, scripts, waiter, metrics };
     // Health, readiness and metrics are part of every instance, whatever else it serves.
     const modules = [healthModule(core), ...(options.modules ?? apiModules)(core)];

@@ -69,7 +69,8 @@ export class Waiter {
   private readonly byChannel = new Map<string, Set<Registration>>();
   private closing = false;
 
-  constructor(private readonly subscriber: Redis, private readonly keys: Keys) {
+  /** `openPolls` (a Prometheus gauge) counts calls waiting in poll(), whichever endpoint they serve. */
+  constructor(private readonly subscriber: Redis, private readonly keys: Keys, private readonly openPolls?: { inc(): void; dec(): void }) {
     subscriber.on('message', (channel: string) => {
       for (const registration of this.byChannel.get(channel) ?? []) registration.notify();
     });
@@ -137,6 +138,7 @@ export class Waiter {
   async poll<T>(keys: string[], timeoutMs: number, signal: AbortSignal | undefined, read: () => Promise<T | undefined>): Promise<T | undefined> {
     const deadline = Date.now() + timeoutMs;
     const registration = await this.register(keys, signal);
+    this.openPolls?.inc();
     try {
       for (;;) {
         const found = await read();
@@ -145,6 +147,7 @@ export class Waiter {
         if (outcome !== 'notified') return undefined;
       }
     } finally {
+      this.openPolls?.dec();
       registration.release();
     }
   }

@@ -1,20 +1,11 @@
 import type { Core } from '../core';
 import { isoMicros } from './agreementTime';
 import type { Reason } from './negotiation';
-
+import type { AgreementOperationEvent } from '../types/schemas';
+export type { AgreementOperationEvent };
 export type { Reason };
 
 export type AgreementEventType = 'AgreementApprovedEvent' | 'AgreementRejectedEvent' | 'AgreementCancelledEvent' | 'AgreementTerminatedEvent';
-
-/** mirrors schemas/AgreementOperationEvent.json */
-export interface AgreementOperationEvent {
-  eventDate: string;
-  agreementId: string;
-  eventType: AgreementEventType;
-  terminator?: 'Requestor' | 'Provider';
-  signature?: string;
-  reason?: Reason;
-}
 
 /** One entry of an identity's log as agreement_transition.lua writes it: µs timestamp, the viewer's session, the event. */
 interface StoredEvent {
@@ -50,12 +41,7 @@ export class AgreementEventLog {
       const events = await this.page(key, query.afterMicros, query.maxEvents, query.appSessionId);
       return events.length > 0 ? events : undefined;
     };
-    this.core.metrics.openLongPolls.inc();
-    try {
-      return (await this.core.waiter.poll([key], query.timeoutMs, query.signal, read)) ?? [];
-    } finally {
-      this.core.metrics.openLongPolls.dec();
-    }
+    return (await this.core.waiter.poll([key], query.timeoutMs, query.signal, read)) ?? [];
   }
 
   private async page(key: string, afterMicros: number, maxEvents: number, session: string | undefined): Promise<AgreementOperationEvent[]> {

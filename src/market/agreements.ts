@@ -3,6 +3,8 @@ import type { Core } from '../core';
 import { AppError, BadRequest, Conflict, Gone, NotFound, RequestTimeout } from '../errors';
 import { AgreementEventLog, type AgreementOperationEvent, type Reason } from './agreementEvents';
 import { parseRfc3339Micros } from './agreementTime';
+import type { Agreement, AgreementListEntry, AgreementProposal } from '../types/schemas';
+export type { Agreement, AgreementListEntry, AgreementProposal };
 
 export const AGREEMENT_STATES = ['Proposal', 'Pending', 'Approved', 'Cancelled', 'Rejected', 'Expired', 'Terminated'] as const;
 export type AgreementState = (typeof AGREEMENT_STATES)[number];
@@ -33,35 +35,6 @@ export interface AgreementRecord {
   terminator: string;
   reason: string;
   terminatedDate: string;
-}
-
-/** mirrors schemas/Agreement.json */
-export interface Agreement {
-  agreementId: string;
-  demand: { properties: Record<string, unknown>; constraints: string; demandId: string; requestorId: string; timestamp: string };
-  offer: { properties: Record<string, unknown>; constraints: string; offerId: string; providerId: string; timestamp: string };
-  validTo: string;
-  approvedDate?: string;
-  state: AgreementState;
-  timestamp: string;
-  appSessionId?: string;
-  proposedSignature?: string;
-  approvedSignature?: string;
-  committedSignature?: string;
-}
-
-/** mirrors schemas/AgreementListEntry.json */
-export interface AgreementListEntry {
-  id: string;
-  timestamp: string;
-  approvedDate: string | null;
-  role: 'Provider' | 'Requestor';
-}
-
-/** mirrors schemas/AgreementProposal.json */
-export interface AgreementProposal {
-  proposalId: string;
-  validTo: string;
 }
 
 export interface AgreementFilter {
@@ -325,13 +298,8 @@ export class AgreementService {
     };
     // Already settled (e.g. approved before the wait): answer without subscribing.
     if (await read()) return;
-    this.core.metrics.openLongPolls.inc();
-    try {
-      const approved = await this.core.waiter.poll([this.core.keys.agreementState(hex)], timeoutMs, signal, read);
-      if (!approved) throw new RequestTimeout(`Timeout while waiting for Agreement [${name}] approval.`);
-    } finally {
-      this.core.metrics.openLongPolls.dec();
-    }
+    const approved = await this.core.waiter.poll([this.core.keys.agreementState(hex)], timeoutMs, signal, read);
+    if (!approved) throw new RequestTimeout(`Timeout while waiting for Agreement [${name}] approval.`);
   }
 
   /** Applies a due expiry to one agreement (the sweeper); false when the agreement no longer exists. */

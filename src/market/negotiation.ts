@@ -6,9 +6,8 @@ import { MARKET_RETENTION_MS, MAX_QUEUED_EVENTS } from './limits';
 import { proposalEventEntry, rejectedEventEntry, viewerOf } from './negotiationEvents';
 import { renderProposal, visibleTo, type ProposalRecord, type ProposalView, type Proposals } from './proposals';
 import { compileBody, type DemandOfferBase, type SubscriptionKind, type Subscriptions } from './subscriptions';
-
-/** mirrors schemas/Reason.json */
-export type Reason = { message: string } & Record<string, unknown>;
+import type { Reason } from '../types/schemas';
+export type { Reason };
 
 /** What the Lua transitions answer when they refuse (see proposal_counter.lua / proposal_reject.lua). */
 type Refusal = 'notfound' | 'own' | 'retry' | 'countered' | 'accepted' | 'offer-missing' | 'offer-unsubscribed' | 'offer-expired' | 'demand-missing';

@@ -63,21 +63,16 @@ export class NegotiationEvents {
    * unsubscribed or expires, also while waiting.
    */
   async collect(kind: SubscriptionKind, id: string, caller: string, timeoutMs: number, maxEvents: number, signal?: AbortSignal): Promise<object[]> {
-    const { keys, metrics, waiter } = this.core;
+    const { keys, waiter } = this.core;
     const record = await this.subscriptions.get(id);
     if (!record || record.owner !== caller || record.kind !== kind) throw subscriptionGone(id);
     const viewer = viewerOf(kind);
     const untilExpiry = record.expiresAt - Date.now();
-    metrics.openLongPolls.inc();
-    try {
-      // Wake at the expiry at the latest, so a waiting collect ends with 404 when its subscription expires.
-      const events = await waiter.poll([keys.negotiationEvents(id)], Math.min(timeoutMs, untilExpiry), signal, () => this.take(id, viewer, caller, maxEvents));
-      if (events) return events;
-      if (Date.now() >= record.expiresAt && !signal?.aborted) throw expiredError(id);
-      return [];
-    } finally {
-      metrics.openLongPolls.dec();
-    }
+    // Wake at the expiry at the latest, so a waiting collect ends with 404 when its subscription expires.
+    const events = await waiter.poll([keys.negotiationEvents(id)], Math.min(timeoutMs, untilExpiry), signal, () => this.take(id, viewer, caller, maxEvents));
+    if (events) return events;
+    if (Date.now() >= record.expiresAt && !signal?.aborted) throw expiredError(id);
+    return [];
   }
 
   /** One atomic take from the queues, rendered; undefined when nothing (renderable) was there. */

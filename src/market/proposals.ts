@@ -2,6 +2,8 @@ import type { Core } from '../core';
 import { initialProposalHex, renderProposalId, type Role } from './ids';
 import { MARKET_RETENTION_MS, MAX_QUEUED_EVENTS } from './limits';
 import { proposalEventEntry } from './negotiationEvents';
+import type { Proposal as ProposalView } from '../types/schemas';
+export type { ProposalView };
 
 export type ProposalState = 'Initial' | 'Draft' | 'Rejected' | 'Accepted' | 'Expired';
 
@@ -27,17 +29,6 @@ export interface ProposalRecord {
   providerKnows: string;
   /** JSON of the last rejection Reason, or ''. */
   reason: string;
-}
-
-/** mirrors schemas/Proposal.json */
-export interface ProposalView {
-  properties: Record<string, unknown>;
-  constraints: string;
-  proposalId: string;
-  issuerId: string;
-  state: ProposalState;
-  timestamp: string;
-  prevProposalId?: string;
 }
 
 export function parseProposalRecord(hash: Record<string, string>): ProposalRecord | undefined {

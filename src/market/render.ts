@@ -1,22 +1,6 @@
 import type { SubscriptionRecord } from './subscriptions';
-
-/** mirrors schemas/Offer.json */
-export interface OfferView {
-  properties: Record<string, unknown>;
-  constraints: string;
-  offerId: string;
-  providerId: string;
-  timestamp: string;
-}
-
-/** mirrors schemas/Demand.json */
-export interface DemandView {
-  properties: Record<string, unknown>;
-  constraints: string;
-  demandId: string;
-  requestorId: string;
-  timestamp: string;
-}
+import type { Demand as DemandView, Offer as OfferView } from '../types/schemas';
+export type { DemandView, OfferView };
 
 /** A subscription as the Market API shows it (field order as yagna serialises it). */
 export function renderSubscription(record: SubscriptionRecord): OfferView | DemandView {

@@ -3,13 +3,8 @@ import { BadRequest, Forbidden, NotFound } from '../errors';
 import { compileSubscription, ConstraintParseError, toTypedProperties, Tri, type Predicate } from './constraints';
 import { renderSubscription, type OfferView } from './render';
 import { isLive, parseStreamEntry, type Subscriptions } from './subscriptions';
-
-/** mirrors schemas/NewScan.json */
-export interface NewScan {
-  type: 'offer' | 'demand';
-  constraints?: string;
-  timeout?: number;
-}
+import type { NewScan } from '../types/schemas';
+export type { NewScan };
 
 /** yagna: an idle iterator lives 300 s; a batch holds at most 500 offers. */
 export const DEFAULT_SCAN_TIMEOUT_S = 300;
@@ -71,14 +66,9 @@ export class Scans {
 
   /** JSON mode: the next batch after the cursor, waiting up to `timeoutMs` for one; [] on timeout. */
   async collect(id: string, caller: string, timeoutMs: number, maxEvents: number, signal?: AbortSignal): Promise<OfferView[]> {
-    const { waiter, keys, metrics } = this.core;
+    const { waiter, keys } = this.core;
     await this.load(id, caller);
-    metrics.openLongPolls.inc();
-    try {
-      return (await waiter.poll([keys.subscriptionStream()], timeoutMs, signal, () => this.next(id, caller, maxEvents))) ?? [];
-    } finally {
-      metrics.openLongPolls.dec();
-    }
+    return (await waiter.poll([keys.subscriptionStream()], timeoutMs, signal, () => this.next(id, caller, maxEvents))) ?? [];
   }
 
   /**

@@ -3,14 +3,10 @@ import { BadRequest, Gone, NotFound } from '../errors';
 import { compileSubscription, ConstraintParseError, type CompiledSubscription } from './constraints';
 import { newSubscriptionId } from './ids';
 import { MARKET_RETENTION_MS } from './limits';
+import type { DemandOfferBase } from '../types/schemas';
+export type { DemandOfferBase };
 
 export type SubscriptionKind = 'demand' | 'offer';
-
-/** mirrors schemas/DemandOfferBase.json */
-export interface DemandOfferBase {
-  properties: Record<string, unknown>;
-  constraints: string;
-}
 
 /**
  * A demand or offer as stored at `keys.subscription(id)` (a contract other modules read).

@@ -8,14 +8,18 @@
 export interface Agreement {
   agreementId: string;
   demand: {
-    properties: {};
+    properties: {
+      [k: string]: unknown;
+    };
     constraints: string;
     demandId: string;
     requestorId: string;
     timestamp: string;
   };
   offer: {
-    properties: {};
+    properties: {
+      [k: string]: unknown;
+    };
     constraints: string;
     offerId: string;
     providerId: string;
@@ -219,7 +223,9 @@ export interface ComputeStatus {
 }
 
 export interface Demand {
-  properties: {};
+  properties: {
+    [k: string]: unknown;
+  };
   constraints: string;
   demandId: string;
   requestorId: string;
@@ -233,7 +239,9 @@ export interface DemandOfferBase {
   /**
    * Flattened and key-sorted before storage and on every output.
    */
-  properties: {};
+  properties: {
+    [k: string]: unknown;
+  };
   constraints: string;
 }
 
@@ -254,7 +262,9 @@ export interface Nonce {
 }
 
 export interface Offer {
-  properties: {};
+  properties: {
+    [k: string]: unknown;
+  };
   constraints: string;
   offerId: string;
   providerId: string;
@@ -265,7 +275,9 @@ export interface Offer {
  * One stored proposal as one party sees it: proposalId and prevProposalId carry the viewer's prefix (R- requestor, P- provider).
  */
 export interface Proposal {
-  properties: {};
+  properties: {
+    [k: string]: unknown;
+  };
   constraints: string;
   proposalId: string;
   issuerId: string;

@@ -13,7 +13,7 @@ function bourse(args: string[], env: Record<string, string> = {}): Promise<{ cod
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [require.resolve('tsx/cli'), 'src/cli.ts', ...args],
+      ['--import', 'tsx', 'src/cli.ts', ...args],
       { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, timeout: 25_000 },
       (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );

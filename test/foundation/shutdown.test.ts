@@ -37,7 +37,7 @@ describe('SIGTERM with open long-polls', () => {
 
   it('answers all 100 waiting calls with their empty result and exits 0 within 5 s', async () => {
     const port = await freePort();
-    child = spawn(process.execPath, [require.resolve('tsx/cli'), 'src/cli.ts', 'api'], {
+    child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'api'], {
       cwd: root,
       env: { ...process.env, REDIS_URL: testRedisUrl(), BOURSE_AUTH_SECRET: TEST_AUTH_SECRET, BOURSE_KEY_PREFIX: testPrefix(), PORT: String(port), LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'inherit'],

@@ -4,7 +4,6 @@ import { marketAuth } from '../../auth/middleware';
 import { TokenService } from '../../auth/tokens';
 import type { Core, Module } from '../../core';
 import { BadRequest } from '../../errors';
-import type { Reason } from '../../market/agreementEvents';
 import { AgreementExpirySweeper } from '../../market/agreementExpiry';
 import { parseRfc3339Micros } from '../../market/agreementTime';
 import {
@@ -15,42 +14,16 @@ import {
   type AgreementState,
   type NegotiationHooks,
 } from '../../market/agreements';
+import { maxEvents, queryValue, reasonBody, timeoutMs } from '../query';
 import { validator } from '../validate';
 
 const isAgreementProposal = validator<AgreementProposal>('AgreementProposal.json');
-const isReason = validator<Reason>('Reason.json');
 
 /** ya-ts-client's default cursor: before any event. */
 const EPOCH_CURSOR = '2016-11-11T15:12:00Z';
-const DEFAULT_TIMEOUT_SECONDS = 5;
-const DEFAULT_MAX_EVENTS = 20;
-
-function queryString(ctx: Context, name: string): string | undefined {
-  const value = ctx.query[name];
-  if (Array.isArray(value)) throw new BadRequest(`Query deserialize error: duplicate field \`${name}\``);
-  return value;
-}
-
-/** A long-poll `timeout` in seconds (float; negative = 0), capped by the configured maximum, as ms. */
-function timeoutMs(ctx: Context, maxSeconds: number): number {
-  const raw = queryString(ctx, 'timeout');
-  if (raw === undefined) return DEFAULT_TIMEOUT_SECONDS * 1000;
-  const seconds = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(seconds)) throw new BadRequest(`Query deserialize error: invalid timeout '${raw}', expected seconds`);
-  return Math.min(Math.max(seconds, 0), maxSeconds) * 1000;
-}
-
-function maxEvents(ctx: Context): number {
-  const raw = queryString(ctx, 'maxEvents');
-  if (raw === undefined) return DEFAULT_MAX_EVENTS;
-  if (!/^-?\d+$/.test(raw)) throw new BadRequest(`Query deserialize error: invalid maxEvents '${raw}', expected an integer`);
-  const n = Number(raw);
-  if (n < 1 || n > 100) throw new BadRequest(`Invalid maxEvents '${raw}', should be between 1 and 100.`);
-  return n;
-}
 
 function dateMicros(ctx: Context, name: string): number | undefined {
-  const raw = queryString(ctx, name);
+  const raw = queryValue(ctx, name);
   if (raw === undefined) return undefined;
   const micros = parseRfc3339Micros(raw);
   if (micros === undefined) throw new BadRequest(`Query deserialize error: ${name} must be an RFC 3339 date-time, got '${raw}'`);
@@ -58,22 +31,12 @@ function dateMicros(ctx: Context, name: string): number | undefined {
 }
 
 function stateFilter(ctx: Context): AgreementState | undefined {
-  const raw = queryString(ctx, 'state');
+  const raw = queryValue(ctx, 'state');
   if (raw === undefined) return undefined;
   if (!(AGREEMENT_STATES as readonly string[]).includes(raw)) {
     throw new BadRequest(`Query deserialize error: unknown variant \`${raw}\`, expected one of ${AGREEMENT_STATES.join(', ')}`);
   }
   return raw as AgreementState;
-}
-
-/** A Reason body, or null for a `null` or empty body (yagna 400s on empty; we are lenient, DESIGN §3.1). */
-function reasonBody(ctx: Context): Reason | null {
-  const raw = ctx.request.rawBody;
-  if (raw === undefined || raw.trim() === '') return null;
-  const body: unknown = ctx.request.body;
-  if (body === null) return null;
-  isReason(body);
-  return body as Reason;
 }
 
 /**
@@ -106,14 +69,14 @@ export function agreementsModule(core: Core, market?: NegotiationHooks): Module 
           state: stateFilter(ctx),
           afterMicros: dateMicros(ctx, 'afterDate'),
           beforeMicros: dateMicros(ctx, 'beforeDate'),
-          appSessionId: queryString(ctx, 'appSessionId'),
+          appSessionId: queryValue(ctx, 'appSessionId'),
         });
       });
       router.get('/agreements/:agreementId', auth, async (ctx) => {
         ctx.body = await agreements.get(identity(ctx), agreementId(ctx));
       });
       router.post('/agreements/:agreementId/confirm', auth, async (ctx) => {
-        await agreements.confirm(identity(ctx), agreementId(ctx), queryString(ctx, 'appSessionId'));
+        await agreements.confirm(identity(ctx), agreementId(ctx), queryValue(ctx, 'appSessionId'));
         noContent(ctx);
       });
       router.post('/agreements/:agreementId/wait', auth, async (ctx) => {
@@ -122,7 +85,7 @@ export function agreementsModule(core: Core, market?: NegotiationHooks): Module 
       });
       router.post('/agreements/:agreementId/approve', auth, async (ctx) => {
         timeoutMs(ctx, maxWait); // validated for compatibility; approval is immediate here
-        await agreements.approve(identity(ctx), agreementId(ctx), queryString(ctx, 'appSessionId'));
+        await agreements.approve(identity(ctx), agreementId(ctx), queryValue(ctx, 'appSessionId'));
         noContent(ctx);
       });
       router.post('/agreements/:agreementId/reject', auth, async (ctx) => {
@@ -147,7 +110,7 @@ export function agreementsModule(core: Core, market?: NegotiationHooks): Module 
         ctx.body = await agreements.events.collect(identity(ctx), {
           afterMicros: after,
           maxEvents: maxEvents(ctx),
-          appSessionId: queryString(ctx, 'appSessionId'),
+          appSessionId: queryValue(ctx, 'appSessionId'),
           timeoutMs: timeoutMs(ctx, maxWait),
           signal: ctx.state.abort as AbortSignal,
         });

@@ -4,17 +4,15 @@ import { marketAuth } from '../../auth/middleware';
 import { TokenService } from '../../auth/tokens';
 import { BadRequest, NotFound } from '../../errors';
 import { parseProposalId, parseSubscriptionId } from '../../market/ids';
-import { DEFAULT_COLLECT_TIMEOUT_S, DEFAULT_MAX_EVENTS, MAX_EVENTS_LIMIT } from '../../market/limits';
 import type { MarketService } from '../../market/module';
-import type { Reason } from '../../market/negotiation';
 import { renderSubscription } from '../../market/render';
 import { MAX_SCAN_BATCH, type NewScan } from '../../market/scan';
 import type { DemandOfferBase, SubscriptionKind } from '../../market/subscriptions';
+import { maxEvents, queryValue, reasonBody, timeoutMs } from '../query';
 import { validator } from '../validate';
 
 const BASE = '/market-api/v1';
 const isDemandOfferBase = validator<DemandOfferBase>('DemandOfferBase.json');
-const isReason = validator<Reason>('Reason.json');
 const isNewScan = validator<NewScan>('NewScan.json');
 
 /** An id as the body: a JSON string with a JSON content type (golem-js checks `typeof result === "string"`). */
@@ -22,36 +20,6 @@ function sendId(ctx: Context, id: string, status: number): void {
   ctx.status = status;
   ctx.type = 'application/json';
   ctx.body = JSON.stringify(id);
-}
-
-function queryValue(ctx: Context, name: string): string | undefined {
-  const value = ctx.query[name];
-  if (Array.isArray(value)) throw new BadRequest(`Query parameter '${name}' was given more than once.`);
-  return value;
-}
-
-/** `timeout` in seconds (float, default 5), capped by the configured maximum; returned in ms. */
-function timeoutMs(ctx: Context, maxSeconds: number): number {
-  const raw = queryValue(ctx, 'timeout');
-  if (raw === undefined) return Math.min(DEFAULT_COLLECT_TIMEOUT_S, maxSeconds) * 1000;
-  const seconds = raw.trim() === '' ? NaN : Number(raw);
-  if (!Number.isFinite(seconds) || seconds < 0) throw new BadRequest(`Invalid timeout '${raw}', should be a non-negative number of seconds.`);
-  return Math.min(seconds, maxSeconds) * 1000;
-}
-
-function maxEvents(ctx: Context, fallback: number, limit: number): number {
-  const raw = queryValue(ctx, 'maxEvents');
-  if (raw === undefined) return fallback;
-  const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!(value >= 1 && value <= limit)) throw new BadRequest(`Invalid maxEvents '${raw}', should be between 1 and ${limit}.`);
-  return value;
-}
-
-/** A Reason body, `null`, or no body at all (treated as `null`). */
-function reasonBody(ctx: Context): Reason | null {
-  const body: unknown = ctx.request.body;
-  if (!ctx.request.rawBody || body === null) return null;
-  return isReason(body) ? body : null;
 }
 
 function demandOfferBody(ctx: Context): DemandOfferBase {
@@ -93,7 +61,7 @@ export function mountMarketRoutes(router: Router, market: MarketService): void {
     router.get(`${path}/:subscriptionId/events`, auth, async (ctx) => {
       const id = subscriptionId(ctx);
       const wait = timeoutMs(ctx, maxWait);
-      const max = maxEvents(ctx, DEFAULT_MAX_EVENTS, MAX_EVENTS_LIMIT);
+      const max = maxEvents(ctx);
       ctx.body = await market.events.collect(kind, id, identity(ctx), wait, max, ctx.state.abort as AbortSignal);
     });
     router.get(`${path}/:subscriptionId/proposals/:proposalId`, auth, async (ctx) => {
