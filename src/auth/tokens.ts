@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createSecretKey, KeyObject, randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import type { Core } from '../core';
 
@@ -17,11 +17,12 @@ export type TokenFailure = 'invalid' | 'expired' | 'revoked';
  * Revocation is a Redis key per jti that expires together with the token.
  */
 export class TokenService {
-  private readonly secret: Uint8Array;
+  /** Imported once: jose would otherwise import raw key bytes again on every sign and verify. */
+  private readonly secret: KeyObject;
 
   constructor(private readonly core: Core) {
     if (!core.config.authSecret) throw new Error('BOURSE_AUTH_SECRET is required to issue or check auth tokens');
-    this.secret = new TextEncoder().encode(core.config.authSecret);
+    this.secret = createSecretKey(Buffer.from(core.config.authSecret, 'utf8'));
   }
 
   async issue(address: string, expiresAt: number): Promise<string> {

@@ -61,7 +61,8 @@ if action == 'confirm' then
 elseif action == 'approve' then
   providerSession = session
   redis.call('HSET', KEYS[1], 'approvedDate', nowIso, 'providerSession', session)
-  redis.call('XADD', KEYS[9], '*', 'agreementId', id)
+  -- The dispatcher acknowledges within seconds; a day of history bounds the stream and still covers any outage.
+  redis.call('XADD', KEYS[9], 'MINID', '~', math.floor(nowUs / 1000) - 86400000, '*', 'agreementId', id)
 elseif action == 'terminate' then
   redis.call('HSET', KEYS[1], 'terminator', terminator, 'terminatedDate', nowIso)
 end

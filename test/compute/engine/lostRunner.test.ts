@@ -22,7 +22,8 @@ function processesWith(marker: string): number[] {
 function spawnRunner(env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src', 'cli.ts'), 'runner'], {
     cwd: projectRoot,
-    env: { ...process.env, ...env },
+    // No market for this runner: keep it from publishing an offer to whatever API listens on the default port.
+    env: { ...process.env, BOURSE_API_URL: 'http://127.0.0.1:9', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
 }
