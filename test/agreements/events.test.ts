@@ -1,20 +1,12 @@
 import { newParty } from '../support/identities';
-import { startTestInstance, testPrefix, type TestInstance } from '../support/instance';
+import { twoInstancesOfOneMarket, type TestInstance } from '../support/instance';
 import { agreement, client, type Client } from './fixtures';
 
 /** Agreement event logs: exactly once, in order, per party, paged by the last eventDate; session filter; bounds. */
 
 let a: TestInstance;
 let b: TestInstance;
-beforeAll(async () => {
-  const prefix = testPrefix();
-  a = await startTestInstance({ prefix });
-  b = await startTestInstance({ prefix });
-});
-afterAll(async () => {
-  await a.close();
-  await b.close();
-});
+twoInstancesOfOneMarket((first, second) => ([a, b] = [first, second]));
 
 type Event = { eventDate: string; agreementId: string; eventType: string; terminator?: string; reason?: { message: string } };
 

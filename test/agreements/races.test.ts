@@ -1,5 +1,5 @@
 import type { Response, Test } from 'supertest';
-import { startTestInstance, testPrefix, type TestInstance } from '../support/instance';
+import { twoInstancesOfOneMarket, type TestInstance } from '../support/instance';
 import { agreement, client, inSeconds, type Client } from './fixtures';
 
 /**
@@ -12,15 +12,7 @@ const CONCURRENT_ROUNDS = 10;
 
 let a: TestInstance;
 let b: TestInstance;
-beforeAll(async () => {
-  const prefix = testPrefix();
-  a = await startTestInstance({ prefix });
-  b = await startTestInstance({ prefix });
-});
-afterAll(async () => {
-  await a.close();
-  await b.close();
-});
+twoInstancesOfOneMarket((first, second) => ([a, b] = [first, second]));
 
 const send = (test: Test): Promise<Response> => test.then((res) => res);
 

@@ -1,5 +1,5 @@
 import type { Response, Test } from 'supertest';
-import { startTestInstance, testPrefix, type TestInstance } from '../support/instance';
+import { twoInstancesOfOneMarket, type TestInstance } from '../support/instance';
 import { agreement, client, inSeconds } from './fixtures';
 
 /**
@@ -9,15 +9,7 @@ import { agreement, client, inSeconds } from './fixtures';
 
 let a: TestInstance;
 let b: TestInstance;
-beforeAll(async () => {
-  const prefix = testPrefix();
-  a = await startTestInstance({ prefix });
-  b = await startTestInstance({ prefix });
-});
-afterAll(async () => {
-  await a.close();
-  await b.close();
-});
+twoInstancesOfOneMarket((first, second) => ([a, b] = [first, second]));
 
 /** Resolves once instance `t` has a waiter registered on the agreement's state (the wait is really waiting). */
 async function waiting(t: TestInstance, id: string): Promise<void> {

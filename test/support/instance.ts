@@ -54,3 +54,19 @@ export async function startTestInstance(options: TestInstanceOptions = {}): Prom
   const url = await instance.listen(0, '127.0.0.1');
   return { instance, url, config, request: supertest(url), close: () => instance.close(1000) };
 }
+
+/**
+ * Registers beforeAll/afterAll hooks that start two instances sharing one market (one key prefix) and hands
+ * them to `use`, so a cluster test only declares its variables.
+ */
+export function twoInstancesOfOneMarket(use: (a: TestInstance, b: TestInstance) => void): void {
+  const started: TestInstance[] = [];
+  beforeAll(async () => {
+    const prefix = testPrefix();
+    started.push(await startTestInstance({ prefix }), await startTestInstance({ prefix }));
+    use(started[0], started[1]);
+  });
+  afterAll(async () => {
+    for (const instance of started) await instance.close();
+  });
+}
