@@ -1,7 +1,7 @@
 import { authModule } from './auth/routes';
 import { computeModule } from './compute/module';
 import type { Core, Module } from './core';
-import { agreementsModule } from './http/routes/agreements';
+import { agreementsModule } from './market/agreementsModule';
 import { MarketService, marketModule } from './market/module';
 
 /**

@@ -4,7 +4,7 @@ import { DEFAULT_COLLECT_TIMEOUT_S, DEFAULT_MAX_EVENTS, MAX_EVENTS_LIMIT } from 
 import type { Reason } from '../types/schemas';
 import { validator } from './validate';
 
-/** Parsing of the query parameters and bodies the Market API routes share (one rule each, everywhere). */
+/** Wire conventions the Market API routes share: query parameters, reason bodies, id responses (one rule each). */
 
 /** A query parameter given at most once. */
 export function queryValue(ctx: Context, name: string): string | undefined {
@@ -41,4 +41,11 @@ export function reasonBody(ctx: Context): Reason | null {
   if (body === null) return null;
   isReason(body);
   return body as Reason;
+}
+
+/** An id as the body: a JSON string with a JSON content type (golem-js checks `typeof result === "string"`). */
+export function sendId(ctx: Context, id: string, status: number): void {
+  ctx.status = status;
+  ctx.type = 'application/json';
+  ctx.body = JSON.stringify(id);
 }

@@ -2,9 +2,8 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { marketAuth } from '../../auth/middleware';
 import { TokenService } from '../../auth/tokens';
-import type { Core, Module } from '../../core';
+import type { Core } from '../../core';
 import { BadRequest } from '../../errors';
-import { AgreementExpirySweeper } from '../../market/agreementExpiry';
 import { parseRfc3339Micros } from '../../market/agreementTime';
 import {
   AGREEMENT_STATES,
@@ -12,9 +11,8 @@ import {
   parseAgreementId,
   type AgreementProposal,
   type AgreementState,
-  type NegotiationHooks,
 } from '../../market/agreements';
-import { maxEvents, queryValue, reasonBody, timeoutMs } from '../query';
+import { maxEvents, queryValue, reasonBody, sendId, timeoutMs } from '../query';
 import { validator } from '../validate';
 
 const isAgreementProposal = validator<AgreementProposal>('AgreementProposal.json');
@@ -41,11 +39,9 @@ function stateFilter(ctx: Context): AgreementState | undefined {
 
 /**
  * Agreement endpoints of the Market API (golem-market-api.md §2.4, §2.5). Thin: parse, call the
- * AgreementService, render. `market` is the negotiation side's hooks (renderer, fresh Initial proposal).
+ * AgreementService, render.
  */
-export function agreementsModule(core: Core, market?: NegotiationHooks): Module {
-  const agreements = new AgreementService(core, market);
-  const sweeper = new AgreementExpirySweeper(core, agreements);
+export function mountAgreementRoutes(root: Router, core: Core, agreements: AgreementService): void {
   const auth = marketAuth(new TokenService(core));
   const maxWait = core.config.maxLongPollSeconds;
   const identity = (ctx: Context): string => ctx.state.identity as string;
@@ -54,74 +50,62 @@ export function agreementsModule(core: Core, market?: NegotiationHooks): Module 
     ctx.status = 204;
   };
 
-  return {
-    name: 'agreements',
-    mount(root: Router) {
-      const router = new Router({ prefix: '/market-api/v1' });
-      router.post('/agreements', auth, async (ctx) => {
-        const body: unknown = ctx.request.body;
-        isAgreementProposal(body);
-        ctx.body = JSON.stringify(await agreements.create(identity(ctx), body as AgreementProposal));
-        ctx.type = 'application/json';
-      });
-      router.get('/agreements', auth, async (ctx) => {
-        ctx.body = await agreements.list(identity(ctx), {
-          state: stateFilter(ctx),
-          afterMicros: dateMicros(ctx, 'afterDate'),
-          beforeMicros: dateMicros(ctx, 'beforeDate'),
-          appSessionId: queryValue(ctx, 'appSessionId'),
-        });
-      });
-      router.get('/agreements/:agreementId', auth, async (ctx) => {
-        ctx.body = await agreements.get(identity(ctx), agreementId(ctx));
-      });
-      router.post('/agreements/:agreementId/confirm', auth, async (ctx) => {
-        await agreements.confirm(identity(ctx), agreementId(ctx), queryValue(ctx, 'appSessionId'));
-        noContent(ctx);
-      });
-      router.post('/agreements/:agreementId/wait', auth, async (ctx) => {
-        await agreements.waitForApproval(identity(ctx), agreementId(ctx), timeoutMs(ctx, maxWait), ctx.state.abort as AbortSignal);
-        noContent(ctx);
-      });
-      router.post('/agreements/:agreementId/approve', auth, async (ctx) => {
-        timeoutMs(ctx, maxWait); // validated for compatibility; approval is immediate here
-        await agreements.approve(identity(ctx), agreementId(ctx), queryValue(ctx, 'appSessionId'));
-        noContent(ctx);
-      });
-      router.post('/agreements/:agreementId/reject', auth, async (ctx) => {
-        await agreements.reject(identity(ctx), agreementId(ctx), reasonBody(ctx));
-        noContent(ctx);
-      });
-      router.post('/agreements/:agreementId/cancel', auth, async (ctx) => {
-        await agreements.cancel(identity(ctx), agreementId(ctx), reasonBody(ctx));
-        noContent(ctx);
-      });
-      router.post('/agreements/:agreementId/terminate', auth, async (ctx) => {
-        await agreements.terminate(identity(ctx), agreementId(ctx), reasonBody(ctx));
-        noContent(ctx);
-      });
-      const terminationReason = async (ctx: Context): Promise<void> => {
-        ctx.body = await agreements.terminationReason(identity(ctx), agreementId(ctx));
-      };
-      router.get('/agreements/:agreementId/terminate/reason', auth, terminationReason);
-      router.post('/agreements/:agreementId/terminate/reason', auth, terminationReason);
-      router.get('/agreementEvents', auth, async (ctx) => {
-        const after = dateMicros(ctx, 'afterTimestamp') ?? (parseRfc3339Micros(EPOCH_CURSOR) as number);
-        ctx.body = await agreements.events.collect(identity(ctx), {
-          afterMicros: after,
-          maxEvents: maxEvents(ctx),
-          appSessionId: queryValue(ctx, 'appSessionId'),
-          timeoutMs: timeoutMs(ctx, maxWait),
-          signal: ctx.state.abort as AbortSignal,
-        });
-      });
-      root.use(router.routes());
-    },
-    async start() {
-      sweeper.start();
-    },
-    async stop() {
-      await sweeper.stop();
-    },
+  const router = new Router({ prefix: '/market-api/v1' });
+  router.post('/agreements', auth, async (ctx) => {
+    const body: unknown = ctx.request.body;
+    isAgreementProposal(body);
+    sendId(ctx, await agreements.create(identity(ctx), body as AgreementProposal), 200);
+  });
+  router.get('/agreements', auth, async (ctx) => {
+    ctx.body = await agreements.list(identity(ctx), {
+      state: stateFilter(ctx),
+      afterMicros: dateMicros(ctx, 'afterDate'),
+      beforeMicros: dateMicros(ctx, 'beforeDate'),
+      appSessionId: queryValue(ctx, 'appSessionId'),
+    });
+  });
+  router.get('/agreements/:agreementId', auth, async (ctx) => {
+    ctx.body = await agreements.get(identity(ctx), agreementId(ctx));
+  });
+  router.post('/agreements/:agreementId/confirm', auth, async (ctx) => {
+    await agreements.confirm(identity(ctx), agreementId(ctx), queryValue(ctx, 'appSessionId'));
+    noContent(ctx);
+  });
+  router.post('/agreements/:agreementId/wait', auth, async (ctx) => {
+    await agreements.waitForApproval(identity(ctx), agreementId(ctx), timeoutMs(ctx, maxWait), ctx.state.abort as AbortSignal);
+    noContent(ctx);
+  });
+  router.post('/agreements/:agreementId/approve', auth, async (ctx) => {
+    timeoutMs(ctx, maxWait); // validated for compatibility; approval is immediate here
+    await agreements.approve(identity(ctx), agreementId(ctx), queryValue(ctx, 'appSessionId'));
+    noContent(ctx);
+  });
+  router.post('/agreements/:agreementId/reject', auth, async (ctx) => {
+    await agreements.reject(identity(ctx), agreementId(ctx), reasonBody(ctx));
+    noContent(ctx);
+  });
+  router.post('/agreements/:agreementId/cancel', auth, async (ctx) => {
+    await agreements.cancel(identity(ctx), agreementId(ctx), reasonBody(ctx));
+    noContent(ctx);
+  });
+  router.post('/agreements/:agreementId/terminate', auth, async (ctx) => {
+    await agreements.terminate(identity(ctx), agreementId(ctx), reasonBody(ctx));
+    noContent(ctx);
+  });
+  const terminationReason = async (ctx: Context): Promise<void> => {
+    ctx.body = await agreements.terminationReason(identity(ctx), agreementId(ctx));
   };
+  router.get('/agreements/:agreementId/terminate/reason', auth, terminationReason);
+  router.post('/agreements/:agreementId/terminate/reason', auth, terminationReason);
+  router.get('/agreementEvents', auth, async (ctx) => {
+    const after = dateMicros(ctx, 'afterTimestamp') ?? (parseRfc3339Micros(EPOCH_CURSOR) as number);
+    ctx.body = await agreements.events.collect(identity(ctx), {
+      afterMicros: after,
+      maxEvents: maxEvents(ctx),
+      appSessionId: queryValue(ctx, 'appSessionId'),
+      timeoutMs: timeoutMs(ctx, maxWait),
+      signal: ctx.state.abort as AbortSignal,
+    });
+  });
+  root.use(router.routes());
 }

@@ -8,19 +8,12 @@ import type { MarketService } from '../../market/module';
 import { renderSubscription } from '../../market/render';
 import { MAX_SCAN_BATCH, type NewScan } from '../../market/scan';
 import type { DemandOfferBase, SubscriptionKind } from '../../market/subscriptions';
-import { maxEvents, queryValue, reasonBody, timeoutMs } from '../query';
+import { maxEvents, queryValue, reasonBody, sendId, timeoutMs } from '../query';
 import { validator } from '../validate';
 
 const BASE = '/market-api/v1';
 const isDemandOfferBase = validator<DemandOfferBase>('DemandOfferBase.json');
 const isNewScan = validator<NewScan>('NewScan.json');
-
-/** An id as the body: a JSON string with a JSON content type (golem-js checks `typeof result === "string"`). */
-function sendId(ctx: Context, id: string, status: number): void {
-  ctx.status = status;
-  ctx.type = 'application/json';
-  ctx.body = JSON.stringify(id);
-}
 
 function demandOfferBody(ctx: Context): DemandOfferBase {
   const body: unknown = ctx.request.body;
