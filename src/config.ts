@@ -98,7 +98,8 @@ export function loadConfig(env: Env = process.env): Config {
   const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
   const keyPrefix = env.BOURSE_KEY_PREFIX ?? 'bourse:';
-  if (!/^[\w:.-]{1,64}$/.test(keyPrefix)) throw new ConfigError('BOURSE_KEY_PREFIX', 'must be 1-64 characters of letters, digits, ":", ".", "_" or "-"');
+  // Braces allowed: `{bourse}:` puts every key in one Redis Cluster hash slot, so multi-key scripts work there.
+  if (!/^[\w:.{}-]{1,64}$/.test(keyPrefix)) throw new ConfigError('BOURSE_KEY_PREFIX', 'must be 1-64 characters of letters, digits, ":", ".", "_", "-", "{" or "}"');
   const authSecret = env.BOURSE_AUTH_SECRET || undefined;
   if (authSecret !== undefined && authSecret.length < 32) throw new ConfigError('BOURSE_AUTH_SECRET', 'must be at least 32 characters long');
   return {
