@@ -62,13 +62,15 @@ export class Matcher {
   }
 
   /**
-   * Loads the active subscriptions and continues the stream from where it ended before loading, so nothing written in
-   * between is missed (an entry read twice is harmless: indexing is by id and proposal creation is idempotent).
+   * Loads the active subscriptions and continues the stream from the last position some instance finished matching
+   * (or, for a new market, from where the stream ended before loading), so nothing written in between, nor anything
+   * a crashed instance had not matched yet, is missed. An entry read twice is harmless: indexing is by id and
+   * proposal creation is idempotent.
    */
   private async bootstrap(): Promise<void> {
     const { redis, keys } = this.core;
-    const last = await redis.xrevrange(keys.subscriptionStream(), '+', '-', 'COUNT', 1);
-    this.cursor = last[0]?.[0] ?? '0-0';
+    const [matched, last] = await Promise.all([redis.get(keys.matcherCursor()), redis.xrevrange(keys.subscriptionStream(), '+', '-', 'COUNT', 1)]);
+    this.cursor = matched ?? last[0]?.[0] ?? '0-0';
     const now = Date.now();
     for (const kind of ['demand', 'offer'] as const) {
       const ids = await redis.zrangebyscore(keys.activeSubscriptions(kind), now, '+inf');
@@ -92,6 +94,8 @@ export class Matcher {
         await this.process(batch);
         // Advance only after the whole batch is done: after a failure it is read and processed again.
         this.cursor = batch[batch.length - 1][0];
+        // A lagging instance may move it back; that only means some entries get matched again after a restart.
+        await this.core.redis.set(this.core.keys.matcherCursor(), this.cursor);
       } catch (err) {
         if (this.stopped) return;
         this.core.log.warn({ err }, 'matcher: reading the subscription stream failed; retrying');

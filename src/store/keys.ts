@@ -40,6 +40,10 @@ export class Keys {
   subscriptionStream(): string {
     return this.k('subs', 'stream');
   }
+  /** Stream position every subscription before which some instance has matched (where a restarted market resumes). */
+  matcherCursor(): string {
+    return this.k('subs', 'matched');
+  }
   /** Sorted set id → expiry (ms) of active subscriptions of one kind, for expiry and index bootstrap. */
   activeSubscriptions(kind: 'demand' | 'offer'): string {
     return this.k('subs', 'active', kind);
