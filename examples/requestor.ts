@@ -60,7 +60,7 @@ interface NegotiationEvent {
   reason?: { message?: string };
 }
 
-async function computeCall<T>(apiUrl: string, token: string, path: string, params: Record<string, string>): Promise<Response> {
+async function computeCall(apiUrl: string, token: string, path: string, params: Record<string, string>): Promise<Response> {
   const res = await fetch(new URL(`/api/services/${path}?${new URLSearchParams(params)}`, apiUrl), { headers: { Authorization: `Bearer ${token}` } });
   if (!res.ok) throw new Error(`GET ${path} answered ${res.status}: ${await res.text()}`);
   return res;

@@ -83,15 +83,21 @@ describe('market across two API instances on one Redis', () => {
     expect(late.flatMap((r) => r.body as Event[])).toEqual([]);
   });
 
-  it('two counters of one proposal racing on two instances: exactly one wins, one event is queued', async () => {
+  /** One requestor reachable through both instances, a provider on B, and the Initial proposal of their pair. */
+  async function initialOnBothInstances() {
     const tag = uniqueTag();
-    const partyR = await newParty(a);
-    const onA = marketOf(a, partyR);
-    const onB = marketOf(b, partyR);
+    const requestor = await newParty(a);
+    const onA = marketOf(a, requestor);
+    const onB = marketOf(b, requestor);
     const provider = marketOf(b, await newParty(b));
     const offerId = await provider.subscribeOffer({ tag }, `(tag=${tag})`);
     const demandId = await onA.subscribeDemand({ tag }, `(tag=${tag})`);
     const [initial] = await onA.collectOffers(demandId);
+    return { tag, onA, onB, provider, offerId, demandId, initial };
+  }
+
+  it('two counters of one proposal racing on two instances: exactly one wins, one event is queued', async () => {
+    const { tag, onA, onB, provider, offerId, demandId, initial } = await initialOnBothInstances();
     const body = { properties: { tag }, constraints: `(tag=${tag})` };
     const results = await Promise.all([onA, onB].map((m) => m.post(`/demands/${demandId}/proposals/${initial.proposal!.proposalId}`, body)));
     expect(results.map((r) => r.status).sort()).toEqual([200, 410]);
@@ -101,14 +107,7 @@ describe('market across two API instances on one Redis', () => {
   });
 
   it('counter and reject of one proposal racing on two instances leave a state one serial order explains', async () => {
-    const tag = uniqueTag();
-    const partyR = await newParty(a);
-    const onA = marketOf(a, partyR);
-    const onB = marketOf(b, partyR);
-    const provider = marketOf(b, await newParty(b));
-    const offerId = await provider.subscribeOffer({ tag }, `(tag=${tag})`);
-    const demandId = await onA.subscribeDemand({ tag }, `(tag=${tag})`);
-    const [initial] = await onA.collectOffers(demandId);
+    const { tag, onA, onB, provider, offerId, demandId, initial } = await initialOnBothInstances();
     const pid = initial.proposal!.proposalId;
     const [counter, reject] = await Promise.all([
       onA.post(`/demands/${demandId}/proposals/${pid}`, { properties: { tag }, constraints: `(tag=${tag})` }),

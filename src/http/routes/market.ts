@@ -8,7 +8,7 @@ import type { MarketService } from '../../market/module';
 import { renderSubscription } from '../../market/render';
 import { MAX_SCAN_BATCH, type NewScan } from '../../market/scan';
 import type { DemandOfferBase, SubscriptionKind } from '../../market/subscriptions';
-import { maxEvents, queryValue, reasonBody, sendId, timeoutMs } from '../query';
+import { maxEvents, reasonBody, sendId, timeoutMs } from '../query';
 import { validator } from '../validate';
 
 const BASE = '/market-api/v1';

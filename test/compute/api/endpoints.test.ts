@@ -3,7 +3,6 @@ import { signOceanMessage } from '../../../src/auth/signatures';
 import { Dispatcher } from '../../../src/compute/dispatch';
 import { writeHeartbeat } from '../../../src/compute/heartbeat';
 import { firstJobId, JobRecord, JobStore } from '../../../src/compute/jobs';
-import { JobStatus } from '../../../src/compute/statuses';
 import type { Core } from '../../../src/core';
 import { newParty, Party } from '../../support/identities';
 import { startTestInstance, TestInstance } from '../../support/instance';
