@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Test } from 'supertest';
-import { MarketApi } from 'ya-ts-client';
 import { newParty, type Party } from '../support/identities';
 import type { TestInstance } from '../support/instance';
+import { yaClient } from '../support/yaClient';
 
 /**
  * Negotiation fixtures written straight into Redis following the market's proposal-record contract, so the
@@ -150,9 +150,8 @@ export const API_OFFER = { properties: { 'golem.inf.mem.gib': 2, 'golem.runtime.
 export async function negotiateViaApi(t: TestInstance) {
   const requestorParty = await newParty(t);
   const providerParty = await newParty(t);
-  const base = `${t.url}/market-api/v1`;
-  const requestor = new MarketApi.Client({ BASE: base, TOKEN: requestorParty.token }).requestor;
-  const provider = new MarketApi.Client({ BASE: base, TOKEN: providerParty.token }).provider;
+  const requestor = yaClient(t, requestorParty).requestor;
+  const provider = yaClient(t, providerParty).provider;
   const offerId = (await provider.subscribeOffer(API_OFFER)) as string;
   const demandId = (await requestor.subscribeDemand(API_DEMAND)) as string;
   const initial = await nextNegotiationEvent(() => requestor.collectOffers(demandId, 5, 10), 'ProposalEvent');

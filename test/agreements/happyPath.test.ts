@@ -3,6 +3,7 @@ import { newParty, type Party } from '../support/identities';
 import { startTestInstance, type TestInstance } from '../support/instance';
 import { validator } from '../../src/http/validate';
 import { nextNegotiationEvent } from './fixtures';
+import { yaClient } from '../support/yaClient';
 
 // Every body the test sees must also match its schema in schemas/.
 const schemaChecks = {
@@ -32,9 +33,8 @@ beforeAll(async () => {
   t = await startTestInstance();
   requestorParty = await newParty(t);
   providerParty = await newParty(t);
-  const base = `${t.url}/market-api/v1`;
-  requestor = new MarketApi.Client({ BASE: base, TOKEN: requestorParty.token }).requestor;
-  provider = new MarketApi.Client({ BASE: base, TOKEN: providerParty.token }).provider;
+  requestor = yaClient(t, requestorParty).requestor;
+  provider = yaClient(t, providerParty).provider;
 });
 afterAll(() => t.close());
 

@@ -2,13 +2,9 @@ import { MarketApi } from 'ya-ts-client';
 import { newParty, type Party } from '../support/identities';
 import { startTestInstance, type TestInstance } from '../support/instance';
 import { uniqueTag } from './helpers';
+import { yaClient } from '../support/yaClient';
 
 type ApiError = InstanceType<typeof MarketApi.ApiError>;
-
-/** The published client, exactly as golem-js builds it: base URL + app key. */
-function clientFor(t: TestInstance, party: Party): MarketApi.Client {
-  return new MarketApi.Client({ BASE: `${t.url}/market-api/v1`, TOKEN: party.token });
-}
 
 async function failure(promise: Promise<unknown>): Promise<ApiError> {
   try {
@@ -34,8 +30,8 @@ describe('market through the published ya-ts-client (requestor and provider)', (
     t = await startTestInstance();
     requestorParty = await newParty(t);
     providerParty = await newParty(t);
-    requestor = clientFor(t, requestorParty).requestor;
-    provider = clientFor(t, providerParty).provider;
+    requestor = yaClient(t, requestorParty).requestor;
+    provider = yaClient(t, providerParty).provider;
   });
   afterAll(() => t.close());
 

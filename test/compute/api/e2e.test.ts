@@ -7,6 +7,7 @@ import { DEMO_SPEC, fetchResult, followJob, negotiate } from '../../../examples/
 import { startRunner } from '../engine/support';
 import { newParty, Party } from '../../support/identities';
 import { startTestInstance, testPrefix, TestInstance } from '../../support/instance';
+import { yaClient } from '../../support/yaClient';
 
 const API = '/api/services';
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -30,7 +31,7 @@ describe('compute e2e: demand → agreement → job → 70 → computeResult', (
     runner = await startRunner(prefix, { env: { BOURSE_RUNNER_COMMANDS: 'node,sh,sleep' } });
     stopMarket = startRunnerMarket({ apiUrl: t.url, wallet: runner.config.wallet, environment: environmentOf(runner.config), log, pollSeconds: 1 });
     requestor = await newParty(t);
-    market = new MarketApi.Client({ BASE: `${t.url}/market-api/v1`, TOKEN: requestor.token }).requestor;
+    market = yaClient(t, requestor).requestor;
   });
   afterAll(async () => {
     await stopMarket();
