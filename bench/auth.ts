@@ -45,12 +45,24 @@ async function timeRequests(urls: string[], headers: Record<string, string> = {}
 
 export async function run(): Promise<void> {
   const redis = await EmbeddedRedis.start();
-  const config = loadConfig({ BOURSE_KEY_PREFIX: 'bench:', BOURSE_AUTH_SECRET: 'bench-secret-bench-secret-bench-secret', LOG_LEVEL: 'silent' });
-  const instance = await Instance.create({ config, redisUrl: redis.url, log: pino({ level: 'silent' }), modules: (core) => [authModule(core), benchRoutes(core)] });
+  const config = loadConfig({
+    BOURSE_KEY_PREFIX: 'bench:',
+    BOURSE_AUTH_SECRET: 'bench-secret-bench-secret-bench-secret',
+    LOG_LEVEL: 'silent',
+  });
+  const instance = await Instance.create({
+    config,
+    redisUrl: redis.url,
+    log: pino({ level: 'silent' }),
+    modules: (core) => [authModule(core), benchRoutes(core)],
+  });
   try {
     const base = await instance.listen(0, '127.0.0.1');
     const wallet = Wallet.createRandom();
-    const token = await new Authenticator(instance.core).tokens.issue(wallet.address, Math.floor(Date.now() / 1000) + 3600);
+    const token = await new Authenticator(instance.core).tokens.issue(
+      wallet.address,
+      Math.floor(Date.now() / 1000) + 3600,
+    );
     // Signatures are made before timing: the client's cost is not the service's.
     const signed: string[] = [];
     for (let nonce = 1; nonce <= SAMPLES; nonce++) {
@@ -62,8 +74,17 @@ export async function run(): Promise<void> {
     const open = await timeRequests(same('/bench/open'));
     const byToken = await timeRequests(same('/bench/guarded'), { Authorization: `Bearer ${token}` });
     const bySignature = await timeRequests(signed);
-    const row = (measure: string, s: number[]) => ({ measure, p50: fmt(percentile(s, 50)), p99: fmt(percentile(s, 99)), 'p50 / open': (percentile(s, 50) / percentile(open, 50)).toFixed(2) });
-    table([row('unguarded route', open), row('auth token (HS256 + revocation EXISTS)', byToken), row('signed request (ecrecover + nonce script)', bySignature)]);
+    const row = (measure: string, s: number[]) => ({
+      measure,
+      p50: fmt(percentile(s, 50)),
+      p99: fmt(percentile(s, 99)),
+      'p50 / open': (percentile(s, 50) / percentile(open, 50)).toFixed(2),
+    });
+    table([
+      row('unguarded route', open),
+      row('auth token (HS256 + revocation EXISTS)', byToken),
+      row('signed request (ecrecover + nonce script)', bySignature),
+    ]);
   } finally {
     await instance.close(0);
     await redis.stop();

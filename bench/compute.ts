@@ -53,7 +53,13 @@ async function executorRunMs(kind: SandboxKind, runs: number): Promise<number[]>
       workspace,
       argv: [fs.realpathSync(sh), path.posix.join(dataRoot, 'transformations', 'algorithm')],
       env: { PATH: '/usr/bin:/bin', OUTPUTS: path.posix.join(dataRoot, 'outputs') },
-      limits: { memoryBytes: 256 * 1024 ** 2, cpuSeconds: 10, wallClockMs: 10_000, diskBytes: 1024 ** 3, maxLogBytes: 1024 ** 2 },
+      limits: {
+        memoryBytes: 256 * 1024 ** 2,
+        cpuSeconds: 10,
+        wallClockMs: 10_000,
+        diskBytes: 1024 ** 3,
+        maxLogBytes: 1024 ** 2,
+      },
       signal: new AbortController().signal,
       onLog: () => undefined,
     });
@@ -76,7 +82,12 @@ async function engineJobsPerSecond(redisUrl: string, concurrency: number, jobs: 
     BOURSE_RUNNER_WORK_DIR: tempDir('work'),
     BOURSE_RUNNER_CONCURRENCY: String(concurrency),
   };
-  const runner = await Runner.start({ config: loadConfig(env), redisUrl, log, runner: loadRunnerConfig(env, { dataDir: tempDir('data') }) });
+  const runner = await Runner.start({
+    config: loadConfig(env),
+    redisUrl,
+    log,
+    runner: loadRunnerConfig(env, { dataDir: tempDir('data') }),
+  });
   const keys = new Keys(prefix);
   const redis = await openRedis(redisUrl, 'bench', log);
   const subscriber = await openRedis(redisUrl, 'bench-sub', log);
@@ -88,7 +99,14 @@ async function engineJobsPerSecond(redisUrl: string, concurrency: number, jobs: 
     const ids = Array.from({ length: jobs }, () => newJobId());
     const started = nowMs();
     for (const jobId of ids) {
-      await store.create({ jobId, agreementId: jobId + jobId, owner: runner.config.provider, provider: runner.config.provider, validToMs: Date.now() + 600_000, spec: { runtime: 'sh', entrypoint: ['sh', '$ALGO'], algorithm: TRIVIAL_SH, inputs: [], maxDurationSeconds: 30 } });
+      await store.create({
+        jobId,
+        agreementId: jobId + jobId,
+        owner: runner.config.provider,
+        provider: runner.config.provider,
+        validToMs: Date.now() + 600_000,
+        spec: { runtime: 'sh', entrypoint: ['sh', '$ALGO'], algorithm: TRIVIAL_SH, inputs: [], maxDurationSeconds: 30 },
+      });
       await enqueueJob({ redis, keys }, runner.config.provider, jobId);
     }
     for (const jobId of ids) {
@@ -115,16 +133,35 @@ async function engineJobsPerSecond(redisUrl: string, concurrency: number, jobs: 
  */
 async function dispatchLatency(redisUrl: string, samples: number): Promise<{ approval: number[]; direct: number[] }> {
   const prefix = `bench:${randomBytes(4).toString('hex')}:`;
-  const env = { BOURSE_KEY_PREFIX: prefix, LOG_LEVEL: 'silent', BOURSE_AUTH_SECRET: randomBytes(32).toString('hex'), BOURSE_RUNNER_PRIVATE_KEY: Wallet.createRandom().privateKey, BOURSE_RUNNER_WORK_DIR: tempDir('work') };
+  const env = {
+    BOURSE_KEY_PREFIX: prefix,
+    LOG_LEVEL: 'silent',
+    BOURSE_AUTH_SECRET: randomBytes(32).toString('hex'),
+    BOURSE_RUNNER_PRIVATE_KEY: Wallet.createRandom().privateKey,
+    BOURSE_RUNNER_WORK_DIR: tempDir('work'),
+  };
   const config = loadConfig(env);
-  const runner = await Runner.start({ config, redisUrl, log, runner: loadRunnerConfig(env, { dataDir: tempDir('data') }) });
+  const runner = await Runner.start({
+    config,
+    redisUrl,
+    log,
+    runner: loadRunnerConfig(env, { dataDir: tempDir('data') }),
+  });
   const api = await Instance.create({ config, redisUrl, log, modules: (core) => [computeModule(core)] });
   const { core } = api;
   const store = new JobStore(core);
   const provider = runner.config.provider;
-  const spec = { runtime: 'sh', entrypoint: ['sh', '$ALGO'], algorithm: TRIVIAL_SH, inputs: [], maxDurationSeconds: 30 };
+  const spec = {
+    runtime: 'sh',
+    entrypoint: ['sh', '$ALGO'],
+    algorithm: TRIVIAL_SH,
+    inputs: [],
+    maxDurationSeconds: 30,
+  };
   const reached = async (jobId: string, done: (status: number) => boolean): Promise<number> => {
-    const at = await core.waiter.poll([core.keys.job(jobId)], 30_000, undefined, async () => (done((await store.get(jobId))?.status ?? 0) ? nowMs() : undefined));
+    const at = await core.waiter.poll([core.keys.job(jobId)], 30_000, undefined, async () =>
+      done((await store.get(jobId))?.status ?? 0) ? nowMs() : undefined,
+    );
     if (at === undefined) throw new Error(`job ${jobId} did not progress`);
     return at;
   };
@@ -140,8 +177,13 @@ async function dispatchLatency(redisUrl: string, samples: number): Promise<{ app
     for (let i = -1; i < samples; i++) {
       const hex = randomBytes(32).toString('hex');
       await core.redis.hset(core.keys.agreement(hex), {
-        id: hex, requestorId: provider, providerId: provider, state: 'Approved', validToMs: String(Date.now() + 600_000),
-        demandProperties: JSON.stringify(jobProperties(spec)), offerProperties: '{}',
+        id: hex,
+        requestorId: provider,
+        providerId: provider,
+        state: 'Approved',
+        validToMs: String(Date.now() + 600_000),
+        demandProperties: JSON.stringify(jobProperties(spec)),
+        offerProperties: '{}',
       });
       const approved = nowMs();
       await core.redis.xadd(core.keys.approvedAgreements(), '*', 'agreementId', hex);
@@ -149,7 +191,14 @@ async function dispatchLatency(redisUrl: string, samples: number): Promise<{ app
 
       const jobId = newJobId();
       const created = nowMs();
-      await store.create({ jobId, agreementId: jobId + jobId, owner: provider, provider, validToMs: Date.now() + 600_000, spec });
+      await store.create({
+        jobId,
+        agreementId: jobId + jobId,
+        owner: provider,
+        provider,
+        validToMs: Date.now() + 600_000,
+        spec,
+      });
       await enqueueJob(core, provider, jobId);
       const direct = await running(jobId, created);
       if (i >= 0) {
@@ -181,8 +230,20 @@ export async function run(): Promise<void> {
   const boxed = await executorRunMs('bwrap', runs);
   const p50 = (s: number[]): number => percentile(s, 50);
   table([
-    { executor: 'no sandbox (baseline)', runs, 'p50 ms': p50(bare).toFixed(1), 'p99 ms': percentile(bare, 99).toFixed(1), ratio: '1.00' },
-    { executor: 'bwrap sandbox', runs, 'p50 ms': p50(boxed).toFixed(1), 'p99 ms': percentile(boxed, 99).toFixed(1), ratio: (p50(boxed) / p50(bare)).toFixed(2) },
+    {
+      executor: 'no sandbox (baseline)',
+      runs,
+      'p50 ms': p50(bare).toFixed(1),
+      'p99 ms': percentile(bare, 99).toFixed(1),
+      ratio: '1.00',
+    },
+    {
+      executor: 'bwrap sandbox',
+      runs,
+      'p50 ms': p50(boxed).toFixed(1),
+      'p99 ms': percentile(boxed, 99).toFixed(1),
+      ratio: (p50(boxed) / p50(bare)).toFixed(2),
+    },
   ]);
 
   const redis = await benchRedis();
@@ -194,8 +255,17 @@ export async function run(): Promise<void> {
       { runner: 'concurrency 2', jobs, 'jobs/s': two.toFixed(2), ratio: (two / one).toFixed(2) },
     ]);
     const latency = await dispatchLatency(redis.url, runs);
-    const row = (path: string, s: number[], base: number[]) => ({ path, samples: s.length, 'p50 ms': p50(s).toFixed(1), 'p99 ms': percentile(s, 99).toFixed(1), 'p50 ratio': (p50(s) / p50(base)).toFixed(2) });
-    table([row('enqueue → 40 (baseline)', latency.direct, latency.direct), row('approval → 40 (dispatch)', latency.approval, latency.direct)]);
+    const row = (path: string, s: number[], base: number[]) => ({
+      path,
+      samples: s.length,
+      'p50 ms': p50(s).toFixed(1),
+      'p99 ms': percentile(s, 99).toFixed(1),
+      'p50 ratio': (p50(s) / p50(base)).toFixed(2),
+    });
+    table([
+      row('enqueue → 40 (baseline)', latency.direct, latency.direct),
+      row('approval → 40 (dispatch)', latency.approval, latency.direct),
+    ]);
   } finally {
     await redis.stop();
   }

@@ -46,7 +46,15 @@ async function startApi(redisUrl: string, prefix: string): Promise<{ url: string
   const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'api'], {
     cwd: ROOT,
-    env: { ...process.env, REDIS_URL: redisUrl, PORT: String(port), HOST: '127.0.0.1', BOURSE_AUTH_SECRET: SECRET, BOURSE_KEY_PREFIX: prefix, LOG_LEVEL: 'error' },
+    env: {
+      ...process.env,
+      REDIS_URL: redisUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      BOURSE_AUTH_SECRET: SECRET,
+      BOURSE_KEY_PREFIX: prefix,
+      LOG_LEVEL: 'error',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -81,7 +89,10 @@ async function call(method: string, url: string, token: string, body?: unknown):
   requests++;
   const res = await fetch(url, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -106,10 +117,15 @@ interface Party {
 /** One complete handshake of pair `i`; its properties match only its own counterpart. */
 async function handshake(i: number, requestor: Party, provider: Party): Promise<void> {
   const tag = `bench-${i}-${randomBytes(4).toString('hex')}`;
-  const offer = { properties: { 'golem.runtime.name': tag, 'golem.inf.mem.gib': 2 }, constraints: `(golem.node.debug.subnet=${tag})` };
+  const offer = {
+    properties: { 'golem.runtime.name': tag, 'golem.inf.mem.gib': 2 },
+    constraints: `(golem.node.debug.subnet=${tag})`,
+  };
   const demand = { properties: { 'golem.node.debug.subnet': tag }, constraints: `(golem.runtime.name=${tag})` };
-  const r = (method: string, p: string, body?: unknown) => call(method, `${requestor.base}${API}${p}`, requestor.token, body);
-  const p = (method: string, q: string, body?: unknown) => call(method, `${provider.base}${API}${q}`, provider.token, body);
+  const r = (method: string, p: string, body?: unknown) =>
+    call(method, `${requestor.base}${API}${p}`, requestor.token, body);
+  const p = (method: string, q: string, body?: unknown) =>
+    call(method, `${provider.base}${API}${q}`, provider.token, body);
 
   const offerId = (await p('POST', '/offers', offer)) as string;
   const demandId = (await r('POST', '/demands', demand)) as string;
@@ -118,7 +134,10 @@ async function handshake(i: number, requestor: Party, provider: Party): Promise<
   await nextProposal(() => p('GET', `/offers/${offerId}/events?timeout=5&maxEvents=10`));
   await p('POST', `/offers/${offerId}/proposals/${counter.replace(/^R-/, 'P-')}`, offer);
   const draft = await nextProposal(() => r('GET', `/demands/${demandId}/events?timeout=5&maxEvents=10`));
-  const agreementId = (await r('POST', '/agreements', { proposalId: draft, validTo: new Date(Date.now() + 60_000).toISOString() })) as string;
+  const agreementId = (await r('POST', '/agreements', {
+    proposalId: draft,
+    validTo: new Date(Date.now() + 60_000).toISOString(),
+  })) as string;
   await r('POST', `/agreements/${agreementId}/confirm?appSessionId=bench`);
   await p('POST', `/agreements/${agreementId}/approve?appSessionId=bench&timeout=5`);
   await r('POST', `/agreements/${agreementId}/wait?timeout=5`);
@@ -190,11 +209,28 @@ export async function run(): Promise<void> {
     const two = await measureHandshakes([first.url, second.url]);
 
     table([
-      { setup: 'Koa hello-world, 1 process', 'per second': helloRate.toFixed(0), 'requests each': 1, 'hello-world requests per handshake': '-' },
-      { setup: 'handshakes, 1 api instance', 'per second': one.perSecond.toFixed(1), 'requests each': one.requestsEach.toFixed(1), 'hello-world requests per handshake': (helloRate / one.perSecond).toFixed(1) },
-      { setup: 'handshakes, 2 api instances', 'per second': two.perSecond.toFixed(1), 'requests each': two.requestsEach.toFixed(1), 'hello-world requests per handshake': (helloRate / two.perSecond).toFixed(1) },
+      {
+        setup: 'Koa hello-world, 1 process',
+        'per second': helloRate.toFixed(0),
+        'requests each': 1,
+        'hello-world requests per handshake': '-',
+      },
+      {
+        setup: 'handshakes, 1 api instance',
+        'per second': one.perSecond.toFixed(1),
+        'requests each': one.requestsEach.toFixed(1),
+        'hello-world requests per handshake': (helloRate / one.perSecond).toFixed(1),
+      },
+      {
+        setup: 'handshakes, 2 api instances',
+        'per second': two.perSecond.toFixed(1),
+        'requests each': two.requestsEach.toFixed(1),
+        'hello-world requests per handshake': (helloRate / two.perSecond).toFixed(1),
+      },
     ]);
-    console.log(`${PAIRS} concurrent pairs, ${DURATION_MS / 1000} s each; target: a handshake costs ≤ 15 hello-world requests (1 instance).`);
+    console.log(
+      `${PAIRS} concurrent pairs, ${DURATION_MS / 1000} s each; target: a handshake costs ≤ 15 hello-world requests (1 instance).`,
+    );
   } finally {
     for (const child of children) await stop(child);
     await redis.stop();

@@ -34,15 +34,19 @@ interface Reply {
 function call(base: string, token: string, method: string, path: string, body?: unknown): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(`${base}/market-api/v1${path}`, {
-      method,
-      agent,
-      headers: { Authorization: `Bearer ${token}`, ...(payload ? { 'Content-Type': 'application/json' } : {}) },
-    }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
-    });
+    const req = http.request(
+      `${base}/market-api/v1${path}`,
+      {
+        method,
+        agent,
+        headers: { Authorization: `Bearer ${token}`, ...(payload ? { 'Content-Type': 'application/json' } : {}) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -50,18 +54,34 @@ function call(base: string, token: string, method: string, path: string, body?: 
 
 async function inBatches<T>(count: number, size: number, fn: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = [];
-  for (let i = 0; i < count; i += size) out.push(...(await Promise.all(Array.from({ length: Math.min(size, count - i) }, (_, j) => fn(i + j)))));
+  for (let i = 0; i < count; i += size)
+    out.push(...(await Promise.all(Array.from({ length: Math.min(size, count - i) }, (_, j) => fn(i + j)))));
   return out;
 }
 
-async function wakeLatency(base: string, requestor: string, provider: string): Promise<{ fromSend: number[]; fromReply: number[] }> {
+async function wakeLatency(
+  base: string,
+  requestor: string,
+  provider: string,
+): Promise<{ fromSend: number[]; fromReply: number[] }> {
   const pairs = await inBatches(WAKE_WAITERS, 100, async (i) => {
     const tag = `wake${i}`;
-    const offerId = (await call(base, provider, 'POST', '/offers', { properties: { tag }, constraints: `(tag=${tag})` })).body as string;
-    const demandId = (await call(base, requestor, 'POST', '/demands', { properties: { tag }, constraints: `(tag=${tag})` })).body as string;
-    const [initial] = (await call(base, requestor, 'GET', `/demands/${demandId}/events?timeout=10`)).body as Array<{ proposal: { proposalId: string } }>;
-    await call(base, requestor, 'POST', `/demands/${demandId}/proposals/${initial.proposal.proposalId}`, { properties: { tag }, constraints: `(tag=${tag})` });
-    const [seen] = (await call(base, provider, 'GET', `/offers/${offerId}/events?timeout=10`)).body as Array<{ proposal: { proposalId: string } }>;
+    const offerId = (
+      await call(base, provider, 'POST', '/offers', { properties: { tag }, constraints: `(tag=${tag})` })
+    ).body as string;
+    const demandId = (
+      await call(base, requestor, 'POST', '/demands', { properties: { tag }, constraints: `(tag=${tag})` })
+    ).body as string;
+    const [initial] = (await call(base, requestor, 'GET', `/demands/${demandId}/events?timeout=10`)).body as Array<{
+      proposal: { proposalId: string };
+    }>;
+    await call(base, requestor, 'POST', `/demands/${demandId}/proposals/${initial.proposal.proposalId}`, {
+      properties: { tag },
+      constraints: `(tag=${tag})`,
+    });
+    const [seen] = (await call(base, provider, 'GET', `/offers/${offerId}/events?timeout=10`)).body as Array<{
+      proposal: { proposalId: string };
+    }>;
     return { tag, offerId, demandId, pid: seen.proposal.proposalId };
   });
   const returned = new Array<number>(WAKE_WAITERS);
@@ -77,7 +97,10 @@ async function wakeLatency(base: string, requestor: string, provider: string): P
   for (let i = 0; i < pairs.length; i++) {
     const { tag, offerId, pid } = pairs[i];
     const sent = nowMs();
-    await call(base, provider, 'POST', `/offers/${offerId}/proposals/${pid}`, { properties: { tag }, constraints: `(tag=${tag})` });
+    await call(base, provider, 'POST', `/offers/${offerId}/proposals/${pid}`, {
+      properties: { tag },
+      constraints: `(tag=${tag})`,
+    });
     const replied = nowMs();
     await polls[i];
     fromSend.push(returned[i] - sent);
@@ -106,9 +129,19 @@ for (const id of ids) {
 }
 `;
 
-async function idlePolls(base: string, requestor: string, redis: Redis, instance: Instance): Promise<Record<string, string | number>> {
-  const demandIds = await inBatches(IDLE_POLLS, 200, async (i) =>
-    (await call(base, requestor, 'POST', '/demands', { properties: { idle: i }, constraints: '(never=there)' })).body as string);
+async function idlePolls(
+  base: string,
+  requestor: string,
+  redis: Redis,
+  instance: Instance,
+): Promise<Record<string, string | number>> {
+  const demandIds = await inBatches(
+    IDLE_POLLS,
+    200,
+    async (i) =>
+      (await call(base, requestor, 'POST', '/demands', { properties: { idle: i }, constraints: '(never=there)' }))
+        .body as string,
+  );
   global.gc?.();
   const connectionsBefore = await redisClients(redis, 'bourse');
   const rssBefore = process.memoryUsage().rss;
@@ -117,7 +150,8 @@ async function idlePolls(base: string, requestor: string, redis: Redis, instance
   clients.stdin.end(JSON.stringify({ base, token: requestor, ids: demandIds }));
   const openPolls = async (): Promise<number> => (await instance.core.metrics.openLongPolls.get()).values[0].value;
   const started = nowMs();
-  while ((await openPolls()) < IDLE_POLLS && nowMs() - started < 60_000) await new Promise((resolve) => setTimeout(resolve, 100));
+  while ((await openPolls()) < IDLE_POLLS && nowMs() - started < 60_000)
+    await new Promise((resolve) => setTimeout(resolve, 100));
   global.gc?.();
   const open = await openPolls();
   const connectionsDuring = await redisClients(redis, 'bourse');
@@ -135,38 +169,52 @@ async function idlePolls(base: string, requestor: string, redis: Redis, instance
   };
 }
 
-async function hugeMatch(base: string, market: MarketService, requestor: string): Promise<Record<string, string | number>> {
+async function hugeMatch(
+  base: string,
+  market: MarketService,
+  requestor: string,
+): Promise<Record<string, string | number>> {
   const providers = Array.from({ length: 50 }, (_, i) => `0x${(i + 1).toString(16).padStart(40, '0')}`);
   const t0 = nowMs();
   await inBatches(OFFERS, 500, (i) =>
     market.subscriptions.subscribe('offer', providers[i % providers.length], {
       properties: { 'golem.runtime.name': `rt${i % RUNTIMES}`, 'golem.inf.mem.gib': (i % 16) + 1, n: i },
       constraints: '(golem.node.debug.subnet=public)',
-    }));
+    }),
+  );
   const inserted = nowMs() - t0;
   while (market.matcher.size < OFFERS) await new Promise((resolve) => setTimeout(resolve, 50));
   const indexed = nowMs() - t0;
 
-  const demand = { properties: { 'golem.node.debug.subnet': 'public' }, constraints: '(&(golem.runtime.name=rt7)(golem.inf.mem.gib>=8))' };
+  const demand = {
+    properties: { 'golem.node.debug.subnet': 'public' },
+    constraints: '(&(golem.runtime.name=rt7)(golem.inf.mem.gib>=8))',
+  };
   /** Subscribe → the first ProposalEvent collected, in ms. */
   const firstEvent = async (body: typeof demand): Promise<number> => {
     const start = nowMs();
     const demandId = (await call(base, requestor, 'POST', '/demands', body)).body as string;
-    const events = (await call(base, requestor, 'GET', `/demands/${demandId}/events?timeout=30&maxEvents=1`)).body as unknown[];
+    const events = (await call(base, requestor, 'GET', `/demands/${demandId}/events?timeout=30&maxEvents=1`))
+      .body as unknown[];
     if (events.length !== 1) throw new Error('no ProposalEvent arrived');
     return nowMs() - start;
   };
   const coldFirst = await firstEvent(demand);
   const warm: number[] = [];
-  for (let i = 0; i < 5; i++) warm.push(await firstEvent({ ...demand, constraints: `(&(golem.runtime.name=rt${20 + i})(golem.inf.mem.gib>=8))` }));
+  for (let i = 0; i < 5; i++)
+    warm.push(
+      await firstEvent({ ...demand, constraints: `(&(golem.runtime.name=rt${20 + i})(golem.inf.mem.gib>=8))` }),
+    );
 
   // Baseline: what a yagna-style full scan of the 100,000 offers costs in matching alone.
   const compiledDemand = compileSubscription({ id: 'd', ...demand });
-  const offers = Array.from({ length: OFFERS }, (_, i) => compileSubscription({
-    id: String(i),
-    properties: { 'golem.runtime.name': `rt${i % RUNTIMES}`, 'golem.inf.mem.gib': (i % 16) + 1, n: i },
-    constraints: '(golem.node.debug.subnet=public)',
-  }));
+  const offers = Array.from({ length: OFFERS }, (_, i) =>
+    compileSubscription({
+      id: String(i),
+      properties: { 'golem.runtime.name': `rt${i % RUNTIMES}`, 'golem.inf.mem.gib': (i % 16) + 1, n: i },
+      constraints: '(golem.node.debug.subnet=public)',
+    }),
+  );
   const scanStart = nowMs();
   let yes = 0;
   for (const offer of offers) if (match(compiledDemand, offer) === 'Yes') yes++;
@@ -205,10 +253,20 @@ export async function run(): Promise<void> {
     const wake = await wakeLatency(base, requestor, provider);
     table([
       { measure: 'raw Redis PUBLISH → message', p50: fmt(percentile(raw, 50)), p99: fmt(percentile(raw, 99)) },
-      { measure: 'counter sent → collect returned', p50: fmt(percentile(wake.fromSend, 50)), p99: fmt(percentile(wake.fromSend, 99)) },
-      { measure: 'counter answered → collect returned', p50: fmt(percentile(wake.fromReply, 50)), p99: fmt(percentile(wake.fromReply, 99)) },
+      {
+        measure: 'counter sent → collect returned',
+        p50: fmt(percentile(wake.fromSend, 50)),
+        p99: fmt(percentile(wake.fromSend, 99)),
+      },
+      {
+        measure: 'counter answered → collect returned',
+        p50: fmt(percentile(wake.fromReply, 50)),
+        p99: fmt(percentile(wake.fromReply, 99)),
+      },
     ]);
-    console.log(`ratio p99 (counter sent → collect) / raw pub/sub p99: ${(percentile(wake.fromSend, 99) / percentile(raw, 99)).toFixed(1)}x`);
+    console.log(
+      `ratio p99 (counter sent → collect) / raw pub/sub p99: ${(percentile(wake.fromSend, 99) / percentile(raw, 99)).toFixed(1)}x`,
+    );
 
     if (market) {
       console.log(`\n3. a demand against ${OFFERS.toLocaleString()} active offers (${RUNTIMES} runtimes)`);

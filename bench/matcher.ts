@@ -31,12 +31,21 @@ function offer(i: number, subnet: string): CompiledSubscription {
           'usage.vector': ['golem.usage.cpu_sec', 'golem.usage.duration_sec'],
         },
         inf: {
-          cpu: { architecture: 'x86_64', cores: 1 + (i % 16), threads: 2 + (i % 32), capabilities: ['sse4_2', 'avx2', 'aes'] },
+          cpu: {
+            architecture: 'x86_64',
+            cores: 1 + (i % 16),
+            threads: 2 + (i % 32),
+            capabilities: ['sse4_2', 'avx2', 'aes'],
+          },
           'mem.gib': 1 + (i % 64) / 2,
           'storage.gib': 10 + (i % 500),
         },
         node: { debug: { subnet }, id: { name: `provider-${i}` }, net: { 'is-public': i % 3 === 0 } },
-        runtime: { name: i % 7 === 0 ? 'wasmtime' : 'vm', version: '0.4.2', capabilities: ['inet', 'vpn', 'manifest-support'] },
+        runtime: {
+          name: i % 7 === 0 ? 'wasmtime' : 'vm',
+          version: '0.4.2',
+          capabilities: ['inet', 'vpn', 'manifest-support'],
+        },
         srv: { caps: { 'multi-activity': true, 'payload-manifest': true } },
       },
       [PLATFORM]: address,
@@ -57,7 +66,8 @@ function demand(subnet: string): CompiledSubscription {
       'golem.srv.caps.multi-activity': true,
       'golem.srv.comp.expiration': NOW + 3_600_000,
       'golem.srv.comp.vm.package_format': 'gvmkit-squash',
-      'golem.srv.comp.task_package': 'hash:sha3:9a3b5d67b0b27746283cb5f287c13eab1beaa12d92a9f536b747c7ae:http://registry/x',
+      'golem.srv.comp.task_package':
+        'hash:sha3:9a3b5d67b0b27746283cb5f287c13eab1beaa12d92a9f536b747c7ae:http://registry/x',
     },
     constraints: [
       '(&(golem.inf.mem.gib>=0.5)',
@@ -121,7 +131,9 @@ function predicateThroughput(): void {
 }
 
 function indexVersusScan(): void {
-  console.log(`\nOne new demand vs N active offers (${SUBNETS} subnets; the demand's subnet selects 1%), median ms per match:`);
+  console.log(
+    `\nOne new demand vs N active offers (${SUBNETS} subnets; the demand's subnet selects 1%), median ms per match:`,
+  );
   console.log(row(['N', 'full scan', 'index', 'scan/index', 'Yes matches', 'index vs N/10']));
   let previous: number | null = null;
   for (const n of [1_000, 10_000, 100_000]) {

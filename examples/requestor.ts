@@ -22,7 +22,12 @@ const RUNNER_CONSTRAINT = '(golem.runtime.name=bourse-process)';
  * Negotiates an agreement for `spec` with the first runner that accepts it: counters the runner's Initial
  * proposal with the demand, promotes the runner's counter to an agreement, confirms it and waits for approval.
  */
-export async function negotiate(market: MarketApi.RequestorService, spec: JobSpec, say: Say, timeoutMs = 60_000): Promise<string> {
+export async function negotiate(
+  market: MarketApi.RequestorService,
+  spec: JobSpec,
+  say: Say,
+  timeoutMs = 60_000,
+): Promise<string> {
   const demand = { properties: jobProperties(spec), constraints: RUNNER_CONSTRAINT };
   const demandId = (await market.subscribeDemand(demand)) as string;
   say(`demand ${demandId} published; waiting for a runner's offer`);
@@ -48,7 +53,9 @@ export async function negotiate(market: MarketApi.RequestorService, spec: JobSpe
         }
       }
     }
-    throw new Error(`No runner accepted the demand in ${timeoutMs / 1000} s${lastRejection ? ` (last rejection: ${lastRejection})` : ''}`);
+    throw new Error(
+      `No runner accepted the demand in ${timeoutMs / 1000} s${lastRejection ? ` (last rejection: ${lastRejection})` : ''}`,
+    );
   } finally {
     await market.unsubscribeDemand(demandId).catch(() => undefined);
   }
@@ -60,8 +67,15 @@ interface NegotiationEvent {
   reason?: { message?: string };
 }
 
-async function computeCall(apiUrl: string, token: string, path: string, params: Record<string, string>): Promise<Response> {
-  const res = await fetch(new URL(`/api/services/${path}?${new URLSearchParams(params)}`, apiUrl), { headers: { Authorization: `Bearer ${token}` } });
+async function computeCall(
+  apiUrl: string,
+  token: string,
+  path: string,
+  params: Record<string, string>,
+): Promise<Response> {
+  const res = await fetch(new URL(`/api/services/${path}?${new URLSearchParams(params)}`, apiUrl), {
+    headers: { Authorization: `Bearer ${token}` },
+  });
   if (!res.ok) throw new Error(`GET ${path} answered ${res.status}: ${await res.text()}`);
   return res;
 }
@@ -70,11 +84,20 @@ async function computeCall(apiUrl: string, token: string, path: string, params: 
  * Follows the agreement's first job until it is terminal (dateFinished set), printing each new status.
  * Ocean status has no long-poll, so this polls at `intervalMs`.
  */
-export async function followJob(apiUrl: string, token: string, agreementId: string, say: Say, timeoutMs = 120_000, intervalMs = 250): Promise<ComputeStatus> {
+export async function followJob(
+  apiUrl: string,
+  token: string,
+  agreementId: string,
+  say: Say,
+  timeoutMs = 120_000,
+  intervalMs = 250,
+): Promise<ComputeStatus> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
-    const [job] = (await (await computeCall(apiUrl, token, 'compute', { documentId: agreementId })).json()) as ComputeStatus[];
+    const [job] = (await (
+      await computeCall(apiUrl, token, 'compute', { documentId: agreementId })
+    ).json()) as ComputeStatus[];
     if (job && `${job.status}` !== last) {
       last = `${job.status}`;
       say(`job ${job.jobId}: ${job.status} ${job.statusText}`);
@@ -86,7 +109,9 @@ export async function followJob(apiUrl: string, token: string, agreementId: stri
 }
 
 export async function fetchResult(apiUrl: string, token: string, jobId: string, index: number): Promise<Buffer> {
-  return Buffer.from(await (await computeCall(apiUrl, token, 'computeResult', { jobId, index: String(index) })).arrayBuffer());
+  return Buffer.from(
+    await (await computeCall(apiUrl, token, 'computeResult', { jobId, index: String(index) })).arrayBuffer(),
+  );
 }
 
 /** The demo job: count the words of the input and write them upper-cased. */

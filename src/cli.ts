@@ -10,7 +10,9 @@ const program = new Command()
   .name('bourse')
   .description('Bourse compute marketplace: Golem Market API + Ocean compute endpoints on Redis');
 
-function startRole(role: (config: ReturnType<typeof loadConfig>, log: ReturnType<typeof createLogger>) => Promise<void>) {
+function startRole(
+  role: (config: ReturnType<typeof loadConfig>, log: ReturnType<typeof createLogger>) => Promise<void>,
+) {
   return async (): Promise<void> => {
     let config;
     try {
@@ -33,8 +35,14 @@ function startRole(role: (config: ReturnType<typeof loadConfig>, log: ReturnType
   };
 }
 
-program.command('api').description('serve the HTTP API (needs REDIS_URL and BOURSE_AUTH_SECRET)').action(startRole(runApi));
-program.command('runner').description('run compute jobs of approved agreements (needs REDIS_URL)').action(startRole(runRunner));
+program
+  .command('api')
+  .description('serve the HTTP API (needs REDIS_URL and BOURSE_AUTH_SECRET)')
+  .action(startRole(runApi));
+program
+  .command('runner')
+  .description('run compute jobs of approved agreements (needs REDIS_URL)')
+  .action(startRole(runRunner));
 program
   .command('dev')
   .description('api + runner in one process; starts an embedded redis-server when REDIS_URL is not set')

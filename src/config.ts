@@ -3,7 +3,10 @@
  * A bad value throws ConfigError naming the variable; the CLI prints it and exits non-zero.
  */
 export class ConfigError extends Error {
-  constructor(readonly variable: string, problem: string) {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
     super(`Invalid configuration: ${variable} ${problem}`);
   }
 }
@@ -29,7 +32,10 @@ export interface Config {
   shutdownGraceMs: number;
   /** How long agreements (after validTo) and agreement events are kept (yagna: 90 days). */
   agreementRetentionSeconds: number;
-  /** Base URL of the API a runner publishes its offer and negotiates through (BOURSE_API_URL; default: this host and port). */
+  /**
+   * Base URL of the API a runner publishes its offer and negotiates through (BOURSE_API_URL; default: this host and
+   * port).
+   */
   apiUrl: string;
   /** How often each API instance's compute watchdog fails jobs past their agreement's validity or deadline. */
   jobWatchdogMs: number;
@@ -90,18 +96,25 @@ function readApiUrl(env: Env): string {
     const host = !env.HOST || env.HOST === '0.0.0.0' || env.HOST === '::' ? '127.0.0.1' : env.HOST;
     return `http://${host.includes(':') ? `[${host}]` : host}:${env.PORT || 7465}`;
   }
-  if (!/^https?:\/\/[^\s/]+/.test(raw)) throw new ConfigError('BOURSE_API_URL', `must be an http(s) URL such as http://127.0.0.1:7465, got "${raw}"`);
+  if (!/^https?:\/\/[^\s/]+/.test(raw))
+    throw new ConfigError('BOURSE_API_URL', `must be an http(s) URL such as http://127.0.0.1:7465, got "${raw}"`);
   return raw;
 }
 
 export function loadConfig(env: Env = process.env): Config {
   const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase();
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
   const keyPrefix = env.BOURSE_KEY_PREFIX ?? 'bourse:';
   // Braces allowed: `{bourse}:` puts every key in one Redis Cluster hash slot, so multi-key scripts work there.
-  if (!/^[\w:.{}-]{1,64}$/.test(keyPrefix)) throw new ConfigError('BOURSE_KEY_PREFIX', 'must be 1-64 characters of letters, digits, ":", ".", "_", "-", "{" or "}"');
+  if (!/^[\w:.{}-]{1,64}$/.test(keyPrefix))
+    throw new ConfigError(
+      'BOURSE_KEY_PREFIX',
+      'must be 1-64 characters of letters, digits, ":", ".", "_", "-", "{" or "}"',
+    );
   const authSecret = env.BOURSE_AUTH_SECRET || undefined;
-  if (authSecret !== undefined && authSecret.length < 32) throw new ConfigError('BOURSE_AUTH_SECRET', 'must be at least 32 characters long');
+  if (authSecret !== undefined && authSecret.length < 32)
+    throw new ConfigError('BOURSE_AUTH_SECRET', 'must be at least 32 characters long');
   return {
     host: env.HOST || '127.0.0.1',
     port: readInt(env, 'PORT', 7465, 0, 65535),
@@ -115,7 +128,13 @@ export function loadConfig(env: Env = process.env): Config {
     tokenMaxLifetimeSeconds: readInt(env, 'BOURSE_TOKEN_MAX_LIFETIME_SECONDS', 30 * 24 * 3600, 60, 365 * 24 * 3600),
     dataDir: env.BOURSE_DATA_DIR || './data',
     shutdownGraceMs: readInt(env, 'BOURSE_SHUTDOWN_GRACE_MS', 5000, 0, 600000),
-    agreementRetentionSeconds: readInt(env, 'BOURSE_AGREEMENT_RETENTION_SECONDS', 90 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
+    agreementRetentionSeconds: readInt(
+      env,
+      'BOURSE_AGREEMENT_RETENTION_SECONDS',
+      90 * 24 * 3600,
+      60,
+      10 * 365 * 24 * 3600,
+    ),
     apiUrl: readApiUrl(env),
     jobWatchdogMs: readInt(env, 'BOURSE_JOB_WATCHDOG_MS', 5000, 100, 600_000),
   };

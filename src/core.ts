@@ -21,7 +21,9 @@ export interface Core {
   metrics: Metrics;
 }
 
-/** A domain's face towards the HTTP layer and the instance lifecycle. Routes stay thin: parse → call domain → render. */
+/**
+ * A domain's face towards the HTTP layer and the instance lifecycle. Routes stay thin: parse → call domain → render.
+ */
 export interface Module {
   name: string;
   mount?(router: Router): void;

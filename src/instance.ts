@@ -31,7 +31,10 @@ export class Instance {
   readonly app: Koa;
   private server: http.Server | undefined;
 
-  private constructor(readonly core: Core, readonly modules: Module[]) {
+  private constructor(
+    readonly core: Core,
+    readonly modules: Module[],
+  ) {
     this.app = createApp(core, modules);
   }
 

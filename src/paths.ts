@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** The repository (or image) root: the nearest folder above this file holding package.json. Works from src/ and dist/src/. */
+/**
+ * The repository (or image) root: the nearest folder above this file holding package.json. Works from src/ and
+ * dist/src/.
+ */
 function findProjectRoot(from: string): string {
   let dir = from;
   while (!fs.existsSync(path.join(dir, 'package.json'))) {

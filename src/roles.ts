@@ -29,12 +29,17 @@ function exitOnSignal(log: Logger, stop: () => Promise<void>): void {
 }
 
 function requireRedisUrl(config: Config): string {
-  if (!config.redisUrl) throw new ConfigError('REDIS_URL', 'is required for this role (or use `bourse dev`, which starts its own Redis)');
+  if (!config.redisUrl)
+    throw new ConfigError('REDIS_URL', 'is required for this role (or use `bourse dev`, which starts its own Redis)');
   return config.redisUrl;
 }
 
 function requireAuthSecret(config: Config): string {
-  if (!config.authSecret) throw new ConfigError('BOURSE_AUTH_SECRET', 'is required: set the same secret (32+ characters) on every API instance');
+  if (!config.authSecret)
+    throw new ConfigError(
+      'BOURSE_AUTH_SECRET',
+      'is required: set the same secret (32+ characters) on every API instance',
+    );
   return config.authSecret;
 }
 
@@ -53,10 +58,25 @@ export async function runApi(config: Config, log: Logger): Promise<void> {
 }
 
 /** The compute runner: worker for its provider's job queue, watchdog and heartbeat (`generateKey`: dev only). */
-export async function startRunner(config: Config, log: Logger, redisUrl: string, options: { generateKey?: boolean } = {}): Promise<() => Promise<void>> {
-  const runner = await Runner.start({ config, redisUrl, log, runner: loadRunnerConfig(process.env, { dataDir: config.dataDir, generateKey: options.generateKey }) });
+export async function startRunner(
+  config: Config,
+  log: Logger,
+  redisUrl: string,
+  options: { generateKey?: boolean } = {},
+): Promise<() => Promise<void>> {
+  const runner = await Runner.start({
+    config,
+    redisUrl,
+    log,
+    runner: loadRunnerConfig(process.env, { dataDir: config.dataDir, generateKey: options.generateKey }),
+  });
   // Its market presence: the runner offers its environment and negotiates through the API at config.apiUrl.
-  const stopMarket = startRunnerMarket({ apiUrl: config.apiUrl, wallet: runner.config.wallet, environment: environmentOf(runner.config), log });
+  const stopMarket = startRunnerMarket({
+    apiUrl: config.apiUrl,
+    wallet: runner.config.wallet,
+    environment: environmentOf(runner.config),
+    log,
+  });
   return async () => {
     await stopMarket();
     await runner.stop();

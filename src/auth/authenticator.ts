@@ -6,7 +6,11 @@ import { isSignedBy } from './signatures';
 import { TokenClaims, TokenService } from './tokens';
 
 /** Provider's texts for an unusable token. */
-export const TOKEN_FAILURE_TEXT = { invalid: 'Token is invalid.', expired: 'Token is expired.', revoked: 'Token is deleted.' } as const;
+export const TOKEN_FAILURE_TEXT = {
+  invalid: 'Token is invalid.',
+  expired: 'Token is expired.',
+  revoked: 'Token is deleted.',
+} as const;
 
 /**
  * Who is calling: the signer of a signed request (signature + fresh nonce) or the holder of an auth token.

@@ -28,7 +28,9 @@ export interface MintTokenOptions {
   expiresInSeconds: number;
 }
 
-/** Mints an auth token the way a Provider-era client does: GET nonce, sign address + next nonce, GET createAuthToken. */
+/**
+ * Mints an auth token the way a Provider-era client does: GET nonce, sign address + next nonce, GET createAuthToken.
+ */
 export async function mintToken({ url, wallet, expiresInSeconds }: MintTokenOptions): Promise<string> {
   const { address } = wallet;
   const { nonce: last } = await getJson<{ nonce: number }>(new URL(`/api/services/nonce?userAddress=${address}`, url));

@@ -41,7 +41,9 @@ export function parseAddress(value: string, name: string): string {
  */
 export function parseWholeNumber(value: string, name: string, hint = ''): number {
   if (!/^(0|[1-9]\d{0,15})$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw new BadRequest(`Invalid ${name}: expected a whole number between 0 and ${Number.MAX_SAFE_INTEGER} without leading zeros${hint}`);
+    throw new BadRequest(
+      `Invalid ${name}: expected a whole number between 0 and ${Number.MAX_SAFE_INTEGER} without leading zeros${hint}`,
+    );
   }
   return Number(value);
 }

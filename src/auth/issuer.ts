@@ -12,7 +12,10 @@ const nowSeconds = (): number => Math.floor(Date.now() / 1000);
  * the nonce is spent, so a refused request changes nothing.
  */
 export class TokenIssuer {
-  constructor(private readonly auth: Authenticator, private readonly maxLifetimeSeconds: number) {}
+  constructor(
+    private readonly auth: Authenticator,
+    private readonly maxLifetimeSeconds: number,
+  ) {}
 
   /** A requested expiry (unix seconds): 400 unless it is in the future and within the maximum lifetime. */
   expiry(expiresAt: number, name: string): number {
@@ -39,7 +42,8 @@ export class TokenIssuer {
     this.auth.checkSignature(signed, [message]);
     const claims = await this.auth.tokens.verify(token);
     if (typeof claims === 'string') throw new BadRequest(TOKEN_FAILURE_TEXT[claims]);
-    if (claims.address !== signed.address.toLowerCase()) throw new Forbidden('Only the address a token was issued to may revoke it');
+    if (claims.address !== signed.address.toLowerCase())
+      throw new Forbidden('Only the address a token was issued to may revoke it');
     await this.auth.spendNonce(signed);
     // A concurrent revocation of the same token may have won since verify().
     if (!(await this.auth.tokens.revoke(claims))) throw new BadRequest(TOKEN_FAILURE_TEXT.revoked);

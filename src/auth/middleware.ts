@@ -4,7 +4,10 @@ import type { Authenticator } from './authenticator';
 import { commandMessage, readField, readSignedFields, SignedFields } from './fields';
 import type { TokenService } from './tokens';
 
-/** The token a request carries: `Authorization: Bearer <t>`, `Authorization: <t>`, `AuthToken: <t>` or `?authToken=<t>`. */
+/**
+ * The token a request carries: `Authorization: Bearer <t>`, `Authorization: <t>`, `AuthToken: <t>` or
+ * `?authToken=<t>`.
+ */
 export function bearerToken(ctx: Context): string | undefined {
   const authorization = ctx.get('authorization').trim();
   if (authorization) return authorization.replace(/^Bearer\s+/i, '');
@@ -57,7 +60,8 @@ export function oceanAuth(auth: Authenticator, options: OceanAuthOptions): Middl
   const required = options.required ?? true;
   return async (ctx, next) => {
     ctx.state.errorStyle = 'ocean';
-    const identity = readField(ctx, 'signature') !== undefined ? await signedCaller(ctx, auth, options) : await tokenCaller(ctx, auth);
+    const identity =
+      readField(ctx, 'signature') !== undefined ? await signedCaller(ctx, auth, options) : await tokenCaller(ctx, auth);
     if (identity !== undefined) ctx.state.identity = identity;
     else if (required) throw new Unauthorized('Missing signature or auth token');
     await next();

@@ -15,7 +15,11 @@ export class NonceService {
 
   /** Stores `nonce` if it is greater than the stored one; otherwise leaves it and reports the stored nonce. */
   async advance(address: string, nonce: string): Promise<{ accepted: boolean; stored: number }> {
-    const [accepted, stored] = await this.core.scripts.run<[number, string]>('nonce_advance', [this.core.keys.nonce(address)], [nonce]);
+    const [accepted, stored] = await this.core.scripts.run<[number, string]>(
+      'nonce_advance',
+      [this.core.keys.nonce(address)],
+      [nonce],
+    );
     return { accepted: accepted === 1, stored: Number(stored) };
   }
 }

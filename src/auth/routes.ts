@@ -4,7 +4,15 @@ import type { Core, Module } from '../core';
 import { validator } from '../http/validate';
 import type { AuthTokenInvalidateRequest, AuthTokenRequest } from '../types/schemas';
 import { Authenticator } from './authenticator';
-import { commandMessage, parseAddress, parseWholeNumber, readField, readSignedFields, requireField, SignedFields } from './fields';
+import {
+  commandMessage,
+  parseAddress,
+  parseWholeNumber,
+  readField,
+  readSignedFields,
+  requireField,
+  SignedFields,
+} from './fields';
 import { TokenIssuer } from './issuer';
 import { oceanErrorStyle } from './middleware';
 
@@ -23,7 +31,8 @@ export function authModule(core: Core): Module {
   const auth = new Authenticator(core);
   const issuer = new TokenIssuer(auth, core.config.tokenMaxLifetimeSeconds);
 
-  const expiration = (ctx: Context): number => issuer.expiry(parseWholeNumber(requireField(ctx, 'expiration'), 'expiration', ' (unix seconds)'), 'expiration');
+  const expiration = (ctx: Context): number =>
+    issuer.expiry(parseWholeNumber(requireField(ctx, 'expiration'), 'expiration', ' (unix seconds)'), 'expiration');
   const validUntil = (ctx: Context): number => {
     const ms = readField(ctx, 'validUntil');
     if (ms === undefined) return issuer.defaultExpiry();

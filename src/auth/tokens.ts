@@ -44,7 +44,8 @@ export class TokenService {
       return err instanceof joseErrors.JWTExpired ? 'expired' : 'invalid';
     }
     const { sub, jti, exp } = payload;
-    if (typeof sub !== 'string' || !/^0x[0-9a-f]{40}$/.test(sub) || typeof jti !== 'string' || typeof exp !== 'number') return 'invalid';
+    if (typeof sub !== 'string' || !/^0x[0-9a-f]{40}$/.test(sub) || typeof jti !== 'string' || typeof exp !== 'number')
+      return 'invalid';
     if ((await this.core.redis.exists(this.core.keys.revokedToken(jti))) === 1) return 'revoked';
     return { address: sub, jti, exp };
   }

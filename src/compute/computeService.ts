@@ -20,7 +20,11 @@ const DELETE_STOP_WAIT_MS = 10_000;
  * provider see it; everyone else gets 404, as if it did not exist), only the owner deletes, owner or provider stop.
  */
 export class ComputeService {
-  constructor(private readonly core: Core, private readonly jobs: JobStore, private readonly dispatcher: Dispatcher) {}
+  constructor(
+    private readonly core: Core,
+    private readonly jobs: JobStore,
+    private readonly dispatcher: Dispatcher,
+  ) {}
 
   private static canSee(job: JobRecord, caller: string): boolean {
     return job.owner === caller || job.provider === caller;
@@ -38,7 +42,9 @@ export class ComputeService {
   async list(caller: string, filter: JobFilter): Promise<JobRecord[]> {
     if (filter.jobId !== undefined) {
       const job = await this.visibleJob(caller, filter.jobId);
-      return filter.agreementId === undefined || job.agreementId === normaliseAgreementId(filter.agreementId) ? [job] : [];
+      return filter.agreementId === undefined || job.agreementId === normaliseAgreementId(filter.agreementId)
+        ? [job]
+        : [];
     }
     if (filter.agreementId === undefined) return this.jobs.listForParty(caller);
     const hex = normaliseAgreementId(filter.agreementId);
@@ -48,7 +54,8 @@ export class ComputeService {
 
   /** The jobs a stop/delete names; 400 without a filter, 404 when the caller sees none of them. */
   private async targets(caller: string, filter: JobFilter): Promise<JobRecord[]> {
-    if (filter.jobId === undefined && filter.agreementId === undefined) throw new BadRequest('jobId or documentId (the agreementId) is required');
+    if (filter.jobId === undefined && filter.agreementId === undefined)
+      throw new BadRequest('jobId or documentId (the agreementId) is required');
     const jobs = await this.list(caller, filter);
     if (jobs.length === 0) throw new NotFound('No such compute job');
     return jobs;

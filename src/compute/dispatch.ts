@@ -6,7 +6,14 @@ import { AppError, BadRequest, Conflict, NotFound } from '../errors';
 import { firstJobId, JobSpec, JobStore, newJobId } from './jobs';
 import { enqueueJob } from './queue';
 import { JobStatus } from './statuses';
-import { applyOverride, ComputeWorkloadOverride, environmentFromOffer, hasJobProperties, jobSpecFromProperties, misfit } from './workload';
+import {
+  applyOverride,
+  ComputeWorkloadOverride,
+  environmentFromOffer,
+  hasJobProperties,
+  jobSpecFromProperties,
+  misfit,
+} from './workload';
 
 const CONSUMER_GROUP = 'compute-dispatch';
 /** Entries a dead instance read but never acknowledged are taken over after this long. */
@@ -29,7 +36,9 @@ function parseJsonObject(text: string | undefined): Record<string, unknown> {
   if (!text) return {};
   try {
     const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
   } catch {
     return {};
   }
@@ -52,7 +61,10 @@ export class Dispatcher {
   private loop: Promise<void> | undefined;
   private readonly consumer = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 
-  constructor(private readonly core: Core, private readonly jobs: JobStore) {}
+  constructor(
+    private readonly core: Core,
+    private readonly jobs: JobStore,
+  ) {}
 
   async readAgreement(hex: string): Promise<ComputeAgreement | undefined> {
     const raw = await this.core.redis.hgetall(this.core.keys.agreement(hex));
@@ -110,7 +122,8 @@ export class Dispatcher {
   async startFurtherJob(caller: string, agreementRaw: string, override: ComputeWorkloadOverride): Promise<string> {
     const hex = normaliseAgreementId(agreementRaw);
     const agreement = hex === undefined ? undefined : await this.readAgreement(hex);
-    if (!hex || !agreement || agreement.requestorId !== caller) throw new NotFound(`Agreement ${agreementRaw} not found`);
+    if (!hex || !agreement || agreement.requestorId !== caller)
+      throw new NotFound(`Agreement ${agreementRaw} not found`);
     if (agreement.state !== 'Approved') throw new Conflict(`Agreement ${hex} is ${agreement.state}, not Approved`);
     if (agreement.validToMs <= Date.now()) throw new Conflict(`Agreement ${hex} has ended (validTo passed)`);
     let agreed: JobSpec;
@@ -125,7 +138,14 @@ export class Dispatcher {
     const reason = env && misfit(spec, env);
     if (reason) throw new BadRequest(`The job does not fit the agreed environment: ${reason}`);
     const jobId = newJobId();
-    await this.jobs.create({ jobId, agreementId: hex, owner: agreement.requestorId, provider: agreement.providerId, validToMs: agreement.validToMs, spec });
+    await this.jobs.create({
+      jobId,
+      agreementId: hex,
+      owner: agreement.requestorId,
+      provider: agreement.providerId,
+      validToMs: agreement.validToMs,
+      spec,
+    });
     await enqueueJob(this.core, agreement.providerId, jobId);
     return jobId;
   }
@@ -159,7 +179,16 @@ export class Dispatcher {
           await this.claimAbandoned(stream);
         }
         const reply = (await this.reader!.xreadgroup(
-          'GROUP', CONSUMER_GROUP, this.consumer, 'COUNT', READ_BATCH, 'BLOCK', READ_BLOCK_MS, 'STREAMS', stream, '>',
+          'GROUP',
+          CONSUMER_GROUP,
+          this.consumer,
+          'COUNT',
+          READ_BATCH,
+          'BLOCK',
+          READ_BLOCK_MS,
+          'STREAMS',
+          stream,
+          '>',
         )) as Array<[string, Array<[string, string[]]>]> | null;
         for (const [, entries] of reply ?? []) await this.handle(stream, entries);
       } catch (err) {
@@ -172,11 +201,19 @@ export class Dispatcher {
 
   /** Takes over approvals another instance read but never acknowledged (it died in between). */
   private async claimAbandoned(stream: string): Promise<void> {
-    const [, entries] = (await this.core.redis.xautoclaim(stream, CONSUMER_GROUP, this.consumer, CLAIM_IDLE_MS, '0', 'COUNT', READ_BATCH)) as [
-      string,
-      Array<[string, string[]] | null>,
-    ];
-    await this.handle(stream, entries.filter((e): e is [string, string[]] => e !== null));
+    const [, entries] = (await this.core.redis.xautoclaim(
+      stream,
+      CONSUMER_GROUP,
+      this.consumer,
+      CLAIM_IDLE_MS,
+      '0',
+      'COUNT',
+      READ_BATCH,
+    )) as [string, Array<[string, string[]] | null>];
+    await this.handle(
+      stream,
+      entries.filter((e): e is [string, string[]] => e !== null),
+    );
   }
 
   private async handle(stream: string, entries: Array<[string, string[]]>): Promise<void> {

@@ -119,7 +119,10 @@ const DEFAULT_LOG_TAIL_BYTES = 256 * 1024;
  * and by runners (execution); every change that two processes could race on is one script.
  */
 export class JobStore {
-  constructor(private readonly host: JobStoreHost, private readonly logTailBytes = DEFAULT_LOG_TAIL_BYTES) {}
+  constructor(
+    private readonly host: JobStoreHost,
+    private readonly logTailBytes = DEFAULT_LOG_TAIL_BYTES,
+  ) {}
 
   private get keys(): Keys {
     return this.host.keys;
@@ -167,7 +170,13 @@ export class JobStore {
    * `dateFinished` and leave the watchdog's set. `files` are written atomically with the transition
    * (`fields.results` must describe them). A terminal job never moves.
    */
-  async transition(jobId: string, from: number[], to: number, fields: JobFields = {}, files: ResultFile[] = []): Promise<TransitionOutcome> {
+  async transition(
+    jobId: string,
+    from: number[],
+    to: number,
+    fields: JobFields = {},
+    files: ResultFile[] = [],
+  ): Promise<TransitionOutcome> {
     const k = this.keys;
     const jobKey = k.job(jobId);
     const terminal = isTerminal(to);
@@ -196,8 +205,19 @@ export class JobStore {
    * The final transition of a run: stores the result files (index 0 = the algorithm log, then outputs in the
    * given order) and their listing in one step.
    */
-  storeResults(jobId: string, from: number[], to: number, files: ResultFile[], fields: JobFields = {}): Promise<TransitionOutcome> {
-    const results: ResultEntry[] = files.map((f, index) => ({ filename: f.filename, filesize: f.bytes.length, type: f.type, index }));
+  storeResults(
+    jobId: string,
+    from: number[],
+    to: number,
+    files: ResultFile[],
+    fields: JobFields = {},
+  ): Promise<TransitionOutcome> {
+    const results: ResultEntry[] = files.map((f, index) => ({
+      filename: f.filename,
+      filesize: f.bytes.length,
+      type: f.type,
+      index,
+    }));
     return this.transition(jobId, from, to, { ...fields, results }, files);
   }
 
@@ -216,21 +236,31 @@ export class JobStore {
     const pipeline = this.host.redis.pipeline();
     for (const id of ids) pipeline.hgetall(this.keys.job(id));
     const rows = (await pipeline.exec()) ?? [];
-    const jobs = rows.map(([, raw]) => raw as Record<string, string>).filter((raw) => raw && raw.jobId !== undefined).map(parseJob);
+    const jobs = rows
+      .map(([, raw]) => raw as Record<string, string>)
+      .filter((raw) => raw && raw.jobId !== undefined)
+      .map(parseJob);
     return jobs.sort((a, b) => Number(b.dateCreated) - Number(a.dateCreated));
   }
 
   /** Appends to the live log tail; returns the total bytes appended, or undefined when the job is gone. */
   async appendLog(jobId: string, chunk: Buffer | string): Promise<number | undefined> {
     const k = this.keys;
-    const total = await this.host.scripts.run<number>('job_log_append', [k.jobLog(jobId), k.job(jobId)], [chunk as string, this.logTailBytes, k.wakeChannel(k.jobLog(jobId))]);
+    const total = await this.host.scripts.run<number>(
+      'job_log_append',
+      [k.jobLog(jobId), k.job(jobId)],
+      [chunk as string, this.logTailBytes, k.wakeChannel(k.jobLog(jobId))],
+    );
     return total < 0 ? undefined : total;
   }
 
   /** The live log tail and how many bytes were ever written (the tail ends at `totalBytes`). */
   async readLog(jobId: string): Promise<{ tail: Buffer; totalBytes: number }> {
     const k = this.keys;
-    const [tail, total] = await Promise.all([this.host.redis.getBuffer(k.jobLog(jobId)), this.host.redis.hget(k.job(jobId), 'logBytes')]);
+    const [tail, total] = await Promise.all([
+      this.host.redis.getBuffer(k.jobLog(jobId)),
+      this.host.redis.hget(k.job(jobId), 'logBytes'),
+    ]);
     return { tail: tail ?? Buffer.alloc(0), totalBytes: Number(total ?? 0) };
   }
 
@@ -250,13 +280,17 @@ export class JobStore {
   async requestStop(jobId: string): Promise<JobRecord | undefined> {
     const k = this.keys;
     const jobKey = k.job(jobId);
-    await this.host.scripts.run<number>('job_stop', [jobKey, k.activeJobs()], [
-      k.wakeChannel(jobKey),
-      epochSeconds(),
-      JobStatus.Finished,
-      statusText(JobStatus.Finished),
-      'stopped by request before the job started',
-    ]);
+    await this.host.scripts.run<number>(
+      'job_stop',
+      [jobKey, k.activeJobs()],
+      [
+        k.wakeChannel(jobKey),
+        epochSeconds(),
+        JobStatus.Finished,
+        statusText(JobStatus.Finished),
+        'stopped by request before the job started',
+      ],
+    );
     return this.get(jobId);
   }
 
@@ -269,7 +303,15 @@ export class JobStore {
       const resultKeys = job.results.map((r) => k.jobResult(jobId, r.index));
       const outcome = await this.host.scripts.run<number>(
         'job_delete',
-        [k.job(jobId), k.ownerJobs(job.owner), k.ownerJobs(job.provider), k.agreementJobs(job.agreementId), k.activeJobs(), k.jobLog(jobId), ...resultKeys],
+        [
+          k.job(jobId),
+          k.ownerJobs(job.owner),
+          k.ownerJobs(job.provider),
+          k.agreementJobs(job.agreementId),
+          k.activeJobs(),
+          k.jobLog(jobId),
+          ...resultKeys,
+        ],
         [jobId, k.wakeChannel(k.job(jobId))],
       );
       if (outcome !== -2) return outcome === 1;

@@ -32,7 +32,10 @@ export class LogTail {
 
   private async *follow(jobId: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
     const deadline = Date.now() + this.core.config.maxLongPollSeconds * 1000;
-    const registration = await this.core.waiter.register([this.core.keys.jobLog(jobId), this.core.keys.job(jobId)], signal);
+    const registration = await this.core.waiter.register(
+      [this.core.keys.jobLog(jobId), this.core.keys.job(jobId)],
+      signal,
+    );
     try {
       let sent = 0;
       for (;;) {

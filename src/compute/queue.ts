@@ -40,7 +40,12 @@ export function jobQueue(host: QueueHost, provider: string): Queue<QueuedJob> {
   const name = queueName(provider);
   let queue = byProvider.get(name);
   if (!queue) {
-    queue = new Queue<QueuedJob>(name, { connection: host.redis, prefix: host.keys.queuePrefix(), defaultJobOptions: JOB_OPTIONS, skipWaitingForReady: true });
+    queue = new Queue<QueuedJob>(name, {
+      connection: host.redis,
+      prefix: host.keys.queuePrefix(),
+      defaultJobOptions: JOB_OPTIONS,
+      skipWaitingForReady: true,
+    });
     byProvider.set(name, queue);
   }
   return queue;

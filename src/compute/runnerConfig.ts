@@ -45,7 +45,10 @@ export interface RunnerConfig {
 function readList(env: Env, name: string, fallback: string[]): string[] {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
-  return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 function readPrice(env: Env): [number, number, number] {
@@ -53,7 +56,10 @@ function readPrice(env: Env): [number, number, number] {
   if (raw === undefined || raw.trim() === '') return [0, 0, 0];
   const parts = raw.split(',').map((s) => Number(s.trim()));
   if (parts.length !== 3 || parts.some((n) => !Number.isFinite(n) || n < 0)) {
-    throw new ConfigError('BOURSE_RUNNER_PRICE', `must be three non-negative numbers "perSecond,perCpuSecond,start", got "${raw}"`);
+    throw new ConfigError(
+      'BOURSE_RUNNER_PRICE',
+      `must be three non-negative numbers "perSecond,perCpuSecond,start", got "${raw}"`,
+    );
   }
   return parts as [number, number, number];
 }
@@ -61,7 +67,8 @@ function readPrice(env: Env): [number, number, number] {
 function readKey(env: Env, dataDir: string, generateKey: boolean): { wallet: Wallet; keyFile: string | undefined } {
   const inline = env.BOURSE_RUNNER_PRIVATE_KEY;
   let keyFile = env.BOURSE_RUNNER_KEY_FILE || undefined;
-  if (inline && keyFile) throw new ConfigError('BOURSE_RUNNER_PRIVATE_KEY', 'and BOURSE_RUNNER_KEY_FILE are both set: use one');
+  if (inline && keyFile)
+    throw new ConfigError('BOURSE_RUNNER_PRIVATE_KEY', 'and BOURSE_RUNNER_KEY_FILE are both set: use one');
   let key = inline;
   if (!key) {
     if (!keyFile && generateKey) {
@@ -71,7 +78,11 @@ function readKey(env: Env, dataDir: string, generateKey: boolean): { wallet: Wal
         fs.writeFileSync(keyFile, Wallet.createRandom().privateKey, { mode: 0o600 });
       }
     }
-    if (!keyFile) throw new ConfigError('BOURSE_RUNNER_PRIVATE_KEY', 'or BOURSE_RUNNER_KEY_FILE is required: the runner needs its provider identity');
+    if (!keyFile)
+      throw new ConfigError(
+        'BOURSE_RUNNER_PRIVATE_KEY',
+        'or BOURSE_RUNNER_KEY_FILE is required: the runner needs its provider identity',
+      );
     try {
       key = fs.readFileSync(keyFile, 'utf8').trim();
     } catch (err) {
@@ -81,7 +92,10 @@ function readKey(env: Env, dataDir: string, generateKey: boolean): { wallet: Wal
   try {
     return { wallet: new Wallet(key.startsWith('0x') ? key : `0x${key}`), keyFile: keyFile && path.resolve(keyFile) };
   } catch {
-    throw new ConfigError(inline ? 'BOURSE_RUNNER_PRIVATE_KEY' : 'BOURSE_RUNNER_KEY_FILE', 'must hold a 32-byte hex private key');
+    throw new ConfigError(
+      inline ? 'BOURSE_RUNNER_PRIVATE_KEY' : 'BOURSE_RUNNER_KEY_FILE',
+      'must hold a 32-byte hex private key',
+    );
   }
 }
 
@@ -94,9 +108,11 @@ export interface RunnerConfigOptions {
 export function loadRunnerConfig(env: Env, options: RunnerConfigOptions): RunnerConfig {
   const { wallet, keyFile } = readKey(env, options.dataDir, options.generateKey ?? false);
   const sandbox = (env.BOURSE_SANDBOX || 'bwrap') as SandboxKind;
-  if (sandbox !== 'bwrap' && sandbox !== 'none') throw new ConfigError('BOURSE_SANDBOX', `must be "bwrap" or "none" (local development only), got "${sandbox}"`);
+  if (sandbox !== 'bwrap' && sandbox !== 'none')
+    throw new ConfigError('BOURSE_SANDBOX', `must be "bwrap" or "none" (local development only), got "${sandbox}"`);
   const runnerId = env.BOURSE_RUNNER_ID || `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  if (!/^[\w.-]{1,100}$/.test(runnerId)) throw new ConfigError('BOURSE_RUNNER_ID', 'must be 1-100 letters, digits, ".", "_" or "-"');
+  if (!/^[\w.-]{1,100}$/.test(runnerId))
+    throw new ConfigError('BOURSE_RUNNER_ID', 'must be 1-100 letters, digits, ".", "_" or "-"');
   const stallIntervalMs = readInt(env, 'BOURSE_RUNNER_STALL_INTERVAL_MS', 30_000, 300, 3_600_000);
   return {
     runnerId,

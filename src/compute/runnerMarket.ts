@@ -4,7 +4,14 @@ import { MarketApi } from 'ya-ts-client';
 import { mintToken } from '../auth/client';
 import { AppError } from '../errors';
 import type { RunnerConfig } from './runnerConfig';
-import { environmentFromOffer, jobSpecFromProperties, misfit, offerConstraints, offerProperties, RunnerEnvironment } from './workload';
+import {
+  environmentFromOffer,
+  jobSpecFromProperties,
+  misfit,
+  offerConstraints,
+  offerProperties,
+  RunnerEnvironment,
+} from './workload';
 
 /**
  * The runner's presence on the market, through the public Market API like any provider agent (so a runner on
@@ -75,8 +82,15 @@ class RunnerMarket {
 
   private async market(): Promise<MarketApi.ProviderService> {
     if (!this.client) {
-      const token = await mintToken({ url: this.options.apiUrl, wallet: this.options.wallet, expiresInSeconds: TOKEN_LIFETIME_SECONDS });
-      this.client = new MarketApi.Client({ BASE: new URL('/market-api/v1', this.options.apiUrl).toString(), TOKEN: token });
+      const token = await mintToken({
+        url: this.options.apiUrl,
+        wallet: this.options.wallet,
+        expiresInSeconds: TOKEN_LIFETIME_SECONDS,
+      });
+      this.client = new MarketApi.Client({
+        BASE: new URL('/market-api/v1', this.options.apiUrl).toString(),
+        TOKEN: token,
+      });
     }
     return this.client.provider;
   }
@@ -93,7 +107,10 @@ class RunnerMarket {
       try {
         const market = await this.market();
         if (!this.offerId) {
-          this.offerId = (await market.subscribeOffer({ properties: offerProperties(environment), constraints: offerConstraints(environment) })) as string;
+          this.offerId = (await market.subscribeOffer({
+            properties: offerProperties(environment),
+            constraints: offerConstraints(environment),
+          })) as string;
           log.info({ offerId: this.offerId, provider: this.me }, 'runner offer published');
         }
         const events = await this.track(market.collectDemands(this.offerId, this.options.pollSeconds ?? 20, 20));
@@ -116,20 +133,33 @@ class RunnerMarket {
     const { log, environment } = this.options;
     if (event.eventType === 'ProposalEvent' && event.proposal) {
       const proposal = event.proposal;
-      if (proposal.issuerId.toLowerCase() === this.me || (proposal.state !== 'Draft' && proposal.state !== 'Initial')) return;
+      if (proposal.issuerId.toLowerCase() === this.me || (proposal.state !== 'Draft' && proposal.state !== 'Initial'))
+        return;
       const verdict = judgeDemand(proposal.properties, environment);
       await this.settle(
         verdict.accept
-          ? market.counterProposalOffer(this.offerId!, proposal.proposalId, { properties: offerProperties(environment), constraints: offerConstraints(environment) })
+          ? market.counterProposalOffer(this.offerId!, proposal.proposalId, {
+              properties: offerProperties(environment),
+              constraints: offerConstraints(environment),
+            })
           : market.rejectProposalDemand(this.offerId!, proposal.proposalId, { message: verdict.reason }),
       );
-      log.info({ proposalId: proposal.proposalId, accepted: verdict.accept }, verdict.accept ? 'demand countered' : `demand rejected: ${(verdict as { reason: string }).reason}`);
+      log.info(
+        { proposalId: proposal.proposalId, accepted: verdict.accept },
+        verdict.accept ? 'demand countered' : `demand rejected: ${(verdict as { reason: string }).reason}`,
+      );
     } else if (event.eventType === 'AgreementEvent' && event.agreement) {
       const { agreementId, demand, offer } = event.agreement;
       // Approve only what this runner offered (its own environment) and what still fits it.
       const offered = environmentFromOffer(offer.properties);
-      const verdict = offered ? judgeDemand(demand.properties, environment) : { accept: false as const, reason: 'not a bourse-process offer' };
-      await this.settle(verdict.accept ? market.approveAgreement(agreementId) : market.rejectAgreement(agreementId, { message: (verdict as { reason: string }).reason }));
+      const verdict = offered
+        ? judgeDemand(demand.properties, environment)
+        : { accept: false as const, reason: 'not a bourse-process offer' };
+      await this.settle(
+        verdict.accept
+          ? market.approveAgreement(agreementId)
+          : market.rejectAgreement(agreementId, { message: (verdict as { reason: string }).reason }),
+      );
       log.info({ agreementId, approved: verdict.accept }, verdict.accept ? 'agreement approved' : 'agreement rejected');
     }
   }
@@ -160,7 +190,11 @@ class RunnerMarket {
 interface MarketEvent {
   eventType: string;
   proposal?: { proposalId: string; issuerId: string; state: string; properties: Record<string, unknown> };
-  agreement?: { agreementId: string; demand: { properties: Record<string, unknown> }; offer: { properties: Record<string, unknown> } };
+  agreement?: {
+    agreementId: string;
+    demand: { properties: Record<string, unknown> };
+    offer: { properties: Record<string, unknown> };
+  };
 }
 
 /** Starts the runner's market presence; the returned function withdraws the offer and stops negotiating. */

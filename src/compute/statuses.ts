@@ -55,7 +55,15 @@ export const STATUS_TEXT: Record<JobStatusCode, string> = {
   70: 'Job finished',
 };
 
-const RUNNING = new Set<number>([JobStatus.Started, JobStatus.BuildingImage, JobStatus.ConfiguringVolumes, JobStatus.Provisioning, JobStatus.Running, JobStatus.FilteringResults, JobStatus.PublishingResults]);
+const RUNNING = new Set<number>([
+  JobStatus.Started,
+  JobStatus.BuildingImage,
+  JobStatus.ConfiguringVolumes,
+  JobStatus.Provisioning,
+  JobStatus.Running,
+  JobStatus.FilteringResults,
+  JobStatus.PublishingResults,
+]);
 
 export function statusText(code: number): string {
   const text = STATUS_TEXT[code as JobStatusCode];

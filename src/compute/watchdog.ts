@@ -12,11 +12,21 @@ export class Watchdog {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
 
-  constructor(private readonly store: JobStore, private readonly log: Logger, private readonly intervalMs: number) {}
+  constructor(
+    private readonly store: JobStore,
+    private readonly log: Logger,
+    private readonly intervalMs: number,
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => {
-      if (!this.sweeping) this.sweeping = this.sweep().then(() => undefined, (err) => this.log.warn({ err }, 'watchdog sweep failed')).finally(() => (this.sweeping = undefined));
+      if (!this.sweeping)
+        this.sweeping = this.sweep()
+          .then(
+            () => undefined,
+            (err) => this.log.warn({ err }, 'watchdog sweep failed'),
+          )
+          .finally(() => (this.sweeping = undefined));
     }, this.intervalMs);
     this.timer.unref();
   }
@@ -38,7 +48,10 @@ export class Watchdog {
         if (job.deadlineMs === undefined || nowMs < job.deadlineMs) continue;
         reason = `deadline ${new Date(job.deadlineMs).toISOString()} passed at status ${job.status} (${statusText(job.status).trim()}): runner ${job.runnerId || '?'} stopped making progress`;
       }
-      const outcome = await this.store.transition(job.jobId, [job.status], failureCodeFor(job.status), { reason, results: job.results });
+      const outcome = await this.store.transition(job.jobId, [job.status], failureCodeFor(job.status), {
+        reason,
+        results: job.results,
+      });
       if (outcome.ok) {
         failed++;
         this.log.warn({ jobId: job.jobId, status: job.status, reason }, 'watchdog failed a job');

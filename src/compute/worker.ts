@@ -46,7 +46,11 @@ class LogForwarder {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly store: JobStore, private readonly jobId: string, private readonly log: Logger) {}
+  constructor(
+    private readonly store: JobStore,
+    private readonly jobId: string,
+    private readonly log: Logger,
+  ) {}
 
   push(chunk: Buffer): void {
     this.pending.push(chunk);
@@ -59,17 +63,22 @@ class LogForwarder {
     const chunk = Buffer.concat(this.pending);
     this.pending = [];
     if (chunk.length > 0) {
-      this.flushing = this.flushing.then(() => this.store.appendLog(this.jobId, chunk)).then(
-        () => undefined,
-        (err) => this.log.warn({ err, jobId: this.jobId }, 'live log append failed'),
-      );
+      this.flushing = this.flushing
+        .then(() => this.store.appendLog(this.jobId, chunk))
+        .then(
+          () => undefined,
+          (err) => this.log.warn({ err, jobId: this.jobId }, 'live log append failed'),
+        );
     }
     return this.flushing;
   }
 }
 
 /** Why the run ended, as the job's `reason` (empty for a clean exit). */
-function runReason(outcome: RunOutcome, limits: { wallClockMs: number; memoryBytes: number; diskBytes: number }): string {
+function runReason(
+  outcome: RunOutcome,
+  limits: { wallClockMs: number; memoryBytes: number; diskBytes: number },
+): string {
   switch (outcome.killedFor) {
     case 'timeout':
       return `wall-clock limit of ${Math.round(limits.wallClockMs / 100) / 10} s exceeded: the algorithm was killed`;
@@ -96,7 +105,11 @@ class JobRun {
   private readonly workspace: Workspace;
   private readonly resumed: boolean;
 
-  constructor(private readonly processor: JobProcessor, private job: JobRecord, private readonly shutdown: AbortSignal) {
+  constructor(
+    private readonly processor: JobProcessor,
+    private job: JobRecord,
+    private readonly shutdown: AbortSignal,
+  ) {
     this.status = job.status;
     this.resumed = job.status !== JobStatus.Queued;
     this.workspace = new Workspace(processor.config.workDir, job.jobId);
@@ -117,7 +130,9 @@ class JobRun {
       if (err instanceof Superseded || err instanceof ShuttingDown || isConnectionError(err)) throw err;
       // A runner-side fault (disk full, unreadable workspace…): the job ends with it as the reason.
       this.processor.host.log.error({ err, jobId: this.job.jobId }, 'job failed on a runner error');
-      await this.finish(failureCodeFor(this.status), { reason: `runner error at status ${this.status}: ${(err as Error).message}` });
+      await this.finish(failureCodeFor(this.status), {
+        reason: `runner error at status ${this.status}: ${(err as Error).message}`,
+      });
     } finally {
       await this.workspace.remove().catch(() => undefined);
     }
@@ -133,10 +148,15 @@ class JobRun {
     const { spec } = this.job;
     let argv: string[];
     try {
-      argv = buildArgv(spec, this.config, path.posix.join(this.processor.executor.sandbox.dataRoot(this.workspace), 'transformations', 'algorithm'));
+      argv = buildArgv(
+        spec,
+        this.config,
+        path.posix.join(this.processor.executor.sandbox.dataRoot(this.workspace), 'transformations', 'algorithm'),
+      );
       await fs.writeFile(this.workspace.algorithmFile, spec.algorithm, { mode: 0o644 });
     } catch (err) {
-      if (err instanceof CommandError) return this.finish(JobStatus.AlgorithmProvisioningFailed, { reason: err.message });
+      if (err instanceof CommandError)
+        return this.finish(JobStatus.AlgorithmProvisioningFailed, { reason: err.message });
       throw err;
     }
     try {
@@ -150,7 +170,10 @@ class JobRun {
     const deadlineMs = this.job.deadlineMs as number;
     const wallClockMs = Math.min(spec.maxDurationSeconds, this.config.maxJobDurationSeconds) * 1000;
     const leftMs = deadlineMs - Date.now() - PUBLISH_ALLOWANCE_MS;
-    if (leftMs <= 0) return this.finish(JobStatus.RunFailed, { reason: `no time left before the job's deadline ${new Date(deadlineMs).toISOString()}` });
+    if (leftMs <= 0)
+      return this.finish(JobStatus.RunFailed, {
+        reason: `no time left before the job's deadline ${new Date(deadlineMs).toISOString()}`,
+      });
     await this.enter(JobStatus.Running);
     const limits = {
       memoryBytes: this.config.memoryBytes,
@@ -160,7 +183,12 @@ class JobRun {
       maxLogBytes: this.config.maxLogBytes,
     };
     const outcome = await this.runAlgorithm(argv, limits);
-    if (outcome.spawnError) return this.finish(JobStatus.RunFailed, { reason: `the algorithm could not be started: ${outcome.spawnError}` }, true);
+    if (outcome.spawnError)
+      return this.finish(
+        JobStatus.RunFailed,
+        { reason: `the algorithm could not be started: ${outcome.spawnError}` },
+        true,
+      );
     const finalStatus = outcome.killedFor === 'disk' ? JobStatus.DiskQuotaExceeded : JobStatus.Finished;
     await this.publish({ exitCode: outcome.exitCode, reason: runReason(outcome, limits) }, finalStatus);
   }
@@ -170,13 +198,20 @@ class JobRun {
     if (!this.resumed) {
       const maxSeconds = Math.min(this.job.spec.maxDurationSeconds, this.config.maxJobDurationSeconds);
       const deadlineMs = Date.now() + maxSeconds * 1000 + this.config.overheadMs;
-      await this.move(JobStatus.Started, { runnerId: this.config.runnerId, deadlineMs, step: this.stepName(JobStatus.Started) });
+      await this.move(JobStatus.Started, {
+        runnerId: this.config.runnerId,
+        deadlineMs,
+        step: this.stepName(JobStatus.Started),
+      });
       this.job = { ...this.job, deadlineMs, runnerId: this.config.runnerId };
       return;
     }
     const previous = this.job.runnerId;
     await this.move(this.status, { runnerId: this.config.runnerId, step: `resume@${this.config.runnerId}` });
-    await this.store.appendLog(this.job.jobId, `[bourse] runner ${previous || '?'} was lost at status ${this.status}; runner ${this.config.runnerId} redoes the job\n`);
+    await this.store.appendLog(
+      this.job.jobId,
+      `[bourse] runner ${previous || '?'} was lost at status ${this.status}; runner ${this.config.runnerId} redoes the job\n`,
+    );
     this.processor.host.log.info({ jobId: this.job.jobId, previous, status: this.status }, 'resuming a job');
   }
 
@@ -184,15 +219,22 @@ class JobRun {
     return `${status}@${this.config.runnerId}${this.resumed && status <= this.status ? ' (resumed)' : ''}`;
   }
 
-  /** Records that step `to` starts: the status moves forward, or (redoing a step of a resumed job) only `step` is written. */
+  /**
+   * Records that step `to` starts: the status moves forward, or (redoing a step of a resumed job) only `step` is
+   * written.
+   */
   private async enter(to: number): Promise<void> {
     if (this.shutdown.aborted) throw new ShuttingDown();
     await this.move(Math.max(to, this.status), { step: this.stepName(to) });
   }
 
   private async move(to: number, fields: JobFields, files: ResultFile[] = []): Promise<void> {
-    const outcome = files.length > 0 || fields.results ? await this.store.storeResults(this.job.jobId, [this.status], to, files, fields) : await this.store.transition(this.job.jobId, [this.status], to, fields);
-    if (!outcome.ok) throw new Superseded(`job ${this.job.jobId} is at ${outcome.status ?? 'deleted'}, expected ${this.status}`);
+    const outcome =
+      files.length > 0 || fields.results
+        ? await this.store.storeResults(this.job.jobId, [this.status], to, files, fields)
+        : await this.store.transition(this.job.jobId, [this.status], to, fields);
+    if (!outcome.ok)
+      throw new Superseded(`job ${this.job.jobId} is at ${outcome.status ?? 'deleted'}, expected ${this.status}`);
     this.status = to;
   }
 
@@ -214,7 +256,10 @@ class JobRun {
   }
 
   /** Runs the algorithm while watching the job for a stop request or its disappearance. */
-  private async runAlgorithm(argv: string[], limits: Parameters<ProcessExecutor['run']>[0]['limits']): Promise<RunOutcome> {
+  private async runAlgorithm(
+    argv: string[],
+    limits: Parameters<ProcessExecutor['run']>[0]['limits'],
+  ): Promise<RunOutcome> {
     const { host } = this.processor;
     const kill = new AbortController();
     const runDone = new AbortController();
@@ -236,18 +281,30 @@ class JobRun {
       ALGO: path.posix.join(dataRoot, 'transformations', 'algorithm'),
     };
     try {
-      return await this.processor.executor.run({ workspace: this.workspace, argv, env, limits, signal: kill.signal, onLog: (chunk) => forwarder.push(chunk) });
+      return await this.processor.executor.run({
+        workspace: this.workspace,
+        argv,
+        env,
+        limits,
+        signal: kill.signal,
+        onLog: (chunk) => forwarder.push(chunk),
+      });
     } finally {
       runDone.abort();
       this.shutdown.removeEventListener('abort', onShutdown);
       await watching;
       await forwarder.flush();
+      // eslint-disable-next-line no-unsafe-finally -- the run's own outcome is void when the job moved on meanwhile
       if (gone) throw new Superseded('job finished or deleted while running');
+      // eslint-disable-next-line no-unsafe-finally
       if (this.shutdown.aborted) throw new ShuttingDown();
     }
   }
 
-  /** Resolves 'stop' at a stop request, 'gone' when the job was deleted or finished elsewhere, undefined when `done` aborts. */
+  /**
+   * Resolves 'stop' at a stop request, 'gone' when the job was deleted or finished elsewhere, undefined when `done`
+   * aborts.
+   */
   private async watch(done: AbortSignal): Promise<'stop' | 'gone' | undefined> {
     const { redis, keys, waiter } = this.processor.host;
     const key = keys.job(this.job.jobId);
@@ -285,10 +342,19 @@ class JobRun {
     const total = files[0].bytes.length + outputs.reduce((sum, f) => sum + f.size, 0);
     if (total > this.config.maxResultBytes) {
       const reason = `results (${total} bytes) exceed this runner's limit of ${this.config.maxResultBytes} bytes; only the log was kept`;
-      await this.move(JobStatus.ResultsUploadFailed, { ...fields, reason: fields.reason ? `${fields.reason}; ${reason}` : reason, step: this.stepName(JobStatus.ResultsUploadFailed) }, files);
+      await this.move(
+        JobStatus.ResultsUploadFailed,
+        {
+          ...fields,
+          reason: fields.reason ? `${fields.reason}; ${reason}` : reason,
+          step: this.stepName(JobStatus.ResultsUploadFailed),
+        },
+        files,
+      );
       return;
     }
-    for (const output of outputs) files.push({ filename: output.filename, type: 'output', bytes: await readRegularFile(output.path) });
+    for (const output of outputs)
+      files.push({ filename: output.filename, type: 'output', bytes: await readRegularFile(output.path) });
     await this.move(finalStatus, { ...fields, step: this.stepName(finalStatus) }, files);
   }
 }
@@ -298,7 +364,11 @@ export class JobProcessor {
   readonly store: JobStore;
   private readonly running = new Map<string, AbortController>();
 
-  constructor(readonly host: RunnerHost, readonly config: RunnerConfig, readonly executor: ProcessExecutor) {
+  constructor(
+    readonly host: RunnerHost,
+    readonly config: RunnerConfig,
+    readonly executor: ProcessExecutor,
+  ) {
     this.store = new JobStore(host);
   }
 
@@ -328,11 +398,16 @@ export class JobProcessor {
     }
   }
 
-  /** BullMQ gave up on the job (lost runners, repeated errors): end it with the reason instead of leaving it running. */
+  /**
+   * BullMQ gave up on the job (lost runners, repeated errors): end it with the reason instead of leaving it running.
+   */
   async giveUp(jobId: string, why: string): Promise<void> {
     const job = await this.store.get(jobId);
     if (!job || isTerminal(job.status)) return;
-    const outcome = await this.store.transition(jobId, [job.status], failureCodeFor(job.status), { reason: `${why} (at status ${job.status}, ${statusText(job.status).trim()})`, results: job.results });
+    const outcome = await this.store.transition(jobId, [job.status], failureCodeFor(job.status), {
+      reason: `${why} (at status ${job.status}, ${statusText(job.status).trim()})`,
+      results: job.results,
+    });
     if (outcome.ok) this.host.log.warn({ jobId, why }, 'job failed: runners gave up');
   }
 
@@ -392,15 +467,29 @@ export class Runner {
     worker.on('failed', (job, err) => {
       if (!job) return;
       const final = job.attemptsMade >= (job.opts.attempts ?? 1) || /stalled/.test(err.message);
-      if (final) void processor.giveUp(job.data.jobId, `runners gave up on the job: ${err.message}`).catch((e) => log.warn({ err: e }, 'could not record a failed job'));
+      if (final)
+        void processor
+          .giveUp(job.data.jobId, `runners gave up on the job: ${err.message}`)
+          .catch((e) => log.warn({ err: e }, 'could not record a failed job'));
     });
     const watchdog = new Watchdog(processor.store, log, config.watchdogMs);
     watchdog.start();
     const instance = new Runner(host, config, processor, worker, watchdog);
     await instance.beat();
-    instance.heartbeatTimer = setInterval(() => void instance.beat().catch((err) => log.warn({ err }, 'heartbeat failed')), config.heartbeatMs);
+    instance.heartbeatTimer = setInterval(
+      () => void instance.beat().catch((err) => log.warn({ err }, 'heartbeat failed')),
+      config.heartbeatMs,
+    );
     instance.heartbeatTimer.unref();
-    log.info({ provider: config.provider, sandbox: config.sandbox, concurrency: config.concurrency, queue: queueName(config.provider) }, 'bourse runner started');
+    log.info(
+      {
+        provider: config.provider,
+        sandbox: config.sandbox,
+        concurrency: config.concurrency,
+        queue: queueName(config.provider),
+      },
+      'bourse runner started',
+    );
     return instance;
   }
 

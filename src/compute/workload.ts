@@ -85,8 +85,10 @@ function entrypointOf(value: unknown, name: string): string[] {
 }
 
 function algorithmOf(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value === '') throw new BadRequest(`${name} must be the algorithm's raw code (a non-empty string)`);
-  if (Buffer.byteLength(value) > MAX_ALGORITHM_BYTES) throw new BadRequest(`${name} must be at most ${MAX_ALGORITHM_BYTES} bytes`);
+  if (typeof value !== 'string' || value === '')
+    throw new BadRequest(`${name} must be the algorithm's raw code (a non-empty string)`);
+  if (Buffer.byteLength(value) > MAX_ALGORITHM_BYTES)
+    throw new BadRequest(`${name} must be at most ${MAX_ALGORITHM_BYTES} bytes`);
   return value;
 }
 
@@ -103,12 +105,14 @@ function inputUrlOf(value: unknown, name: string): string {
 }
 
 function inputsOf(value: unknown, name: string): string[] {
-  if (!Array.isArray(value) || value.length > MAX_INPUTS) throw new BadRequest(`${name} must be an array of at most ${MAX_INPUTS} URLs`);
+  if (!Array.isArray(value) || value.length > MAX_INPUTS)
+    throw new BadRequest(`${name} must be an array of at most ${MAX_INPUTS} URLs`);
   return value.map((item, i) => inputUrlOf(item, `${name}[${i}]`));
 }
 
 function durationOf(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new BadRequest(`${name} must be a whole number of seconds, at least 1`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+    throw new BadRequest(`${name} must be a whole number of seconds, at least 1`);
   return value;
 }
 
@@ -118,7 +122,10 @@ function durationOf(value: unknown, name: string): number {
  */
 export function jobSpecFromProperties(properties: Properties): JobSpec {
   const runtime = runtimeOf(properties[JOB.runtime], JOB.runtime);
-  const entrypoint = properties[JOB.entrypoint] === undefined ? [runtime, ALGO_PLACEHOLDER] : entrypointOf(properties[JOB.entrypoint], JOB.entrypoint);
+  const entrypoint =
+    properties[JOB.entrypoint] === undefined
+      ? [runtime, ALGO_PLACEHOLDER]
+      : entrypointOf(properties[JOB.entrypoint], JOB.entrypoint);
   return {
     runtime,
     entrypoint,
@@ -140,7 +147,10 @@ export function jobProperties(spec: JobSpec): Properties {
 }
 
 /** The workload part of POST compute (the auth fields are the auth middleware's). */
-export type ComputeWorkloadOverride = Pick<ComputeStartRequest, 'algorithm' | 'dataset' | 'additionalDatasets' | 'maxJobDuration'>;
+export type ComputeWorkloadOverride = Pick<
+  ComputeStartRequest,
+  'algorithm' | 'dataset' | 'additionalDatasets' | 'maxJobDuration'
+>;
 
 /** Ocean's entrypoint is one string split on whitespace (`node $ALGO`); an argv array is taken as is. */
 function oceanEntrypointOf(value: string | string[], name: string): string[] {
@@ -160,7 +170,10 @@ function datasetUrl(dataset: ComputeDataset, name: string): string {
  */
 export function applyOverride(agreed: JobSpec, override: ComputeWorkloadOverride): JobSpec {
   const meta = override.algorithm?.meta;
-  const datasets: Array<[string, ComputeDataset]> = (override.additionalDatasets ?? []).map((d, i) => [`additionalDatasets[${i}]`, d]);
+  const datasets: Array<[string, ComputeDataset]> = (override.additionalDatasets ?? []).map((d, i) => [
+    `additionalDatasets[${i}]`,
+    d,
+  ]);
   if (override.dataset) datasets.unshift(['dataset', override.dataset]);
   const inputs = datasets.length === 0 ? agreed.inputs : datasets.map(([name, d]) => datasetUrl(d, name));
   if (inputs.length > MAX_INPUTS) throw new BadRequest(`at most ${MAX_INPUTS} datasets may be given`);
@@ -168,12 +181,17 @@ export function applyOverride(agreed: JobSpec, override: ComputeWorkloadOverride
   if (override.maxJobDuration !== undefined) {
     maxDurationSeconds = durationOf(override.maxJobDuration, 'maxJobDuration');
     if (maxDurationSeconds > agreed.maxDurationSeconds) {
-      throw new BadRequest(`maxJobDuration must not exceed the agreed ${JOB.maxDuration} (${agreed.maxDurationSeconds} s)`);
+      throw new BadRequest(
+        `maxJobDuration must not exceed the agreed ${JOB.maxDuration} (${agreed.maxDurationSeconds} s)`,
+      );
     }
   }
   return {
     runtime: agreed.runtime,
-    entrypoint: meta?.container?.entrypoint === undefined ? agreed.entrypoint : oceanEntrypointOf(meta.container.entrypoint, 'algorithm.meta.container.entrypoint'),
+    entrypoint:
+      meta?.container?.entrypoint === undefined
+        ? agreed.entrypoint
+        : oceanEntrypointOf(meta.container.entrypoint, 'algorithm.meta.container.entrypoint'),
     algorithm: meta?.rawcode === undefined ? agreed.algorithm : algorithmOf(meta.rawcode, 'algorithm.meta.rawcode'),
     inputs,
     maxDurationSeconds,
@@ -235,8 +253,11 @@ export function environmentFromOffer(properties: Properties): RunnerEnvironment 
 
 /** Why `spec` does not fit `env`, or undefined when it does (the runner's negotiation policy and POST compute). */
 export function misfit(spec: JobSpec, env: RunnerEnvironment): string | undefined {
-  if (!env.runtimes.includes(spec.runtime)) return `runtime "${spec.runtime}" is not served (serves: ${env.runtimes.join(', ')})`;
-  if (!env.commands.includes(spec.entrypoint[0])) return `command "${spec.entrypoint[0]}" is not allowed (allowed: ${env.commands.join(', ')})`;
-  if (spec.maxDurationSeconds > env.maxDurationSeconds) return `maxDuration ${spec.maxDurationSeconds} s exceeds the runner's ${env.maxDurationSeconds} s`;
+  if (!env.runtimes.includes(spec.runtime))
+    return `runtime "${spec.runtime}" is not served (serves: ${env.runtimes.join(', ')})`;
+  if (!env.commands.includes(spec.entrypoint[0]))
+    return `command "${spec.entrypoint[0]}" is not allowed (allowed: ${env.commands.join(', ')})`;
+  if (spec.maxDurationSeconds > env.maxDurationSeconds)
+    return `maxDuration ${spec.maxDurationSeconds} s exceeds the runner's ${env.maxDurationSeconds} s`;
   return undefined;
 }

@@ -14,11 +14,18 @@ export class Registration {
   private wake: ((outcome: WaitOutcome) => void) | undefined;
   private released = false;
 
-  constructor(private readonly owner: Waiter, readonly channels: string[], private readonly signal?: AbortSignal) {
+  constructor(
+    private readonly owner: Waiter,
+    readonly channels: string[],
+    private readonly signal?: AbortSignal,
+  ) {
     signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  /** Resolves at the next notification (or at once if one arrived since the last call), at the timeout, on abort or on shutdown. */
+  /**
+   * Resolves at the next notification (or at once if one arrived since the last call), at the timeout, on abort or on
+   * shutdown.
+   */
   next(timeoutMs: number): Promise<WaitOutcome> {
     if (this.finished) return Promise.resolve(this.finished);
     if (this.pending) {
@@ -70,7 +77,11 @@ export class Waiter {
   private closing = false;
 
   /** `openPolls` (a Prometheus gauge) counts calls waiting in poll(), whichever endpoint they serve. */
-  constructor(private readonly subscriber: Redis, private readonly keys: Keys, private readonly openPolls?: { inc(): void; dec(): void }) {
+  constructor(
+    private readonly subscriber: Redis,
+    private readonly keys: Keys,
+    private readonly openPolls?: { inc(): void; dec(): void },
+  ) {
     subscriber.on('message', (channel: string) => {
       for (const registration of this.byChannel.get(channel) ?? []) registration.notify();
     });
@@ -135,7 +146,12 @@ export class Waiter {
    * sleep until a wake-up and read again, until the deadline. Returns undefined when nothing was found.
    * `read` may throw (e.g. NotFound when the subscription was removed while waiting).
    */
-  async poll<T>(keys: string[], timeoutMs: number, signal: AbortSignal | undefined, read: () => Promise<T | undefined>): Promise<T | undefined> {
+  async poll<T>(
+    keys: string[],
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    read: () => Promise<T | undefined>,
+  ): Promise<T | undefined> {
     const deadline = Date.now() + timeoutMs;
     const registration = await this.register(keys, signal);
     this.openPolls?.inc();

@@ -13,7 +13,8 @@ const UNGUARDED = new Set(['/health', '/ready', '/metrics']);
 /** Builds the Koa application of one instance from its modules' routes. */
 export function createApp(core: Core, modules: Module[]): Koa {
   const app = new Koa({ proxy: true });
-  // A client leaving in the middle of a streamed response (log tail, SSE scan) is normal, not an error worth a stack trace.
+  // A client leaving in the middle of a streamed response (log tail, SSE scan) is normal, not an error worth a stack
+  // trace.
   app.on('error', (err: Error & { code?: string }) => {
     if (err.code === 'ERR_STREAM_PREMATURE_CLOSE' || err.code === 'ECONNRESET' || err.code === 'EPIPE') return;
     core.log.error({ err }, 'unhandled application error');

@@ -18,7 +18,8 @@ export function timeoutMs(ctx: Context, maxSeconds: number): number {
   const raw = queryValue(ctx, 'timeout');
   if (raw === undefined) return Math.min(DEFAULT_COLLECT_TIMEOUT_S, maxSeconds) * 1000;
   const seconds = raw.trim() === '' ? NaN : Number(raw);
-  if (!Number.isFinite(seconds) || seconds < 0) throw new BadRequest(`Invalid timeout '${raw}', should be a non-negative number of seconds.`);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new BadRequest(`Invalid timeout '${raw}', should be a non-negative number of seconds.`);
   return Math.min(seconds, maxSeconds) * 1000;
 }
 
@@ -27,7 +28,8 @@ export function maxEvents(ctx: Context, fallback = DEFAULT_MAX_EVENTS, limit = M
   const raw = queryValue(ctx, 'maxEvents');
   if (raw === undefined) return fallback;
   const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!(value >= 1 && value <= limit)) throw new BadRequest(`Invalid maxEvents '${raw}', should be between 1 and ${limit}.`);
+  if (!(value >= 1 && value <= limit))
+    throw new BadRequest(`Invalid maxEvents '${raw}', should be between 1 and ${limit}.`);
   return value;
 }
 

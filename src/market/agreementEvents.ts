@@ -5,9 +5,12 @@ import type { AgreementOperationEvent } from '../types/schemas';
 export type { AgreementOperationEvent };
 export type { Reason };
 
-export type AgreementEventType = 'AgreementApprovedEvent' | 'AgreementRejectedEvent' | 'AgreementCancelledEvent' | 'AgreementTerminatedEvent';
+export type AgreementEventType =
+  'AgreementApprovedEvent' | 'AgreementRejectedEvent' | 'AgreementCancelledEvent' | 'AgreementTerminatedEvent';
 
-/** One entry of an identity's log as agreement_transition.lua writes it: µs timestamp, the viewer's session, the event. */
+/**
+ * One entry of an identity's log as agreement_transition.lua writes it: µs timestamp, the viewer's session, the event.
+ */
 interface StoredEvent {
   t: number;
   s: string;
@@ -44,7 +47,12 @@ export class AgreementEventLog {
     return (await this.core.waiter.poll([key], query.timeoutMs, query.signal, read)) ?? [];
   }
 
-  private async page(key: string, afterMicros: number, maxEvents: number, session: string | undefined): Promise<AgreementOperationEvent[]> {
+  private async page(
+    key: string,
+    afterMicros: number,
+    maxEvents: number,
+    session: string | undefined,
+  ): Promise<AgreementOperationEvent[]> {
     const found: AgreementOperationEvent[] = [];
     let cursor = afterMicros;
     const batch = session === undefined ? maxEvents : FILTER_BATCH;

@@ -13,7 +13,10 @@ export class AgreementExpirySweeper {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
 
-  constructor(private readonly core: Core, private readonly agreements: AgreementService) {}
+  constructor(
+    private readonly core: Core,
+    private readonly agreements: AgreementService,
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => {

@@ -6,7 +6,15 @@ import { parseRfc3339Micros } from './agreementTime';
 import type { Agreement, AgreementListEntry, AgreementProposal } from '../types/schemas';
 export type { Agreement, AgreementListEntry, AgreementProposal };
 
-export const AGREEMENT_STATES = ['Proposal', 'Pending', 'Approved', 'Cancelled', 'Rejected', 'Expired', 'Terminated'] as const;
+export const AGREEMENT_STATES = [
+  'Proposal',
+  'Pending',
+  'Approved',
+  'Cancelled',
+  'Rejected',
+  'Expired',
+  'Terminated',
+] as const;
 export type AgreementState = (typeof AGREEMENT_STATES)[number];
 type PartyRole = 'requestor' | 'provider';
 
@@ -102,7 +110,10 @@ export class AgreementService {
   readonly events: AgreementEventLog;
   private readonly parties = new Map<string, PartyIds>();
 
-  constructor(private readonly core: Core, private readonly market?: NegotiationHooks) {
+  constructor(
+    private readonly core: Core,
+    private readonly market?: NegotiationHooks,
+  ) {
     this.events = new AgreementEventLog(core);
     market?.setAgreementRenderer((agreementId, viewer) => this.render(agreementId, viewer));
   }
@@ -110,10 +121,14 @@ export class AgreementService {
   /** createAgreement: promotes the provider's Draft proposal `R-<hex>` of the caller's negotiation. */
   async create(caller: string, body: AgreementProposal): Promise<string> {
     const { proposalId } = body;
-    if (!ANY_PROPOSAL_ID.test(proposalId)) throw new BadRequest(`Invalid Agreement id. Id [${proposalId}] has invalid format.`);
+    if (!ANY_PROPOSAL_ID.test(proposalId))
+      throw new BadRequest(`Invalid Agreement id. Id [${proposalId}] has invalid format.`);
     const validToMicros = parseRfc3339Micros(body.validTo);
-    if (validToMicros === undefined) throw new BadRequest(`Invalid request body: body.validTo must be an RFC 3339 date-time, got "${body.validTo}"`);
-    const notFound = new BadRequest(`Can't create Agreement for Proposal [${proposalId}]. Proposal [${proposalId}] not found.`);
+    if (validToMicros === undefined)
+      throw new BadRequest(`Invalid request body: body.validTo must be an RFC 3339 date-time, got "${body.validTo}"`);
+    const notFound = new BadRequest(
+      `Can't create Agreement for Proposal [${proposalId}]. Proposal [${proposalId}] not found.`,
+    );
     const hex = REQUESTOR_PROPOSAL_ID.exec(proposalId)?.[1].toLowerCase();
     if (hex === undefined) throw notFound;
 
@@ -126,7 +141,13 @@ export class AgreementService {
     const now = Date.now();
     const [outcome, detail] = await this.core.scripts.run<[string, string?]>(
       'agreement_create',
-      [keys.proposal(hex), keys.proposal(prevId || hex), keys.agreement(id), keys.expiringAgreements(), keys.partyAgreements(caller)],
+      [
+        keys.proposal(hex),
+        keys.proposal(prevId || hex),
+        keys.agreement(id),
+        keys.expiringAgreements(),
+        keys.partyAgreements(caller),
+      ],
       [caller, id, new Date(validToMs).toISOString(), validToMs, new Date(now).toISOString(), now, this.retentionMs],
     );
     switch (outcome) {
@@ -135,7 +156,9 @@ export class AgreementService {
       case 'notfound':
         throw notFound;
       case 'own':
-        throw new BadRequest(`Can't create Agreement for an own Proposal [${proposalId}]. You can promote only provider's Proposals to Agreement.`);
+        throw new BadRequest(
+          `Can't create Agreement for an own Proposal [${proposalId}]. You can promote only provider's Proposals to Agreement.`,
+        );
       case 'second':
         throw new Conflict(`Can't create second Agreement for Proposal [${proposalId}].`);
       case 'initial':
@@ -356,14 +379,22 @@ export class AgreementService {
     if (!ids) throw new NotFound(`Agreement [${name}] not found.`);
     const [outcome, state] = await this.run(action, caller, hex, ids, options);
     if (outcome === 'notfound') throw new NotFound(`Agreement [${name}] not found.`);
-    if (outcome === 'illegal') throw refusal(action, state, label(hex, ids.requestorId === caller ? 'requestor' : 'provider'));
+    if (outcome === 'illegal')
+      throw refusal(action, state, label(hex, ids.requestorId === caller ? 'requestor' : 'provider'));
     return ids;
   }
 
-  private run(action: Action, caller: string, hex: string, ids: PartyIds, options: { session?: string; reason?: Reason | null }): Promise<TransitionResult> {
+  private run(
+    action: Action,
+    caller: string,
+    hex: string,
+    ids: PartyIds,
+    options: { session?: string; reason?: Reason | null },
+  ): Promise<TransitionResult> {
     const { keys } = this.core;
     const now = new Date().toISOString();
-    const notice = action === 'confirm' ? JSON.stringify({ eventType: 'AgreementEvent', eventDate: now, agreementId: hex }) : '';
+    const notice =
+      action === 'confirm' ? JSON.stringify({ eventType: 'AgreementEvent', eventDate: now, agreementId: hex }) : '';
     return this.core.scripts.run<TransitionResult>(
       'agreement_transition',
       [
@@ -379,7 +410,16 @@ export class AgreementService {
         keys.agreementState(hex),
         keys.negotiationEvents(ids.offerId),
       ],
-      [action, caller, keys.wakeChannelPrefix(), now, options.session ?? '', options.reason ? JSON.stringify(options.reason) : '', this.retentionMs, notice],
+      [
+        action,
+        caller,
+        keys.wakeChannelPrefix(),
+        now,
+        options.session ?? '',
+        options.reason ? JSON.stringify(options.reason) : '',
+        this.retentionMs,
+        notice,
+      ],
     );
   }
 }

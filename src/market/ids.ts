@@ -64,8 +64,11 @@ export function parseProposalId(raw: string): ProposalRef {
   if (dash < 0) throw new BadRequest(`Path deserialize error: Id [${raw}] has invalid format.`);
   const owner = raw.slice(0, dash);
   const hex = raw.slice(dash + 1);
-  if (owner !== 'R' && owner !== 'P') throw new BadRequest(`Path deserialize error: Id [${raw}] has invalid owner type.`);
-  if (!/^[0-9a-fA-F]*$/.test(hex)) throw new BadRequest(`Path deserialize error: Id [${raw}] contains non hexadecimal characters.`);
-  if (hex.length !== 64) throw new BadRequest(`Path deserialize error: Id [${raw}] hash has invalid length. Should be |64|`);
+  if (owner !== 'R' && owner !== 'P')
+    throw new BadRequest(`Path deserialize error: Id [${raw}] has invalid owner type.`);
+  if (!/^[0-9a-fA-F]*$/.test(hex))
+    throw new BadRequest(`Path deserialize error: Id [${raw}] contains non hexadecimal characters.`);
+  if (hex.length !== 64)
+    throw new BadRequest(`Path deserialize error: Id [${raw}] hash has invalid length. Should be |64|`);
   return { side: owner === 'R' ? 'requestor' : 'provider', hex: hex.toLowerCase() };
 }

@@ -2,7 +2,13 @@ import type Redis from 'ioredis';
 import type { Core } from '../core';
 import { compileSubscription, SubscriptionIndex, type CompiledSubscription } from './constraints';
 import type { Proposals } from './proposals';
-import { isLive, parseStreamEntry, type SubscriptionKind, type SubscriptionRecord, type Subscriptions } from './subscriptions';
+import {
+  isLive,
+  parseStreamEntry,
+  type SubscriptionKind,
+  type SubscriptionRecord,
+  type Subscriptions,
+} from './subscriptions';
 
 /** Entries read from the stream per round trip, and Initial proposals created concurrently. */
 const READ_BATCH = 500;
@@ -33,14 +39,21 @@ export function compareStreamIds(a: string, b: string): number {
  * proposal's id is derived from the pair, so the proposal (and its one event) exists once whoever gets there first.
  */
 export class Matcher {
-  private readonly indexes: Record<SubscriptionKind, SubscriptionIndex> = { demand: new SubscriptionIndex(), offer: new SubscriptionIndex() };
+  private readonly indexes: Record<SubscriptionKind, SubscriptionIndex> = {
+    demand: new SubscriptionIndex(),
+    offer: new SubscriptionIndex(),
+  };
   private readonly entries = new Map<string, Indexed>();
   private reader: Redis | undefined;
   private cursor = '0-0';
   private stopped = false;
   private loop: Promise<void> | undefined;
 
-  constructor(private readonly core: Core, private readonly subscriptions: Subscriptions, private readonly proposals: Proposals) {}
+  constructor(
+    private readonly core: Core,
+    private readonly subscriptions: Subscriptions,
+    private readonly proposals: Proposals,
+  ) {}
 
   get size(): number {
     return this.entries.size;
@@ -69,7 +82,10 @@ export class Matcher {
    */
   private async bootstrap(): Promise<void> {
     const { redis, keys } = this.core;
-    const [matched, last] = await Promise.all([redis.get(keys.matcherCursor()), redis.xrevrange(keys.subscriptionStream(), '+', '-', 'COUNT', 1)]);
+    const [matched, last] = await Promise.all([
+      redis.get(keys.matcherCursor()),
+      redis.xrevrange(keys.subscriptionStream(), '+', '-', 'COUNT', 1),
+    ]);
     this.cursor = matched ?? last[0]?.[0] ?? '0-0';
     const now = Date.now();
     for (const kind of ['demand', 'offer'] as const) {
@@ -86,9 +102,15 @@ export class Matcher {
     const stream = this.core.keys.subscriptionStream();
     while (!this.stopped) {
       try {
-        const reply = (await reader.xread('COUNT', READ_BATCH, 'BLOCK', READ_BLOCK_MS, 'STREAMS', stream, this.cursor)) as
-          | Array<[string, Array<[string, string[]]>]>
-          | null;
+        const reply = (await reader.xread(
+          'COUNT',
+          READ_BATCH,
+          'BLOCK',
+          READ_BLOCK_MS,
+          'STREAMS',
+          stream,
+          this.cursor,
+        )) as Array<[string, Array<[string, string[]]>]> | null;
         const batch = reply?.[0]?.[1] ?? [];
         if (batch.length === 0) continue;
         await this.process(batch);
@@ -128,10 +150,18 @@ export class Matcher {
       const counterpart = this.entries.get(candidate.id);
       if (!counterpart || counterpart.owner === subscription.owner || counterpart.expiresAt <= now) continue;
       if (compareStreamIds(counterpart.seq, seq) >= 0) continue;
-      pairs.push(subscription.kind === 'demand' ? [subscription.compiled.id, candidate.id] : [candidate.id, subscription.compiled.id]);
+      pairs.push(
+        subscription.kind === 'demand'
+          ? [subscription.compiled.id, candidate.id]
+          : [candidate.id, subscription.compiled.id],
+      );
     }
     for (let i = 0; i < pairs.length; i += CREATE_CONCURRENCY) {
-      await Promise.all(pairs.slice(i, i + CREATE_CONCURRENCY).map(([demandId, offerId]) => this.proposals.createInitial(demandId, offerId)));
+      await Promise.all(
+        pairs
+          .slice(i, i + CREATE_CONCURRENCY)
+          .map(([demandId, offerId]) => this.proposals.createInitial(demandId, offerId)),
+      );
     }
   }
 
@@ -141,12 +171,22 @@ export class Matcher {
     if (existing) return existing;
     let compiled: CompiledSubscription;
     try {
-      compiled = compileSubscription({ id: record.id, properties: JSON.parse(record.properties), constraints: record.constraints });
+      compiled = compileSubscription({
+        id: record.id,
+        properties: JSON.parse(record.properties),
+        constraints: record.constraints,
+      });
     } catch (err) {
       this.core.log.warn({ err, subscription: record.id }, 'matcher: stored subscription does not compile; skipped');
       return undefined;
     }
-    const indexed: Indexed = { compiled, kind: record.kind, owner: record.owner, seq: record.seq, expiresAt: record.expiresAt };
+    const indexed: Indexed = {
+      compiled,
+      kind: record.kind,
+      owner: record.owner,
+      seq: record.seq,
+      expiresAt: record.expiresAt,
+    };
     this.entries.set(record.id, indexed);
     this.indexes[record.kind].add(compiled);
     return indexed;

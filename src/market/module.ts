@@ -23,7 +23,10 @@ export class MarketService {
   private sweeper: NodeJS.Timeout | undefined;
   private sweeping: Promise<unknown> | undefined;
 
-  /** Id helpers for other modules: `parseProposalId` → { side, hex } (400 when malformed), `renderProposalId(hex, viewer)`. */
+  /**
+   * Id helpers for other modules: `parseProposalId` → { side, hex } (400 when malformed), `renderProposalId(hex,
+   * viewer)`.
+   */
   readonly parseProposalId = parseProposalId;
   readonly parseSubscriptionId = parseSubscriptionId;
   readonly renderProposalId = renderProposalId;
@@ -50,7 +53,9 @@ export class MarketService {
     return this.proposals.createInitial(demandId, offerId, generation);
   }
 
-  /** The proposal `hex` as `viewer` sees it (R-/P- ids), or undefined if it does not exist or that side cannot see it. */
+  /**
+   * The proposal `hex` as `viewer` sees it (R-/P- ids), or undefined if it does not exist or that side cannot see it.
+   */
   renderProposal(hex: string, viewer: Role): Promise<ProposalView | undefined> {
     return this.proposals.render(hex, viewer);
   }

@@ -19,11 +19,19 @@ export interface NegotiationEntry {
 }
 
 export function proposalEventEntry(hex: string, date: Date): string {
-  return JSON.stringify({ eventType: 'ProposalEvent', eventDate: date.toISOString(), proposalId: hex } satisfies NegotiationEntry);
+  return JSON.stringify({
+    eventType: 'ProposalEvent',
+    eventDate: date.toISOString(),
+    proposalId: hex,
+  } satisfies NegotiationEntry);
 }
 
 export function rejectedEventEntry(hex: string, date: Date, reason: Record<string, unknown> | null): string {
-  const entry: NegotiationEntry = { eventType: 'ProposalRejectedEvent', eventDate: date.toISOString(), proposalId: hex };
+  const entry: NegotiationEntry = {
+    eventType: 'ProposalRejectedEvent',
+    eventDate: date.toISOString(),
+    proposalId: hex,
+  };
   if (reason) entry.reason = reason;
   return JSON.stringify(entry);
 }
@@ -51,7 +59,10 @@ type CollectStatus = ['ok', string[], string[]] | ['missing' | 'unsubscribed' | 
 export class NegotiationEvents {
   private agreementRenderer: AgreementRenderer | undefined;
 
-  constructor(private readonly core: Core, private readonly subscriptions: Subscriptions) {}
+  constructor(
+    private readonly core: Core,
+    private readonly subscriptions: Subscriptions,
+  ) {}
 
   setAgreementRenderer(renderer: AgreementRenderer): void {
     this.agreementRenderer = renderer;
@@ -62,14 +73,23 @@ export class NegotiationEvents {
    * (already capped) for the first. Returns [] on timeout; 404 when the subscription is not the caller's, or is
    * unsubscribed or expires, also while waiting.
    */
-  async collect(kind: SubscriptionKind, id: string, caller: string, timeoutMs: number, maxEvents: number, signal?: AbortSignal): Promise<object[]> {
+  async collect(
+    kind: SubscriptionKind,
+    id: string,
+    caller: string,
+    timeoutMs: number,
+    maxEvents: number,
+    signal?: AbortSignal,
+  ): Promise<object[]> {
     const { keys, waiter } = this.core;
     const record = await this.subscriptions.get(id);
     if (!record || record.owner !== caller || record.kind !== kind) throw subscriptionGone(id);
     const viewer = viewerOf(kind);
     const untilExpiry = record.expiresAt - Date.now();
     // Wake at the expiry at the latest, so a waiting collect ends with 404 when its subscription expires.
-    const events = await waiter.poll([keys.negotiationEvents(id)], Math.min(timeoutMs, untilExpiry), signal, () => this.take(id, viewer, caller, maxEvents));
+    const events = await waiter.poll([keys.negotiationEvents(id)], Math.min(timeoutMs, untilExpiry), signal, () =>
+      this.take(id, viewer, caller, maxEvents),
+    );
     if (events) return events;
     if (Date.now() >= record.expiresAt && !signal?.aborted) throw expiredError(id);
     return [];

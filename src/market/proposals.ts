@@ -35,7 +35,10 @@ export function parseProposalRecord(hash: Record<string, string>): ProposalRecor
   return hash.id ? (hash as unknown as ProposalRecord) : undefined;
 }
 
-/** Whether `viewer` may see the proposal at all (the provider never learns of an Initial proposal it was not countered on). */
+/**
+ * Whether `viewer` may see the proposal at all (the provider never learns of an Initial proposal it was not countered
+ * on).
+ */
 export function visibleTo(record: ProposalRecord, viewer: Role): boolean {
   return viewer === 'requestor' || record.providerKnows === '1';
 }
@@ -67,7 +70,8 @@ export class Proposals {
   }
 
   /**
-   * Creates the Initial proposal of a demand/offer pair (the offer's properties, issued by the provider, requestor-only)
+   * Creates the Initial proposal of a demand/offer pair (the offer's properties, issued by the provider, requestor-
+   * only)
    * and queues one ProposalEvent on the demand. Idempotent per `generation`: the id is derived from
    * (demandId, offerId, generation), so any number of instances or retries create it once.
    * Returns the proposal's hex, or undefined when either subscription is no longer active.
@@ -79,8 +83,15 @@ export class Proposals {
     const created = await this.core.scripts.run<number>(
       'proposal_initial',
       [keys.proposal(hex), keys.subscription(demandId), keys.subscription(offerId), keys.negotiationEvents(demandId)],
-      [hex, now.getTime(), now.toISOString(), proposalEventEntry(hex, now), keys.wakeChannel(keys.negotiationEvents(demandId)),
-        MAX_QUEUED_EVENTS, MARKET_RETENTION_MS],
+      [
+        hex,
+        now.getTime(),
+        now.toISOString(),
+        proposalEventEntry(hex, now),
+        keys.wakeChannel(keys.negotiationEvents(demandId)),
+        MAX_QUEUED_EVENTS,
+        MARKET_RETENTION_MS,
+      ],
     );
     return created === -1 ? undefined : hex;
   }

@@ -28,7 +28,10 @@ interface ScanRecord {
 export class Scans {
   private readonly predicates = new Map<string, Predicate>();
 
-  constructor(private readonly core: Core, private readonly subscriptions: Subscriptions) {}
+  constructor(
+    private readonly core: Core,
+    private readonly subscriptions: Subscriptions,
+  ) {}
 
   async begin(owner: string, scan: NewScan): Promise<string> {
     const constraints = scan.constraints ?? '()';
@@ -59,16 +62,30 @@ export class Scans {
     const hash = await this.core.redis.hgetall(this.core.keys.scan(id));
     if (!hash.owner) throw new NotFound(`Iterator with id "${id}" not found`);
     if (hash.owner !== caller) throw new Forbidden('Access denied');
-    const record: ScanRecord = { owner: hash.owner, type: hash.type as ScanRecord['type'], constraints: hash.constraints, cursor: hash.cursor, timeoutMs: Number(hash.timeoutMs) };
+    const record: ScanRecord = {
+      owner: hash.owner,
+      type: hash.type as ScanRecord['type'],
+      constraints: hash.constraints,
+      cursor: hash.cursor,
+      timeoutMs: Number(hash.timeoutMs),
+    };
     await this.advance(id, record, '');
     return record;
   }
 
   /** JSON mode: the next batch after the cursor, waiting up to `timeoutMs` for one; [] on timeout. */
-  async collect(id: string, caller: string, timeoutMs: number, maxEvents: number, signal?: AbortSignal): Promise<OfferView[]> {
+  async collect(
+    id: string,
+    caller: string,
+    timeoutMs: number,
+    maxEvents: number,
+    signal?: AbortSignal,
+  ): Promise<OfferView[]> {
     const { waiter, keys } = this.core;
     await this.load(id, caller);
-    return (await waiter.poll([keys.subscriptionStream()], timeoutMs, signal, () => this.next(id, caller, maxEvents))) ?? [];
+    return (
+      (await waiter.poll([keys.subscriptionStream()], timeoutMs, signal, () => this.next(id, caller, maxEvents))) ?? []
+    );
   }
 
   /**
@@ -103,9 +120,17 @@ export class Scans {
     const found: OfferView[] = [];
     let cursor = record.cursor;
     for (;;) {
-      const page = await this.core.redis.xrange(this.core.keys.subscriptionStream(), `(${cursor}`, '+', 'COUNT', STREAM_PAGE);
+      const page = await this.core.redis.xrange(
+        this.core.keys.subscriptionStream(),
+        `(${cursor}`,
+        '+',
+        'COUNT',
+        STREAM_PAGE,
+      );
       if (page.length === 0) break;
-      const offerEntries = page.map(([seq, fields]) => ({ seq, ...parseStreamEntry(fields) })).filter((e) => e.op === 'sub' && e.kind === 'offer');
+      const offerEntries = page
+        .map(([seq, fields]) => ({ seq, ...parseStreamEntry(fields) }))
+        .filter((e) => e.op === 'sub' && e.kind === 'offer');
       const records = await this.subscriptions.getMany(offerEntries.map((e) => e.id));
       const now = Date.now();
       const bySeq = new Map(offerEntries.map((e, i) => [e.seq, records[i]]));

@@ -90,9 +90,24 @@ export class Subscriptions {
     const id = newSubscriptionId([properties, body.constraints, owner, String(createdAt), String(expiresAt)]);
     const seq = await this.core.scripts.run<string>(
       'subscription_create',
-      [keys.subscription(id), keys.activeSubscriptions(kind), keys.ownerSubscriptions(owner, kind), keys.subscriptionStream()],
-      [id, kind, owner, properties, body.constraints, createdAt, expiresAt, expiresAt + MARKET_RETENTION_MS,
-        this.oldestStreamId(createdAt), keys.wakeChannel(keys.subscriptionStream())],
+      [
+        keys.subscription(id),
+        keys.activeSubscriptions(kind),
+        keys.ownerSubscriptions(owner, kind),
+        keys.subscriptionStream(),
+      ],
+      [
+        id,
+        kind,
+        owner,
+        properties,
+        body.constraints,
+        createdAt,
+        expiresAt,
+        expiresAt + MARKET_RETENTION_MS,
+        this.oldestStreamId(createdAt),
+        keys.wakeChannel(keys.subscriptionStream()),
+      ],
     );
     return { id, kind, owner, properties, constraints: body.constraints, createdAt, expiresAt, state: 'active', seq };
   }
@@ -116,7 +131,9 @@ export class Subscriptions {
   async list(kind: SubscriptionKind, owner: string): Promise<SubscriptionRecord[]> {
     const ids = await this.core.redis.zrange(this.core.keys.ownerSubscriptions(owner, kind), '0', '-1');
     const now = Date.now();
-    return (await this.getMany(ids)).filter((r): r is SubscriptionRecord => r !== undefined && r.kind === kind && isLive(r, now));
+    return (await this.getMany(ids)).filter(
+      (r): r is SubscriptionRecord => r !== undefined && r.kind === kind && isLive(r, now),
+    );
   }
 
   /**
@@ -133,22 +150,44 @@ export class Subscriptions {
     throw new Gone(`Can't unsubscribe expired ${name} [${id}].`);
   }
 
-  private async end(kind: SubscriptionKind, id: string, mode: 'unsubscribe' | 'expire', caller: string, owner = caller): Promise<string> {
+  private async end(
+    kind: SubscriptionKind,
+    id: string,
+    mode: 'unsubscribe' | 'expire',
+    caller: string,
+    owner = caller,
+  ): Promise<string> {
     const { keys } = this.core;
     const now = Date.now();
     return this.core.scripts.run<string>(
       'subscription_end',
-      [keys.subscription(id), keys.activeSubscriptions(kind), keys.ownerSubscriptions(owner, kind), keys.negotiationEvents(id),
-        keys.negotiationNotices(id), keys.subscriptionStream()],
+      [
+        keys.subscription(id),
+        keys.activeSubscriptions(kind),
+        keys.ownerSubscriptions(owner, kind),
+        keys.negotiationEvents(id),
+        keys.negotiationNotices(id),
+        keys.subscriptionStream(),
+      ],
       [id, mode, caller, kind, now, keys.wakeChannel(keys.negotiationEvents(id)), this.oldestStreamId(now)],
     );
   }
 
-  /** Ends every subscription whose lifetime is over (any instance may run this; each end happens once). Returns how many. */
+  /**
+   * Ends every subscription whose lifetime is over (any instance may run this; each end happens once). Returns how
+   * many.
+   */
   async sweepExpired(batch = 500): Promise<number> {
     let ended = 0;
     for (const kind of ['demand', 'offer'] as const) {
-      const ids = await this.core.redis.zrangebyscore(this.core.keys.activeSubscriptions(kind), '-inf', Date.now(), 'LIMIT', 0, batch);
+      const ids = await this.core.redis.zrangebyscore(
+        this.core.keys.activeSubscriptions(kind),
+        '-inf',
+        Date.now(),
+        'LIMIT',
+        0,
+        batch,
+      );
       const records = await this.getMany(ids);
       for (let i = 0; i < ids.length; i++) {
         // A record purged before the sweep still leaves its active-set entry to remove.

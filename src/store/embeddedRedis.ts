@@ -54,7 +54,10 @@ function pingOnce(port: number): Promise<boolean> {
 export class EmbeddedRedis {
   private child: ChildProcess | undefined;
 
-  private constructor(readonly port: number, private readonly options: EmbeddedRedisOptions) {}
+  private constructor(
+    readonly port: number,
+    private readonly options: EmbeddedRedisOptions,
+  ) {}
 
   static available(binary = 'redis-server'): boolean {
     return spawnSync(binary, ['--version'], { stdio: 'ignore' }).error === undefined;
@@ -76,7 +79,18 @@ export class EmbeddedRedis {
   }
 
   async start(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--daemonize', 'no', '--loglevel', 'warning'];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+      '--loglevel',
+      'warning',
+    ];
     if (this.options.dataDir) {
       const dir = path.resolve(this.options.dataDir);
       fs.mkdirSync(dir, { recursive: true });
@@ -89,7 +103,9 @@ export class EmbeddedRedis {
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<never>((_, reject) =>
-      child.once('exit', (code) => reject(new Error(`redis-server exited (${code}) before answering: ${stderr.trim()}`))),
+      child.once('exit', (code) =>
+        reject(new Error(`redis-server exited (${code}) before answering: ${stderr.trim()}`)),
+      ),
     );
     await Promise.race([this.waitUntilAnswering(), exited]);
     child.removeAllListeners('exit');

@@ -56,7 +56,10 @@ export class Keys {
   negotiationEvents(subscriptionId: string): string {
     return this.k('sub', subscriptionId, 'events');
   }
-  /** Non-proposal negotiation events (rejections, AgreementEvent), delivered before proposals. Woken via negotiationEvents(id). */
+  /**
+   * Non-proposal negotiation events (rejections, AgreementEvent), delivered before proposals. Woken via
+   * negotiationEvents(id).
+   */
   negotiationNotices(subscriptionId: string): string {
     return this.k('sub', subscriptionId, 'notices');
   }

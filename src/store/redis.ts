@@ -46,7 +46,8 @@ export function isConnectionError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const text = err.message;
   return (
-    /Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|max retries per request|Reached the max retries|connect ETIMEDOUT|LOADING/i.test(text) ||
-    err.name === 'MaxRetriesPerRequestError'
+    /Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|max retries per request|Reached the max retries|connect ETIMEDOUT|LOADING/i.test(
+      text,
+    ) || err.name === 'MaxRetriesPerRequestError'
   );
 }

@@ -13,8 +13,14 @@ export class Scripts {
   private readonly shas = new Map<string, string>();
   private loadedFlag = false;
 
-  constructor(private readonly redis: Redis, dir: string = luaDir) {
-    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.lua')).sort()) {
+  constructor(
+    private readonly redis: Redis,
+    dir: string = luaDir,
+  ) {
+    for (const file of fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.lua'))
+      .sort()) {
       this.sources.set(path.basename(file, '.lua'), fs.readFileSync(path.join(dir, file), 'utf8'));
     }
     redis.on('ready', () => void this.load().catch(() => undefined));

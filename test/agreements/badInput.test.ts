@@ -35,43 +35,71 @@ describe('createAgreement refusals', () => {
     const n = await negotiation(t);
     await patchProposal(t, n.initialHex, { counterId: '' });
     const id = `R-${n.initialHex}`;
-    await refusedCreate(n, { proposalId: id, validTo: validTo() }, 400,
-      `Can't create Agreement for Proposal [${id}]. No negotiation with Provider took place. (You should counter Proposal at least one time)`);
+    await refusedCreate(
+      n,
+      { proposalId: id, validTo: validTo() },
+      400,
+      `Can't create Agreement for Proposal [${id}]. No negotiation with Provider took place. (You should counter Proposal at least one time)`,
+    );
   });
 
-  it('from the requestor\'s own proposal', async () => {
+  it("from the requestor's own proposal", async () => {
     const n = await negotiation(t);
     const id = `R-${n.requestorHex}`;
-    await refusedCreate(n, { proposalId: id, validTo: validTo() }, 400,
-      `Can't create Agreement for an own Proposal [${id}]. You can promote only provider's Proposals to Agreement.`);
+    await refusedCreate(
+      n,
+      { proposalId: id, validTo: validTo() },
+      400,
+      `Can't create Agreement for an own Proposal [${id}]. You can promote only provider's Proposals to Agreement.`,
+    );
   });
 
   it('from a rejected proposal', async () => {
     const n = await negotiation(t);
     await patchProposal(t, n.draftHex, { state: 'Rejected' });
     const id = `R-${n.draftHex}`;
-    await refusedCreate(n, { proposalId: id, validTo: validTo() }, 400, `Can't create Agreement for rejected Proposal [${id}].`);
+    await refusedCreate(
+      n,
+      { proposalId: id, validTo: validTo() },
+      400,
+      `Can't create Agreement for rejected Proposal [${id}].`,
+    );
   });
 
   it('from an already countered proposal', async () => {
     const n = await negotiation(t);
     await patchProposal(t, n.draftHex, { counterId: 'f'.repeat(64) });
     const id = `R-${n.draftHex}`;
-    await refusedCreate(n, { proposalId: id, validTo: validTo() }, 400, `Can't create Agreement for already countered Proposal [${id}].`);
+    await refusedCreate(
+      n,
+      { proposalId: id, validTo: validTo() },
+      400,
+      `Can't create Agreement for already countered Proposal [${id}].`,
+    );
   });
 
-  it('from an unknown proposal, a provider-side id, or someone else\'s negotiation', async () => {
+  it("from an unknown proposal, a provider-side id, or someone else's negotiation", async () => {
     const n = await negotiation(t);
     const other = await negotiation(t);
     for (const id of [`R-${'a'.repeat(64)}`, `P-${n.draftHex}`, `R-${other.draftHex}`]) {
-      await refusedCreate(n, { proposalId: id, validTo: validTo() }, 400, `Can't create Agreement for Proposal [${id}]. Proposal [${id}] not found.`);
+      await refusedCreate(
+        n,
+        { proposalId: id, validTo: validTo() },
+        400,
+        `Can't create Agreement for Proposal [${id}]. Proposal [${id}] not found.`,
+      );
     }
   });
 
   it('with a malformed proposal id, a validTo that is not a date, or a missing field', async () => {
     const n = await negotiation(t);
     const proposalId = `R-${n.draftHex}`;
-    await refusedCreate(n, { proposalId: 'R-xyz', validTo: validTo() }, 400, 'Invalid Agreement id. Id [R-xyz] has invalid format.');
+    await refusedCreate(
+      n,
+      { proposalId: 'R-xyz', validTo: validTo() },
+      400,
+      'Invalid Agreement id. Id [R-xyz] has invalid format.',
+    );
     await refusedCreate(n, { proposalId, validTo: 'tomorrow' }, 400, /validTo/);
     await refusedCreate(n, { proposalId, validTo: '2025-13-45T99:00:00Z' }, 400, /validTo/);
     await refusedCreate(n, { proposalId, validTo: 1_700_000_000 }, 400, /validTo/);
@@ -83,7 +111,10 @@ describe('createAgreement refusals', () => {
   it('a second agreement from the same proposal is 409, also when racing', async () => {
     const n = await negotiation(t);
     const body = { proposalId: `R-${n.draftHex}`, validTo: validTo() };
-    const post = () => as(n.requestor)(t.request.post('/market-api/v1/agreements')).send(body).then((r) => r);
+    const post = () =>
+      as(n.requestor)(t.request.post('/market-api/v1/agreements'))
+        .send(body)
+        .then((r) => r);
     const results = await Promise.all([post(), post(), post()]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409]);
     const conflict = results.find((r) => r.status === 409)!;
@@ -100,8 +131,15 @@ describe('strangers and malformed calls', () => {
     expect((await x.requestor.confirm(x.id)).status).toBe(204);
     const stranger = client(t, await newParty(t));
     const calls = [
-      stranger.get(x.id), stranger.confirm(x.id), stranger.wait(x.id, 0), stranger.approve(x.id), stranger.reject(x.id, null),
-      stranger.cancel(x.id, null), stranger.terminate(x.id, { message: 'mine now' }), stranger.reasonGet(x.id), stranger.reasonPost(x.id),
+      stranger.get(x.id),
+      stranger.confirm(x.id),
+      stranger.wait(x.id, 0),
+      stranger.approve(x.id),
+      stranger.reject(x.id, null),
+      stranger.cancel(x.id, null),
+      stranger.terminate(x.id, { message: 'mine now' }),
+      stranger.reasonGet(x.id),
+      stranger.reasonPost(x.id),
     ];
     for (const call of calls) {
       const res = await call;
@@ -146,6 +184,8 @@ describe('strangers and malformed calls', () => {
     expect((await x.requestor.events()).body).toEqual([]);
     // A reason-less cancel (empty body) is accepted as null.
     expect((await x.requestor.cancel(x.id)).status).toBe(204);
-    expect((await x.requestor.events()).body).toEqual([{ eventDate: expect.any(String), agreementId: x.id, eventType: 'AgreementCancelledEvent' }]);
+    expect((await x.requestor.events()).body).toEqual([
+      { eventDate: expect.any(String), agreementId: x.id, eventType: 'AgreementCancelledEvent' },
+    ]);
   });
 });

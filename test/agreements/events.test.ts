@@ -8,7 +8,13 @@ let a: TestInstance;
 let b: TestInstance;
 twoInstancesOfOneMarket((first, second) => ([a, b] = [first, second]));
 
-type Event = { eventDate: string; agreementId: string; eventType: string; terminator?: string; reason?: { message: string } };
+type Event = {
+  eventDate: string;
+  agreementId: string;
+  eventType: string;
+  terminator?: string;
+  reason?: { message: string };
+};
 
 /** Reads a party's whole log page by page, each page starting after the previous page's last eventDate. */
 async function readAll(party: Client, pageSize: number): Promise<Event[]> {
@@ -69,13 +75,15 @@ it('delivers 250 transitions exactly once and in order to both parties, paged 7 
     // Per agreement, approval before termination.
     for (const [k, e] of events.entries()) {
       if (e.eventType === 'AgreementTerminatedEvent') {
-        expect(events.slice(0, k).some((p) => p.agreementId === e.agreementId && p.eventType === 'AgreementApprovedEvent')).toBe(true);
+        expect(
+          events.slice(0, k).some((p) => p.agreementId === e.agreementId && p.eventType === 'AgreementApprovedEvent'),
+        ).toBe(true);
       }
     }
   }
 });
 
-it('filters by the viewer\'s own appSessionId and long-polls until an event arrives', async () => {
+it("filters by the viewer's own appSessionId and long-polls until an event arrives", async () => {
   const x = await agreement(a);
   const y = await agreement(a, undefined, { requestor: x.n.requestor, provider: x.n.provider });
   expect((await x.requestor.confirm(x.id, 'session-x')).status).toBe(204);
@@ -83,7 +91,8 @@ it('filters by the viewer\'s own appSessionId and long-polls until an event arri
   expect((await x.provider.approve(x.id, 'provider-x')).status).toBe(204);
   expect((await y.provider.approve(y.id, 'provider-y')).status).toBe(204);
 
-  const only = async (c: Client, session: string) => ((await c.events({ appSessionId: session })).body as Event[]).map((e) => e.agreementId);
+  const only = async (c: Client, session: string) =>
+    ((await c.events({ appSessionId: session })).body as Event[]).map((e) => e.agreementId);
   expect(await only(x.requestor, 'session-x')).toEqual([x.id]);
   expect(await only(x.requestor, 'session-y')).toEqual([y.id]);
   expect(await only(x.provider, 'provider-y')).toEqual([y.id]);
@@ -104,7 +113,14 @@ it('filters by the viewer\'s own appSessionId and long-polls until an event arri
   const res = await poll;
   expect(Date.now() - started).toBeLessThan(5000);
   expect(res.body).toEqual([
-    { eventDate: expect.any(String), agreementId: x.id, eventType: 'AgreementTerminatedEvent', terminator: 'Requestor', signature: '', reason: { message: 'bye' } },
+    {
+      eventDate: expect.any(String),
+      agreementId: x.id,
+      eventType: 'AgreementTerminatedEvent',
+      terminator: 'Requestor',
+      signature: '',
+      reason: { message: 'bye' },
+    },
   ]);
 });
 
@@ -121,7 +137,11 @@ it('trims log entries older than the retention when it appends', async () => {
   const { redis, keys } = a.instance.core;
   const log = keys.agreementEvents(x.n.requestor.address);
   const ancient = (Date.now() - 2 * a.config.agreementRetentionSeconds * 1000) * 1000;
-  await redis.zadd(log, ancient, JSON.stringify({ t: ancient, s: '', e: { agreementId: x.id, eventType: 'AgreementCancelledEvent' } }));
+  await redis.zadd(
+    log,
+    ancient,
+    JSON.stringify({ t: ancient, s: '', e: { agreementId: x.id, eventType: 'AgreementCancelledEvent' } }),
+  );
   expect(await redis.zcard(log)).toBe(1);
   expect((await x.requestor.cancel(x.id, { message: 'trim' })).status).toBe(204);
   const events = (await x.requestor.events()).body as Event[];

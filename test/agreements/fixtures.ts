@@ -37,7 +37,12 @@ interface ProposalFields {
   counterId: string;
 }
 
-async function writeProposal(t: TestInstance, n: Omit<Negotiation, 'initialHex' | 'requestorHex' | 'draftHex'>, id: string, f: ProposalFields): Promise<void> {
+async function writeProposal(
+  t: TestInstance,
+  n: Omit<Negotiation, 'initialHex' | 'requestorHex' | 'draftHex'>,
+  id: string,
+  f: ProposalFields,
+): Promise<void> {
   const { keys, redis } = t.instance.core;
   await redis.hset(keys.proposal(id), {
     id,
@@ -59,7 +64,10 @@ async function writeProposal(t: TestInstance, n: Omit<Negotiation, 'initialHex' 
 }
 
 /** A negotiation of two fresh parties that reached a provider Draft (or the given parties' next one). */
-export async function negotiation(t: TestInstance, parties?: { requestor: Party; provider: Party }): Promise<Negotiation> {
+export async function negotiation(
+  t: TestInstance,
+  parties?: { requestor: Party; provider: Party },
+): Promise<Negotiation> {
   const base = {
     requestor: parties?.requestor ?? (await newParty(t)),
     provider: parties?.provider ?? (await newParty(t)),
@@ -67,7 +75,14 @@ export async function negotiation(t: TestInstance, parties?: { requestor: Party;
     offerId: subscriptionId(),
   };
   const n: Negotiation = { ...base, initialHex: hex64(), requestorHex: hex64(), draftHex: hex64() };
-  await writeProposal(t, base, n.initialHex, { issuer: 'provider', state: 'Initial', properties: OFFER_PROPERTIES, constraints: '()', prevId: '', counterId: n.requestorHex });
+  await writeProposal(t, base, n.initialHex, {
+    issuer: 'provider',
+    state: 'Initial',
+    properties: OFFER_PROPERTIES,
+    constraints: '()',
+    prevId: '',
+    counterId: n.requestorHex,
+  });
   await writeProposal(t, base, n.requestorHex, {
     issuer: 'requestor',
     state: 'Draft',
@@ -76,7 +91,14 @@ export async function negotiation(t: TestInstance, parties?: { requestor: Party;
     prevId: n.initialHex,
     counterId: n.draftHex,
   });
-  await writeProposal(t, base, n.draftHex, { issuer: 'provider', state: 'Draft', properties: OFFER_PROPERTIES, constraints: '(golem.node.debug.subnet=fixture)', prevId: n.requestorHex, counterId: '' });
+  await writeProposal(t, base, n.draftHex, {
+    issuer: 'provider',
+    state: 'Draft',
+    properties: OFFER_PROPERTIES,
+    constraints: '(golem.node.debug.subnet=fixture)',
+    prevId: n.requestorHex,
+    counterId: '',
+  });
   return n;
 }
 
@@ -85,25 +107,35 @@ export async function patchProposal(t: TestInstance, hex: string, fields: Record
   await t.instance.core.redis.hset(t.instance.core.keys.proposal(hex), fields);
 }
 
-export const as = (party: Party) => (test: Test): Test => test.set('Authorization', `Bearer ${party.token}`);
+export const as =
+  (party: Party) =>
+  (test: Test): Test =>
+    test.set('Authorization', `Bearer ${party.token}`);
 
 /** A small typed client over supertest for one party. */
 export function client(t: TestInstance, party: Party) {
   const auth = as(party);
   const base = '/market-api/v1';
   return {
-    create: (proposalId: string, validTo: string = inSeconds(3600)) => auth(t.request.post(`${base}/agreements`).send({ proposalId, validTo })),
+    create: (proposalId: string, validTo: string = inSeconds(3600)) =>
+      auth(t.request.post(`${base}/agreements`).send({ proposalId, validTo })),
     get: (id: string) => auth(t.request.get(`${base}/agreements/${id}`)),
     list: (query: Record<string, string> = {}) => auth(t.request.get(`${base}/agreements`).query(query)),
-    confirm: (id: string, appSessionId?: string) => auth(t.request.post(`${base}/agreements/${id}/confirm`).query(appSessionId ? { appSessionId } : {})),
+    confirm: (id: string, appSessionId?: string) =>
+      auth(t.request.post(`${base}/agreements/${id}/confirm`).query(appSessionId ? { appSessionId } : {})),
     wait: (id: string, timeout = 5) => auth(t.request.post(`${base}/agreements/${id}/wait`).query({ timeout })),
-    approve: (id: string, appSessionId?: string) => auth(t.request.post(`${base}/agreements/${id}/approve`).query(appSessionId ? { appSessionId } : {})),
-    reject: (id: string, reason?: object | null) => withReason(auth(t.request.post(`${base}/agreements/${id}/reject`)), reason),
-    cancel: (id: string, reason?: object | null) => withReason(auth(t.request.post(`${base}/agreements/${id}/cancel`)), reason),
-    terminate: (id: string, reason?: object | null) => withReason(auth(t.request.post(`${base}/agreements/${id}/terminate`)), reason),
+    approve: (id: string, appSessionId?: string) =>
+      auth(t.request.post(`${base}/agreements/${id}/approve`).query(appSessionId ? { appSessionId } : {})),
+    reject: (id: string, reason?: object | null) =>
+      withReason(auth(t.request.post(`${base}/agreements/${id}/reject`)), reason),
+    cancel: (id: string, reason?: object | null) =>
+      withReason(auth(t.request.post(`${base}/agreements/${id}/cancel`)), reason),
+    terminate: (id: string, reason?: object | null) =>
+      withReason(auth(t.request.post(`${base}/agreements/${id}/terminate`)), reason),
     reasonGet: (id: string) => auth(t.request.get(`${base}/agreements/${id}/terminate/reason`)),
     reasonPost: (id: string) => auth(t.request.post(`${base}/agreements/${id}/terminate/reason`)),
-    events: (query: Record<string, string | number> = {}) => auth(t.request.get(`${base}/agreementEvents`).query({ timeout: 0, maxEvents: 100, ...query })),
+    events: (query: Record<string, string | number> = {}) =>
+      auth(t.request.get(`${base}/agreementEvents`).query({ timeout: 0, maxEvents: 100, ...query })),
   };
 }
 export type Client = ReturnType<typeof client>;
@@ -135,7 +167,10 @@ export type NegotiationEventBody = {
 };
 
 /** Long-polls a negotiation queue until an event of `type` arrives. */
-export async function nextNegotiationEvent(collect: () => Promise<unknown[]>, type: string): Promise<NegotiationEventBody> {
+export async function nextNegotiationEvent(
+  collect: () => Promise<unknown[]>,
+  type: string,
+): Promise<NegotiationEventBody> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const found = ((await collect()) as NegotiationEventBody[]).find((e) => e.eventType === type);
     if (found) return found;
@@ -143,8 +178,14 @@ export async function nextNegotiationEvent(collect: () => Promise<unknown[]>, ty
   throw new Error(`no ${type} arrived`);
 }
 
-export const API_DEMAND = { properties: { 'golem.node.debug.subnet': 'api', 'golem.srv.comp.expiration': 1 }, constraints: '(golem.inf.mem.gib>0.5)' };
-export const API_OFFER = { properties: { 'golem.inf.mem.gib': 2, 'golem.runtime.name': 'api' }, constraints: '(golem.node.debug.subnet=api)' };
+export const API_DEMAND = {
+  properties: { 'golem.node.debug.subnet': 'api', 'golem.srv.comp.expiration': 1 },
+  constraints: '(golem.inf.mem.gib>0.5)',
+};
+export const API_OFFER = {
+  properties: { 'golem.inf.mem.gib': 2, 'golem.runtime.name': 'api' },
+  constraints: '(golem.node.debug.subnet=api)',
+};
 
 /** A real negotiation through the market routes (ya-ts-client) up to the provider's Draft, as the requestor sees it. */
 export async function negotiateViaApi(t: TestInstance) {
@@ -159,5 +200,14 @@ export async function negotiateViaApi(t: TestInstance) {
   const countered = await nextNegotiationEvent(() => provider.collectDemands(offerId, 5, 10), 'ProposalEvent');
   await provider.counterProposalOffer(offerId, countered.proposal!.proposalId, API_OFFER);
   const draft = await nextNegotiationEvent(() => requestor.collectOffers(demandId, 5, 10), 'ProposalEvent');
-  return { requestorParty, providerParty, requestor, provider, offerId, demandId, initialId: initial.proposal!.proposalId, draftId: draft.proposal!.proposalId };
+  return {
+    requestorParty,
+    providerParty,
+    requestor,
+    provider,
+    offerId,
+    demandId,
+    initialId: initial.proposal!.proposalId,
+    draftId: draft.proposal!.proposalId,
+  };
 }

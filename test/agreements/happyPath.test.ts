@@ -20,8 +20,14 @@ const schemaChecks = {
 
 type AgreementEvent = { eventDate: string; agreementId: string; eventType: string; [k: string]: unknown };
 
-const DEMAND = { properties: { 'golem.node.debug.subnet': 'happy', 'golem.srv.comp.expiration': Date.now() + 3_600_000 }, constraints: '(golem.inf.mem.gib>0.5)' };
-const OFFER = { properties: { 'golem.inf.mem.gib': 2, 'golem.runtime.name': 'happy' }, constraints: '(golem.node.debug.subnet=happy)' };
+const DEMAND = {
+  properties: { 'golem.node.debug.subnet': 'happy', 'golem.srv.comp.expiration': Date.now() + 3_600_000 },
+  constraints: '(golem.inf.mem.gib>0.5)',
+};
+const OFFER = {
+  properties: { 'golem.inf.mem.gib': 2, 'golem.runtime.name': 'happy' },
+  constraints: '(golem.node.debug.subnet=happy)',
+};
 
 let t: TestInstance;
 let requestorParty: Party;
@@ -51,13 +57,25 @@ it('runs the full handshake and termination through ya-ts-client', async () => {
   expect(seenByProvider.proposal?.proposalId).toBe(counter.replace(/^R-/, 'P-'));
   const draft = (await provider.counterProposalOffer(offerId, seenByProvider.proposal!.proposalId, OFFER)) as string;
   const draftEvent = await nextNegotiationEvent(() => requestor.collectOffers(demandId, 5, 10), 'ProposalEvent');
-  expect(draftEvent.proposal).toMatchObject({ proposalId: draft.replace(/^P-/, 'R-'), state: 'Draft', issuerId: providerParty.address });
+  expect(draftEvent.proposal).toMatchObject({
+    proposalId: draft.replace(/^P-/, 'R-'),
+    state: 'Draft',
+    issuerId: providerParty.address,
+  });
 
   // Create and confirm.
-  const agreementId = (await requestor.createAgreement({ proposalId: draftEvent.proposal!.proposalId, validTo: new Date(Date.now() + 3_600_000).toISOString() })) as string;
+  const agreementId = (await requestor.createAgreement({
+    proposalId: draftEvent.proposal!.proposalId,
+    validTo: new Date(Date.now() + 3_600_000).toISOString(),
+  })) as string;
   expect(agreementId).toMatch(/^[0-9a-f]{64}$/);
   const created = await requestor.getAgreement(agreementId);
-  expect(created).toMatchObject({ agreementId, state: 'Proposal', demand: { demandId, requestorId: requestorParty.address }, offer: { offerId, providerId: providerParty.address } });
+  expect(created).toMatchObject({
+    agreementId,
+    state: 'Proposal',
+    demand: { demandId, requestorId: requestorParty.address },
+    offer: { offerId, providerId: providerParty.address },
+  });
   expect(created.demand.properties).toEqual(DEMAND.properties);
   expect(created.offer.properties).toEqual(OFFER.properties);
   schemaChecks.agreement(created);
@@ -79,8 +97,18 @@ it('runs the full handshake and termination through ya-ts-client', async () => {
   schemaChecks.agreement(approved);
 
   // Both see exactly one AgreementApprovedEvent (each filtered by its own session).
-  const requestorApproved = (await requestor.collectAgreementEvents(5, cursor, 10, 'requestor-session')) as AgreementEvent[];
-  const providerApproved = (await provider.collectAgreementEvents(5, cursor, 10, 'provider-session')) as AgreementEvent[];
+  const requestorApproved = (await requestor.collectAgreementEvents(
+    5,
+    cursor,
+    10,
+    'requestor-session',
+  )) as AgreementEvent[];
+  const providerApproved = (await provider.collectAgreementEvents(
+    5,
+    cursor,
+    10,
+    'provider-session',
+  )) as AgreementEvent[];
   for (const events of [requestorApproved, providerApproved]) {
     expect(events).toEqual([{ eventDate: expect.any(String), agreementId, eventType: 'AgreementApprovedEvent' }]);
   }
@@ -88,26 +116,43 @@ it('runs the full handshake and termination through ya-ts-client', async () => {
   // Terminate with a reason; both see it, with terminator and signature.
   const reason = { message: 'Work finished', 'golem.requestor.code': 'Success' };
   await requestor.terminateAgreement(agreementId, reason);
-  const expected = { agreementId, eventType: 'AgreementTerminatedEvent', terminator: 'Requestor', signature: '', reason };
-  const rTerminated = (await requestor.collectAgreementEvents(5, requestorApproved[0].eventDate, 10)) as AgreementEvent[];
+  const expected = {
+    agreementId,
+    eventType: 'AgreementTerminatedEvent',
+    terminator: 'Requestor',
+    signature: '',
+    reason,
+  };
+  const rTerminated = (await requestor.collectAgreementEvents(
+    5,
+    requestorApproved[0].eventDate,
+    10,
+  )) as AgreementEvent[];
   const pTerminated = (await provider.collectAgreementEvents(5, providerApproved[0].eventDate, 10)) as AgreementEvent[];
   expect(rTerminated).toEqual([{ eventDate: expect.any(String), ...expected }]);
   expect(pTerminated).toEqual([{ eventDate: expect.any(String), ...expected }]);
   expect((await requestor.getAgreement(agreementId)).state).toBe('Terminated');
-  for (const event of [...requestorApproved, ...providerApproved, ...rTerminated, ...pTerminated]) schemaChecks.event(event);
+  for (const event of [...requestorApproved, ...providerApproved, ...rTerminated, ...pTerminated])
+    schemaChecks.event(event);
 
   // The reason on POST (ya-ts-client) and GET (yagna), for both parties.
   expect(await requestor.getTerminateAgreementReason(agreementId)).toMatchObject(expected);
   expect(await provider.getTerminateAgreementReason(agreementId)).toMatchObject(expected);
-  const viaGet = await t.request.get(`/market-api/v1/agreements/${agreementId}/terminate/reason`).set('Authorization', `Bearer ${providerParty.token}`);
+  const viaGet = await t.request
+    .get(`/market-api/v1/agreements/${agreementId}/terminate/reason`)
+    .set('Authorization', `Bearer ${providerParty.token}`);
   expect(viaGet.status).toBe(200);
   expect(viaGet.body).toMatchObject(expected);
   schemaChecks.event(viaGet.body);
 
   // The listing shows it for both roles.
   for (const entry of await requestor.listAgreements()) schemaChecks.entry(entry);
-  expect(await requestor.listAgreements()).toEqual([{ id: agreementId, timestamp: created.timestamp, approvedDate: approved.approvedDate, role: 'Requestor' }]);
-  expect(await provider.listAgreements('provider-session', 'Terminated')).toEqual([{ id: agreementId, timestamp: created.timestamp, approvedDate: approved.approvedDate, role: 'Provider' }]);
+  expect(await requestor.listAgreements()).toEqual([
+    { id: agreementId, timestamp: created.timestamp, approvedDate: approved.approvedDate, role: 'Requestor' },
+  ]);
+  expect(await provider.listAgreements('provider-session', 'Terminated')).toEqual([
+    { id: agreementId, timestamp: created.timestamp, approvedDate: approved.approvedDate, role: 'Provider' },
+  ]);
 
   // The pair may negotiate again: a fresh Initial proposal for the demand.
   const again = await nextNegotiationEvent(() => requestor.collectOffers(demandId, 5, 10), 'ProposalEvent');

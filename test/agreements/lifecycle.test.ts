@@ -22,7 +22,7 @@ it('expires a handshake past validTo on the first read, atomically, with no even
   expect((await x.provider.list()).body).toEqual([]);
 });
 
-it('lists by state, creation dates and the caller\'s own session, with approvedDate null until approved', async () => {
+it("lists by state, creation dates and the caller's own session, with approvedDate null until approved", async () => {
   const first = await agreement(t);
   const parties = { requestor: first.n.requestor, provider: first.n.provider };
   const between = new Date().toISOString();
@@ -30,7 +30,8 @@ it('lists by state, creation dates and the caller\'s own session, with approvedD
   const second = await agreement(t, undefined, parties);
   expect((await first.requestor.confirm(first.id, 'r1')).status).toBe(204);
   expect((await first.provider.approve(first.id, 'p1')).status).toBe(204);
-  const ids = async (query: Record<string, string>, who = first.requestor) => ((await who.list(query)).body as Array<{ id: string }>).map((e) => e.id);
+  const ids = async (query: Record<string, string>, who = first.requestor) =>
+    ((await who.list(query)).body as Array<{ id: string }>).map((e) => e.id);
 
   const all = (await first.requestor.list()).body as Array<{ id: string; approvedDate: string | null; role: string }>;
   expect(all.map((e) => e.id)).toEqual([first.id, second.id]);
@@ -49,9 +50,14 @@ it('lists by state, creation dates and the caller\'s own session, with approvedD
 
 it('lets the requestor counter the Accepted proposal again once the agreement is rejected, not before', async () => {
   const n = await negotiateViaApi(t);
-  const agreementId = (await n.requestor.createAgreement({ proposalId: n.draftId, validTo: new Date(Date.now() + 60_000).toISOString() })) as string;
+  const agreementId = (await n.requestor.createAgreement({
+    proposalId: n.draftId,
+    validTo: new Date(Date.now() + 60_000).toISOString(),
+  })) as string;
   await n.requestor.confirmAgreement(agreementId);
-  await expect(n.requestor.counterProposalDemand(n.demandId, n.draftId, API_DEMAND)).rejects.toMatchObject({ status: 410 });
+  await expect(n.requestor.counterProposalDemand(n.demandId, n.draftId, API_DEMAND)).rejects.toMatchObject({
+    status: 410,
+  });
   await n.provider.rejectAgreement(agreementId, { message: 'busy' });
   const again = (await n.requestor.counterProposalDemand(n.demandId, n.draftId, API_DEMAND)) as string;
   expect(again).toMatch(/^R-[0-9a-f]{64}$/);

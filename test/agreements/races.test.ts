@@ -30,7 +30,13 @@ async function pendingRound(validTo?: string): Promise<Round> {
   const x = await agreement(a, validTo);
   const confirm = await x.requestor.confirm(x.id);
   if (confirm.status !== 204) throw new Error(`confirm failed: ${confirm.status} ${confirm.text}`);
-  return { id: x.id, requestorA: x.requestor, providerA: x.provider, requestorB: client(b, x.n.requestor), providerB: client(b, x.n.provider) };
+  return {
+    id: x.id,
+    requestorA: x.requestor,
+    providerA: x.provider,
+    requestorB: client(b, x.n.requestor),
+    providerB: client(b, x.n.provider),
+  };
 }
 
 const TERMINAL_EVENT: Record<string, string> = {
@@ -39,7 +45,10 @@ const TERMINAL_EVENT: Record<string, string> = {
   Rejected: 'AgreementRejectedEvent',
 };
 
-/** The agreement is in `state` as seen by both parties on both instances, and each party has exactly the matching event. */
+/**
+ * The agreement is in `state` as seen by both parties on both instances, and each party has exactly the matching
+ * event.
+ */
 async function consistent(round: Round, state: string): Promise<void> {
   for (const party of [round.requestorA, round.requestorB, round.providerA, round.providerB]) {
     expect((await party.get(round.id)).body.state).toBe(state);
@@ -71,7 +80,11 @@ const approvedIds: string[] = [];
 const notApprovedIds: string[] = [];
 
 /** Races `approve` on one instance against `other` on the other; exactly one of them wins. */
-async function raceApprove(other: (r: Round) => Test, otherState: string, otherRefusal: string): Promise<Record<string, number>> {
+async function raceApprove(
+  other: (r: Round) => Test,
+  otherState: string,
+  otherRefusal: string,
+): Promise<Record<string, number>> {
   const wins: Record<string, number> = { approve: 0, other: 0 };
   await inBatches(async (i) => {
     const round = await pendingRound();
@@ -80,12 +93,18 @@ async function raceApprove(other: (r: Round) => Test, otherState: string, otherR
     expect([approve.status, rival.status].sort()).toEqual([204, 410]);
     if (approve.status === 204) {
       wins.approve++;
-      expect(rival.body.message).toBe(`Agreement [${otherRefusal}-${round.id}]. Error: Can't update Agreement state from Approved to ${otherState === 'Cancelled' ? 'Cancelled' : 'Rejected'}.`);
+      expect(rival.body.message).toBe(
+        `Agreement [${otherRefusal}-${round.id}]. Error: Can't update Agreement state from Approved to ${otherState === 'Cancelled' ? 'Cancelled' : 'Rejected'}.`,
+      );
       await consistent(round, 'Approved');
       approvedIds.push(round.id);
     } else {
       wins.other++;
-      expect(approve.body).toEqual(otherState === 'Cancelled' ? { message: 'Cancelled' } : { message: `Agreement [P-${round.id}]. Error: Can't update Agreement state from Rejected to Approving.` });
+      expect(approve.body).toEqual(
+        otherState === 'Cancelled'
+          ? { message: 'Cancelled' }
+          : { message: `Agreement [P-${round.id}]. Error: Can't update Agreement state from Rejected to Approving.` },
+      );
       await consistent(round, otherState);
       notApprovedIds.push(round.id);
     }
@@ -106,10 +125,15 @@ it('approve vs reject: exactly one outcome, 100 rounds', async () => {
 it('two approves on two instances: exactly one wins, 100 rounds', async () => {
   await inBatches(async () => {
     const round = await pendingRound();
-    const results = await Promise.all([send(round.providerA.approve(round.id, 'a')), send(round.providerB.approve(round.id, 'b'))]);
+    const results = await Promise.all([
+      send(round.providerA.approve(round.id, 'a')),
+      send(round.providerB.approve(round.id, 'b')),
+    ]);
     expect(results.map((r) => r.status).sort()).toEqual([204, 410]);
     const loser = results.find((r) => r.status === 410)!;
-    expect(loser.body.message).toBe(`Agreement [P-${round.id}]. Error: Can't update Agreement state from Approved to Approving.`);
+    expect(loser.body.message).toBe(
+      `Agreement [P-${round.id}]. Error: Can't update Agreement state from Approved to Approving.`,
+    );
     await consistent(round, 'Approved');
     // The winner's session is the one recorded.
     const winnerSession = results[0].status === 204 ? 'a' : 'b';
@@ -133,7 +157,9 @@ it('approve vs expiry at validTo: exactly one outcome, 100 rounds', async () => 
       approvedIds.push(round.id);
     } else {
       expect(approve.status).toBe(410);
-      expect(approve.body.message).toBe(`Agreement [P-${round.id}]. Error: Can't update Agreement state from Expired to Approving.`);
+      expect(approve.body.message).toBe(
+        `Agreement [P-${round.id}]. Error: Can't update Agreement state from Expired to Approving.`,
+      );
       outcomes.expired++;
       await consistent(round, 'Expired');
       notApprovedIds.push(round.id);

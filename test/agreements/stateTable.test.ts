@@ -18,7 +18,10 @@ interface Expect {
   then?: State;
 }
 
-const refused = (from: string, to: string): Expect => ({ status: 410, message: `Error: Can't update Agreement state from ${from} to ${to}.` });
+const refused = (from: string, to: string): Expect => ({
+  status: 410,
+  message: `Error: Can't update Agreement state from ${from} to ${to}.`,
+});
 
 const TABLE: Record<Call, Record<State, Expect>> = {
   confirm: {
@@ -143,7 +146,9 @@ async function inState(state: State): Promise<{ id: string; requestor: Client; p
   return a;
 }
 
-const cells = Object.entries(TABLE).flatMap(([call, row]) => Object.entries(row).map(([state, expected]) => [call as Call, state as State, expected] as const));
+const cells = Object.entries(TABLE).flatMap(([call, row]) =>
+  Object.entries(row).map(([state, expected]) => [call as Call, state as State, expected] as const),
+);
 
 describe('agreement call × state table (§4.5)', () => {
   it.each(cells)('%s on %s', async (call, state, expected) => {
@@ -152,7 +157,8 @@ describe('agreement call × state table (§4.5)', () => {
     expect(res.status).toBe(expected.status);
     if (expected.message instanceof RegExp) expect(res.body.message).toMatch(expected.message);
     else if (expected.message !== undefined && expected.status !== 204) {
-      if (expected.message === 'Cancelled' || expected.message === 'Rejected') expect(res.body).toEqual({ message: expected.message });
+      if (expected.message === 'Cancelled' || expected.message === 'Rejected')
+        expect(res.body).toEqual({ message: expected.message });
       else expect(res.body.message).toContain(expected.message);
     }
     if (expected.status >= 400) expect(res.type).toBe('application/json');

@@ -29,7 +29,11 @@ describe('nonces and signed requests', () => {
   it('GET nonce refuses a missing or malformed address with a 400 {"message","error"}', async () => {
     expectOceanError(await t.request.get('/api/services/nonce'), 400, /Missing required parameter: userAddress/);
     for (const bad of ['0x123', 'f39Fd6e51aad88F6F4ce6aB8827279cffFb92266', `0x${'g'.repeat(40)}`]) {
-      expectOceanError(await t.request.get('/api/services/nonce').query({ userAddress: bad }), 400, /Invalid userAddress: expected 0x followed by 40 hexadecimal digits/);
+      expectOceanError(
+        await t.request.get('/api/services/nonce').query({ userAddress: bad }),
+        400,
+        /Invalid userAddress: expected 0x followed by 40 hexadecimal digits/,
+      );
     }
   });
 
@@ -53,7 +57,11 @@ describe('nonces and signed requests', () => {
       expectNoAddressIn(again, wallet.address);
     }
     // A smaller nonce is refused just the same, and nothing moved.
-    expectOceanError(await t.request.get('/test/compute').query(await signedQuery(wallet, 4, 'testCommand')), 401, /Invalid nonce/);
+    expectOceanError(
+      await t.request.get('/test/compute').query(await signedQuery(wallet, 4, 'testCommand')),
+      401,
+      /Invalid nonce/,
+    );
     expect(await storedNonce(t, wallet.address)).toBe(5);
     expect((await t.request.get('/test/compute').query(await signedQuery(wallet, 6, 'testCommand'))).status).toBe(200);
   });
@@ -63,7 +71,9 @@ describe('nonces and signed requests', () => {
     const expiration = String(Math.floor(Date.now() / 1000) + 600);
     const query = { ...(await signedQuery(wallet, 42)), expiration };
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? t : t2).request.get('/api/services/createAuthToken').query(query)),
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 === 0 ? t : t2).request.get('/api/services/createAuthToken').query(query),
+      ),
     );
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
@@ -72,13 +82,16 @@ describe('nonces and signed requests', () => {
     expect(await storedNonce(t, wallet.address)).toBe(42);
   });
 
-  it('the signature is bound to the command: a signature for another command is refused and spends nothing', async () => {
-    const wallet = Wallet.createRandom();
-    const res = await t.request.get('/test/compute').query(await signedQuery(wallet, 7, 'otherCommand'));
-    expectOceanError(res, 401, /^Invalid signature$/);
-    expectNoAddressIn(res, wallet.address);
-    expect(await storedNonce(t, wallet.address)).toBe(0);
-  });
+  it(
+    'the signature is bound to the command: a signature for another command is refused and spends ' + 'nothing',
+    async () => {
+      const wallet = Wallet.createRandom();
+      const res = await t.request.get('/test/compute').query(await signedQuery(wallet, 7, 'otherCommand'));
+      expectOceanError(res, 401, /^Invalid signature$/);
+      expectNoAddressIn(res, wallet.address);
+      expect(await storedNonce(t, wallet.address)).toBe(0);
+    },
+  );
 
   it('accepts the Provider-style message the route supplies (consumerAddress + jobId + nonce)', async () => {
     const wallet = Wallet.createRandom();
@@ -93,7 +106,9 @@ describe('nonces and signed requests', () => {
   it('reads the signed fields from a JSON body too (POST), with the nonce as a number', async () => {
     const wallet = Wallet.createRandom();
     const signed = await signedQuery(wallet, 11, 'testCommand');
-    const res = await t.request.post('/test/compute').send({ consumerAddress: signed.address, nonce: 11, signature: signed.signature });
+    const res = await t.request
+      .post('/test/compute')
+      .send({ consumerAddress: signed.address, nonce: 11, signature: signed.signature });
     expect(res.status).toBe(200);
     expect(res.body.identity).toBe(wallet.address.toLowerCase());
     expect(await storedNonce(t, wallet.address)).toBe(11);
@@ -101,7 +116,9 @@ describe('nonces and signed requests', () => {
 
   it('bad input is a 400 that names the problem, and the nonce does not move', async () => {
     const wallet = Wallet.createRandom();
-    expect((await t.request.get('/test/compute').query(await signedQuery(wallet, 100, 'testCommand'))).status).toBe(200);
+    expect((await t.request.get('/test/compute').query(await signedQuery(wallet, 100, 'testCommand'))).status).toBe(
+      200,
+    );
     const good = await signedQuery(wallet, 101, 'testCommand');
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ ...good, address: '0x1234' }, /Invalid address: expected 0x followed by 40 hexadecimal digits/],
@@ -121,7 +138,11 @@ describe('nonces and signed requests', () => {
       expectNoAddressIn(res, wallet.address);
     }
     // No signature and no token: the route needs a party.
-    expectOceanError(await t.request.get('/test/compute').query({ ...good, signature: undefined }), 401, /^Missing signature or auth token$/);
+    expectOceanError(
+      await t.request.get('/test/compute').query({ ...good, signature: undefined }),
+      401,
+      /^Missing signature or auth token$/,
+    );
     // A malformed signature is simply "not verified".
     for (const signature of ['0x', 'zz', `${good.signature}00`]) {
       expectOceanError(await t.request.get('/test/compute').query({ ...good, signature }), 401, /^Invalid signature$/);

@@ -10,31 +10,36 @@ const VECTORS = [
     name: 'Node 3.x startCompute',
     message: `${A}1700000000000startCompute`,
     hash: '0x7604e495b0bd48a00642dde5cf0acdf0758d655ff13a1026396919dc0b38de9f',
-    signature: '0x232e02b8570f01b72651b66fa5c22c2b35ac8095dff63be9b64e6345db5d06cd4290f34f437e5bba7f01bc98ec80c333eae9058b4a342646e55c29368e9383571c',
+    signature:
+      '0x232e02b8570f01b72651b66fa5c22c2b35ac8095dff63be9b64e6345db5d06cd4290f34f437e5bba7f01bc98ec80c333eae9058b4a342646e55c29368e9383571c',
   },
   {
     name: 'Node 3.x getComputeResult',
     message: `${A}1700000000001getComputeResult`,
     hash: '0x4879d7bfd54f9feac1529c2e9fb9f82042e574f5253991ba580530dc8f7e4c7d',
-    signature: '0x0c5efdd058434aed33de9509059bbbcaf4348bc5b791c4474503f1fa7d1d1eda49a1e86ca33a45a416fa7b2aa6e408c3dc8c8ef843fde333a410c29bed71b1991b',
+    signature:
+      '0x0c5efdd058434aed33de9509059bbbcaf4348bc5b791c4474503f1fa7d1d1eda49a1e86ca33a45a416fa7b2aa6e408c3dc8c8ef843fde333a410c29bed71b1991b',
   },
   {
     name: 'Node 3.x createAuthToken',
     message: `${A}1700000000002createAuthToken`,
     hash: '0xca0e10e32e6ab3b6cc23c49e80ef83de445ddf75ee7b74d3a29ce2d2b84bcbc4',
-    signature: '0x8196b6cee6ee59ff0349ef55c417807ab653f9cb3ae209a0cabe60000e7ba6d65cc00ed6f5e3902d913d400519b1ab05d4f90e625a9b0a4aaad230108d08cef41c',
+    signature:
+      '0x8196b6cee6ee59ff0349ef55c417807ab653f9cb3ae209a0cabe60000e7ba6d65cc00ed6f5e3902d913d400519b1ab05d4f90e625a9b0a4aaad230108d08cef41c',
   },
   {
     name: 'Provider computeResult',
     message: `${A}abc12301700000000003`,
     hash: '0x63ccc063fecc4009ddcfd2f3c4843b9dc7379eb27d3dfe166c4af1c8b167f82d',
-    signature: '0xef756f8dc3c8db2cc70adee42112cb347c0b0ae5d514f19b2cecd3444b393f0a4533c95f36f8633be1424c1a4d336272e420f36584983f5b5d8ae87605360fa01b',
+    signature:
+      '0xef756f8dc3c8db2cc70adee42112cb347c0b0ae5d514f19b2cecd3444b393f0a4533c95f36f8633be1424c1a4d336272e420f36584983f5b5d8ae87605360fa01b',
   },
   {
     name: 'Provider createAuthToken',
     message: `${A}1700000000004`,
     hash: '0xf7d15745a2a77539a24f45b271e3b91ad57331ce530ae0b1733968bcfbb463b0',
-    signature: '0x09bc81d586cc05933398a7b8c3832c54f1e19bdf9d9d813ddad63cbf846c842e1d8c00ca10a7f82a1c3f78ac355215950aea0945c769f28ebc2516dabcedad801b',
+    signature:
+      '0x09bc81d586cc05933398a7b8c3832c54f1e19bdf9d9d813ddad63cbf846c842e1d8c00ca10a7f82a1c3f78ac355215950aea0945c769f28ebc2516dabcedad801b',
   },
 ];
 
@@ -46,12 +51,15 @@ function tamper(text: string, i: number): string {
 }
 
 describe('Ocean signing primitive (reference §2.1 vectors)', () => {
-  it.each(VECTORS)('$name: the hash and the signature verify, for the address in any case', ({ message, hash, signature }) => {
-    expect(messageHash(message)).toBe(hash);
-    expect(isSignedBy(message, signature, A)).toBe(true);
-    expect(isSignedBy(message, signature, A.toLowerCase())).toBe(true);
-    expect(isSignedBy(message, signature, A.toUpperCase().replace('0X', '0x'))).toBe(true);
-  });
+  it.each(VECTORS)(
+    '$name: the hash and the signature verify, for the address in any case',
+    ({ message, hash, signature }) => {
+      expect(messageHash(message)).toBe(hash);
+      expect(isSignedBy(message, signature, A)).toBe(true);
+      expect(isSignedBy(message, signature, A.toLowerCase())).toBe(true);
+      expect(isSignedBy(message, signature, A.toUpperCase().replace('0X', '0x'))).toBe(true);
+    },
+  );
 
   it('the client helper reproduces the vectors from Hardhat key #0 (ECDSA is deterministic)', async () => {
     const wallet = new Wallet(HARDHAT_KEY_0);
@@ -93,7 +101,16 @@ describe('Ocean signing primitive (reference §2.1 vectors)', () => {
 
   it('malformed signatures and addresses are "not verified", never an exception', () => {
     const { message, signature } = VECTORS[0];
-    for (const bad of ['', '0x', 'not a signature', signature.slice(0, -2), `${signature}00`, signature.replace('0x', ''), `0x${'zz'.repeat(65)}`, `0x${'00'.repeat(65)}`]) {
+    for (const bad of [
+      '',
+      '0x',
+      'not a signature',
+      signature.slice(0, -2),
+      `${signature}00`,
+      signature.replace('0x', ''),
+      `0x${'zz'.repeat(65)}`,
+      `0x${'00'.repeat(65)}`,
+    ]) {
       expect(isSignedBy(message, bad, A)).toBe(false);
     }
     expect(isSignedBy(message, signature, 'nonsense')).toBe(false);

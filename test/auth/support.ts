@@ -16,7 +16,10 @@ function protectedRoutes(core: Core): Module {
     mount(router) {
       router.get('/test/market', marketAuth(auth.tokens), whoami);
       // Provider-style layout of this route: consumerAddress + jobId + nonce.
-      const compute = oceanAuth(auth, { command: 'testCommand', message: (ctx, s) => s.address + String(ctx.query.jobId ?? '') + s.nonce });
+      const compute = oceanAuth(auth, {
+        command: 'testCommand',
+        message: (ctx, s) => s.address + String(ctx.query.jobId ?? '') + s.nonce,
+      });
       router.get('/test/compute', compute, whoami);
       router.post('/test/compute', compute, whoami);
       router.get('/test/public', oceanAuth(auth, { command: 'testCommand', required: false }), whoami);

@@ -10,7 +10,9 @@ describe('flattenProperties', () => {
   });
 
   it('assigns @tag to the parent path', () => {
-    expect(flattenProperties({ golem: { com: { pricing: { model: { '@tag': 'linear', linear: { coeffs: [0.1] } } } } } })).toEqual({
+    expect(
+      flattenProperties({ golem: { com: { pricing: { model: { '@tag': 'linear', linear: { coeffs: [0.1] } } } } } }),
+    ).toEqual({
       'golem.com.pricing.model': 'linear',
       'golem.com.pricing.model.linear.coeffs': [0.1],
     });
@@ -38,7 +40,13 @@ describe('flattenProperties', () => {
   });
 
   it('returns keys in byte order', () => {
-    expect(Object.keys(flattenProperties({ b: 1, 'a.z': 1, a: { b: 1 }, B: 1, é: 1 }))).toEqual(['B', 'a.b', 'a.z', 'b', 'é']);
+    expect(Object.keys(flattenProperties({ b: 1, 'a.z': 1, a: { b: 1 }, B: 1, é: 1 }))).toEqual([
+      'B',
+      'a.b',
+      'a.z',
+      'b',
+      'é',
+    ]);
   });
 
   it('treats __proto__ as an ordinary key', () => {

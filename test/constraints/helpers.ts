@@ -32,8 +32,8 @@ export interface Vectors {
   parse: { mustFail: string[]; mustParse: string[] };
 }
 
-/** The shared vectors, read from the checkout's sibling `shared/` folder at test time (never copied). */
+/** The constraint vectors, vendored under test/vectors (see its README for where they come from). */
 export function loadVectors(): Vectors {
-  const file = path.resolve(__dirname, '../../../shared/vectors/constraints.json');
+  const file = path.resolve(__dirname, '../vectors/constraints.json');
   return JSON.parse(fs.readFileSync(file, 'utf8')) as Vectors;
 }

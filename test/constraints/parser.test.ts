@@ -107,7 +107,9 @@ describe('parseConstraints', () => {
   it('reports the position of an unsupported operator', () => {
     const error = parseError('(a~=b)');
     expect(error).toMatchObject({ position: 2, expected: "one of '=', '<', '<=', '>', '>='", found: "'~'" });
-    expect(error.message).toBe("Invalid constraints at position 2: expected one of '=', '<', '<=', '>', '>=', found '~'");
+    expect(error.message).toBe(
+      "Invalid constraints at position 2: expected one of '=', '<', '<=', '>', '>=', found '~'",
+    );
   });
 
   it.each([
@@ -123,7 +125,9 @@ describe('parseConstraints', () => {
   });
 
   it('shows control characters escaped in the message', () => {
-    expect(parseError('(a=b)\u0001').message).toBe("Invalid constraints at position 5: expected end of input, found '\\u0001'");
+    expect(parseError('(a=b)\u0001').message).toBe(
+      "Invalid constraints at position 5: expected end of input, found '\\u0001'",
+    );
   });
 
   it(`limits nesting to ${MAX_NESTING} filters instead of overflowing the stack`, () => {

@@ -14,7 +14,16 @@ import {
   type CompiledSubscription,
 } from '../../src/market/constraints';
 import { literalTokens } from '../../src/market/constraints/equalities';
-import { EQUALITIES, NARROW, WIDE, conjunction, constraintTree, formatConstraint, properties, whitespace } from './arbitraries';
+import {
+  EQUALITIES,
+  NARROW,
+  WIDE,
+  conjunction,
+  constraintTree,
+  formatConstraint,
+  properties,
+  whitespace,
+} from './arbitraries';
 
 const typed = (props: Record<string, unknown>) => toTypedProperties(flattenProperties(props));
 
@@ -82,7 +91,8 @@ describe('required equalities', () => {
         if (evaluate(tree, typedProps) !== Tri.TRUE) continue;
         accepted++;
         const yielded = literalTokens(typedProps.get('a')!);
-        for (const { tokens } of requiredEqualities(tree)) expect(tokens.filter((t) => yielded.includes(t))).not.toEqual([]);
+        for (const { tokens } of requiredEqualities(tree))
+          expect(tokens.filter((t) => yielded.includes(t))).not.toEqual([]);
       }
     }
     expect(accepted).toBeGreaterThan(40);
@@ -131,31 +141,43 @@ describe('SubscriptionIndex', () => {
   it('returns exactly what a full scan returns, through adds, replacements and removals', () => {
     let matches = 0; // total Yes results seen: the comparison must not be vacuous
     fc.assert(
-      fc.property(fc.array(operation, { minLength: 10, maxLength: 60 }), fc.integer({ min: 0, max: 3 }), (operations, maxNames) => {
-        const index = new SubscriptionIndex(maxNames);
-        const live = new Map<string, CompiledSubscription>();
-        let next = 0;
-        for (const op of operations) {
-          const ids = [...live.keys()];
-          if (op.type === 'add') {
-            const id = op.replace !== null && ids.length > 0 ? ids[op.replace % ids.length] : `s${next++}`;
-            const subscription = compileSubscription({ id, properties: op.properties, constraints: op.constraints });
-            live.set(id, subscription);
-            index.add(subscription);
-          } else if (op.type === 'remove') {
-            const id = ids.length > 0 ? ids[op.pick % ids.length] : 'absent';
-            expect(index.remove(id)).toBe(live.delete(id));
-          } else {
-            const query = compileSubscription({ id: 'query', ...op });
-            const scan = [...live.values()].filter((s) => match(query, s) === 'Yes').map((s) => s.id).sort();
-            const candidates = new Set(index.candidates(query).map((s) => s.id));
-            expect(scan.filter((id) => !candidates.has(id))).toEqual([]);
-            expect(index.matchAll(query).map((s) => s.id).sort()).toEqual(scan);
-            matches += scan.length;
+      fc.property(
+        fc.array(operation, { minLength: 10, maxLength: 60 }),
+        fc.integer({ min: 0, max: 3 }),
+        (operations, maxNames) => {
+          const index = new SubscriptionIndex(maxNames);
+          const live = new Map<string, CompiledSubscription>();
+          let next = 0;
+          for (const op of operations) {
+            const ids = [...live.keys()];
+            if (op.type === 'add') {
+              const id = op.replace !== null && ids.length > 0 ? ids[op.replace % ids.length] : `s${next++}`;
+              const subscription = compileSubscription({ id, properties: op.properties, constraints: op.constraints });
+              live.set(id, subscription);
+              index.add(subscription);
+            } else if (op.type === 'remove') {
+              const id = ids.length > 0 ? ids[op.pick % ids.length] : 'absent';
+              expect(index.remove(id)).toBe(live.delete(id));
+            } else {
+              const query = compileSubscription({ id: 'query', ...op });
+              const scan = [...live.values()]
+                .filter((s) => match(query, s) === 'Yes')
+                .map((s) => s.id)
+                .sort();
+              const candidates = new Set(index.candidates(query).map((s) => s.id));
+              expect(scan.filter((id) => !candidates.has(id))).toEqual([]);
+              expect(
+                index
+                  .matchAll(query)
+                  .map((s) => s.id)
+                  .sort(),
+              ).toEqual(scan);
+              matches += scan.length;
+            }
+            expect(index.size).toBe(live.size);
           }
-          expect(index.size).toBe(live.size);
-        }
-      }),
+        },
+      ),
       { numRuns: 500 },
     );
     expect(matches).toBeGreaterThan(300);

@@ -1,7 +1,11 @@
 import { SubscriptionIndex, compileSubscription, type CompiledSubscription } from '../../src/market/constraints';
 
 const offer = (id: string, subnet: string, constraints = `(golem.node.debug.subnet=${subnet})`) =>
-  compileSubscription({ id, properties: { golem: { node: { debug: { subnet } } }, 'golem.runtime.name': 'vm' }, constraints });
+  compileSubscription({
+    id,
+    properties: { golem: { node: { debug: { subnet } } }, 'golem.runtime.name': 'vm' },
+    constraints,
+  });
 
 const demand = (subnet: string, constraints = `(&(golem.runtime.name=vm)(golem.node.debug.subnet=${subnet}))`) =>
   compileSubscription({ id: `demand-${subnet}`, properties: { 'golem.node.debug.subnet': subnet }, constraints });

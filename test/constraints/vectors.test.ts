@@ -48,7 +48,12 @@ describe('E-table vectors of golem-market-api.md §5.5 not in the JSON', () => {
   const paymentAddress = 'golem.com.payment.platform.erc20-holesky-tglm.address';
   it.each([
     ['E21', '(golem.runtime.capabilities=vpn)', { 'golem.runtime.capabilities': ['vpn', 'inet'] }, 'TRUE'],
-    ['E22', '(golem.com.pricing.model.linear.coeffs=0.2)', { 'golem.com.pricing.model.linear.coeffs': [0.1, 0.2, 1.0] }, 'TRUE'],
+    [
+      'E22',
+      '(golem.com.pricing.model.linear.coeffs=0.2)',
+      { 'golem.com.pricing.model.linear.coeffs': [0.1, 0.2, 1.0] },
+      'TRUE',
+    ],
     ['E23 number', '(golem.inf.mem.gib>=0.5)', { 'golem.inf.mem.gib': 1.0 }, 'TRUE'],
     ['E23 string', '(golem.inf.mem.gib>=0.5)', { 'golem.inf.mem.gib': '1.0' }, 'TRUE'],
     ['E23 absent', '(golem.inf.mem.gib>=0.5)', {}, 'UNDEFINED'],
@@ -66,9 +71,7 @@ describe('E-table vectors of golem-market-api.md §5.5 not in the JSON', () => {
   });
 
   it('E28: text after the first filter is a parse error (yagna ignores it; we do not)', () => {
-    expect(() => parseConstraints('(a=b)(c=d)')).toThrow(
-      new ConstraintParseError(5, 'end of input', "'('"),
-    );
+    expect(() => parseConstraints('(a=b)(c=d)')).toThrow(new ConstraintParseError(5, 'end of input', "'('"));
   });
 
   it('E29: (a=*b) is a parse error', () => {

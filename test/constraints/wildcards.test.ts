@@ -2,17 +2,22 @@ import fc from 'fast-check';
 import { wildcardPattern } from '../../src/market/constraints/values';
 
 /** yagna's own construction, the reference the linear matcher must agree with. */
-const reference = (value: string, text: string): boolean => new RegExp(`^${value.split('*').join('.*')}$`, 'u').test(text);
+const reference = (value: string, text: string): boolean =>
+  new RegExp(`^${value.split('*').join('.*')}$`, 'u').test(text);
 
 describe('wildcard values', () => {
   it('the linear glob matcher agrees with the regex yagna builds, for values of literals, "." and "*"', () => {
     const piece = fc.constantFrom('a', 'b', '.', '*', 'ä');
     fc.assert(
-      fc.property(fc.array(piece, { maxLength: 8 }), fc.array(fc.constantFrom('a', 'b', 'ä', '.'), { maxLength: 10 }), (valueParts, textParts) => {
-        const value = valueParts.join('');
-        const text = textParts.join('');
-        expect(wildcardPattern(value)!.test(text)).toBe(reference(value, text));
-      }),
+      fc.property(
+        fc.array(piece, { maxLength: 8 }),
+        fc.array(fc.constantFrom('a', 'b', 'ä', '.'), { maxLength: 10 }),
+        (valueParts, textParts) => {
+          const value = valueParts.join('');
+          const text = textParts.join('');
+          expect(wildcardPattern(value)!.test(text)).toBe(reference(value, text));
+        },
+      ),
       { numRuns: 3000 },
     );
   });

@@ -6,7 +6,11 @@ import path from 'node:path';
 const root = path.resolve(__dirname, '../..');
 
 /** Runs `bourse <args>` from source and collects its exit code and output. */
-function runCli(args: string[], env: Record<string, string>, timeoutMs = 20_000): Promise<{ code: number | null; stderr: string }> {
+function runCli(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
       cwd: root,
@@ -36,7 +40,11 @@ describe('configuration errors stop the process with the variable named', () => 
     ['BOURSE_MAX_LONG_POLL_SECONDS', '-5'],
     ['BOURSE_AUTH_SECRET', 'short'],
   ])('%s=%s', async (variable, value) => {
-    const { code, stderr } = await runCli(['api'], { REDIS_URL: 'redis://127.0.0.1:1', BOURSE_AUTH_SECRET: 'x'.repeat(40), [variable]: value });
+    const { code, stderr } = await runCli(['api'], {
+      REDIS_URL: 'redis://127.0.0.1:1',
+      BOURSE_AUTH_SECRET: 'x'.repeat(40),
+      [variable]: value,
+    });
     expect(code).not.toBe(0);
     expect(stderr).toContain(variable);
   });

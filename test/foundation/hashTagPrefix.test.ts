@@ -15,9 +15,20 @@ describe('hash-tagged key prefix', () => {
     const requestor = await newParty(t);
     const provider = await newParty(t);
     const api = '/market-api/v1';
-    await t.request.post(`${api}/offers`).set('Authorization', `Bearer ${provider.token}`).send({ properties: { tag }, constraints: '()' }).expect(201);
-    const demand = await t.request.post(`${api}/demands`).set('Authorization', `Bearer ${requestor.token}`).send({ properties: {}, constraints: `(tag=${tag})` }).expect(201);
-    const events = await t.request.get(`${api}/demands/${demand.body}/events?timeout=5`).set('Authorization', `Bearer ${requestor.token}`).expect(200);
+    await t.request
+      .post(`${api}/offers`)
+      .set('Authorization', `Bearer ${provider.token}`)
+      .send({ properties: { tag }, constraints: '()' })
+      .expect(201);
+    const demand = await t.request
+      .post(`${api}/demands`)
+      .set('Authorization', `Bearer ${requestor.token}`)
+      .send({ properties: {}, constraints: `(tag=${tag})` })
+      .expect(201);
+    const events = await t.request
+      .get(`${api}/demands/${demand.body}/events?timeout=5`)
+      .set('Authorization', `Bearer ${requestor.token}`)
+      .expect(200);
     expect(events.body).toHaveLength(1);
     expect(events.body[0].eventType).toBe('ProposalEvent');
 

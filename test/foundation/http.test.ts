@@ -18,12 +18,17 @@ function echoModule(core: Core): Module {
 }
 const modules = (core: Core): Module[] => [echoModule(core)];
 
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, limitMs: number): Promise<{ value: T; ms: number }> {
+async function eventually<T>(
+  probe: () => Promise<T>,
+  accept: (value: T) => boolean,
+  limitMs: number,
+): Promise<{ value: T; ms: number }> {
   const started = Date.now();
   for (;;) {
     const value = await probe();
     if (accept(value)) return { value, ms: Date.now() - started };
-    if (Date.now() - started > limitMs) throw new Error(`condition not met within ${limitMs} ms (last: ${JSON.stringify(value)})`);
+    if (Date.now() - started > limitMs)
+      throw new Error(`condition not met within ${limitMs} ms (last: ${JSON.stringify(value)})`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -49,7 +54,10 @@ describe('JSON bodies', () => {
   });
 
   it('answers an oversized body with 413 and a message', async () => {
-    const res = await t.request.post('/echo').set('Content-Type', 'application/json').send(JSON.stringify({ big: 'x'.repeat(8192) }));
+    const res = await t.request
+      .post('/echo')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ big: 'x'.repeat(8192) }));
     expect(res.status).toBe(413);
     expect(res.body.message).toContain('4096');
   });
@@ -72,7 +80,11 @@ describe('Redis outage', () => {
     expect((await t.request.get('/counter')).body).toEqual({ value: 1 });
 
     await redis.stop();
-    const down = await eventually(() => t.request.get('/ready'), (r) => r.status === 503, 2000);
+    const down = await eventually(
+      () => t.request.get('/ready'),
+      (r) => r.status === 503,
+      2000,
+    );
     expect(down.ms).toBeLessThan(2000);
     expect(down.value.body.message).toMatch(/Redis/);
     const route = await t.request.get('/counter');
@@ -81,7 +93,11 @@ describe('Redis outage', () => {
     expect((await t.request.get('/health')).status).toBe(200);
 
     await redis.start();
-    const up = await eventually(() => t.request.get('/ready'), (r) => r.status === 200, 5000);
+    const up = await eventually(
+      () => t.request.get('/ready'),
+      (r) => r.status === 200,
+      5000,
+    );
     expect(up.value.body).toEqual({ status: 'ready' });
     const after = await t.request.get('/counter');
     expect(after.status).toBe(200);

@@ -10,11 +10,20 @@ const root = path.resolve(__dirname, '../..');
 
 function get(port: number, pathAndQuery: string, token?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: pathAndQuery, agent: false, headers: token ? { Authorization: `Bearer ${token}` } : {} }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = http.get(
+      {
+        host: '127.0.0.1',
+        port,
+        path: pathAndQuery,
+        agent: false,
+        headers: token ? { Authorization: `Bearer ${token}` } : {},
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
   });
 }
@@ -39,20 +48,41 @@ describe('SIGTERM with open long-polls', () => {
     const port = await freePort();
     child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'api'], {
       cwd: root,
-      env: { ...process.env, REDIS_URL: testRedisUrl(), BOURSE_AUTH_SECRET: TEST_AUTH_SECRET, BOURSE_KEY_PREFIX: testPrefix(), PORT: String(port), LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        REDIS_URL: testRedisUrl(),
+        BOURSE_AUTH_SECRET: TEST_AUTH_SECRET,
+        BOURSE_KEY_PREFIX: testPrefix(),
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
-    await until(() => get(port, '/ready'), (r) => r.status === 200, 'the api to be ready');
+    await until(
+      () => get(port, '/ready'),
+      (r) => r.status === 200,
+      'the api to be ready',
+    );
 
     const secret = new TextEncoder().encode(TEST_AUTH_SECRET);
     const tokens = await Promise.all(
       Array.from({ length: 100 }, () =>
-        new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(Wallet.createRandom().address.toLowerCase()).setJti(Math.random().toString(36)).setIssuedAt().setExpirationTime('1h').sign(secret),
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject(Wallet.createRandom().address.toLowerCase())
+          .setJti(Math.random().toString(36))
+          .setIssuedAt()
+          .setExpirationTime('1h')
+          .sign(secret),
       ),
     );
     const polls = tokens.map((token) => get(port, '/market-api/v1/agreementEvents?timeout=60', token));
-    await until(() => get(port, '/metrics'), (r) => /bourse_long_polls_open 100\b/.test(r.body), '100 open long-polls');
+    await until(
+      () => get(port, '/metrics'),
+      (r) => /bourse_long_polls_open 100\b/.test(r.body),
+      '100 open long-polls',
+    );
 
     const signalled = Date.now();
     child.kill('SIGTERM');

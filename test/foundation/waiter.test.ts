@@ -114,14 +114,18 @@ describe('long-poll waiter', () => {
     });
 
     const clients = (await redis.client('LIST')) as string;
-    const subscribers = clients.split('\n').filter((line) => line.includes('name=bourse-sub') && / sub=(\d+)/.exec(line)?.[1] !== '0');
+    const subscribers = clients
+      .split('\n')
+      .filter((line) => line.includes('name=bourse-sub') && / sub=(\d+)/.exec(line)?.[1] !== '0');
     const busy = subscribers.filter((line) => Number(/ sub=(\d+)/.exec(line)?.[1]) >= 1000);
     expect(busy).toHaveLength(1); // one connection holds all 1,000 channels
 
     // Wake the even keys only; the odd ones must still be waiting afterwards.
     const publisher = new Redis(testRedisUrl());
     try {
-      await Promise.all(keys.filter((_, i) => i % 2 === 0).map((k) => publisher.publish(a.instance.core.keys.wakeChannel(k), k)));
+      await Promise.all(
+        keys.filter((_, i) => i % 2 === 0).map((k) => publisher.publish(a.instance.core.keys.wakeChannel(k), k)),
+      );
     } finally {
       publisher.disconnect();
     }

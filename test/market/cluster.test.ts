@@ -40,7 +40,10 @@ describe('market across two API instances on one Redis', () => {
     const offerId = await providerB.subscribeOffer({ tag }, `(tag=${tag})`);
     const demandId = await requestorA.subscribeDemand({ tag }, `(tag=${tag})`);
     const [initial] = await requestorA.collectOffers(demandId);
-    const counter = await requestorA.post(`/demands/${demandId}/proposals/${initial.proposal!.proposalId}`, { properties: { tag }, constraints: `(tag=${tag})` });
+    const counter = await requestorA.post(`/demands/${demandId}/proposals/${initial.proposal!.proposalId}`, {
+      properties: { tag },
+      constraints: `(tag=${tag})`,
+    });
     const [seen] = await providerB.collectDemands(offerId);
 
     const started = Date.now();
@@ -49,9 +52,13 @@ describe('market across two API instances on one Redis', () => {
       returnedAt = Date.now();
       return res;
     });
-    // Counter only once the poll is really waiting on A (registered for wake-ups), so the wake-up path is what is measured.
+    // Counter only once the poll is really waiting on A (registered for wake-ups), so the wake-up path is what is
+    // measured.
     await until(() => a.instance.core.waiter.refCount(a.instance.core.keys.negotiationEvents(demandId)) > 0);
-    const reply = await providerB.post(`/offers/${offerId}/proposals/${seen.proposal!.proposalId}`, { properties: { tag }, constraints: `(tag=${tag})` });
+    const reply = await providerB.post(`/offers/${offerId}/proposals/${seen.proposal!.proposalId}`, {
+      properties: { tag },
+      constraints: `(tag=${tag})`,
+    });
     const counteredAt = Date.now();
     expect(reply.status).toBe(200);
     const res = await waiting;
@@ -62,26 +69,33 @@ describe('market across two API instances on one Redis', () => {
     expect(returnedAt - started).toBeLessThan(5000);
   });
 
-  it('50 offers and 50 demands subscribed concurrently across both instances yield exactly 2,500 Initial proposals', async () => {
-    const tag = uniqueTag();
-    const instances = [a, b];
-    const parties = await Promise.all(Array.from({ length: 100 }, () => newParty(a)));
-    const markets = parties.map((party, i) => marketOf(instances[i % 2], party));
-    const subscriptions = await Promise.all(
-      markets.map((m, i) => (i < 50 ? m.subscribeOffer({ tag, n: i }, `(tag=${tag})`) : m.subscribeDemand({ tag, n: i }, `(tag=${tag})`))),
-    );
-    const demandIds = subscriptions.slice(50);
-    const perDemand = await Promise.all(demandIds.map((id, i) => markets[50 + i].collectOffers(id, 50, 20)));
-    const all = perDemand.flat().map((e) => e.proposal!.proposalId);
-    expect(all).toHaveLength(2500);
-    expect(new Set(all).size).toBe(2500);
-    for (const events of perDemand) {
-      expect(new Set(events.map((e) => e.proposal!.issuerId)).size).toBe(50);
-    }
-    // No duplicate arrives late.
-    const late = await Promise.all(demandIds.map((id, i) => markets[50 + i].get(`/demands/${id}/events?timeout=0.3`)));
-    expect(late.flatMap((r) => r.body as Event[])).toEqual([]);
-  });
+  it(
+    '50 offers and 50 demands subscribed concurrently across both instances yield exactly 2,500 Initial' + ' proposals',
+    async () => {
+      const tag = uniqueTag();
+      const instances = [a, b];
+      const parties = await Promise.all(Array.from({ length: 100 }, () => newParty(a)));
+      const markets = parties.map((party, i) => marketOf(instances[i % 2], party));
+      const subscriptions = await Promise.all(
+        markets.map((m, i) =>
+          i < 50 ? m.subscribeOffer({ tag, n: i }, `(tag=${tag})`) : m.subscribeDemand({ tag, n: i }, `(tag=${tag})`),
+        ),
+      );
+      const demandIds = subscriptions.slice(50);
+      const perDemand = await Promise.all(demandIds.map((id, i) => markets[50 + i].collectOffers(id, 50, 20)));
+      const all = perDemand.flat().map((e) => e.proposal!.proposalId);
+      expect(all).toHaveLength(2500);
+      expect(new Set(all).size).toBe(2500);
+      for (const events of perDemand) {
+        expect(new Set(events.map((e) => e.proposal!.issuerId)).size).toBe(50);
+      }
+      // No duplicate arrives late.
+      const late = await Promise.all(
+        demandIds.map((id, i) => markets[50 + i].get(`/demands/${id}/events?timeout=0.3`)),
+      );
+      expect(late.flatMap((r) => r.body as Event[])).toEqual([]);
+    },
+  );
 
   /** One requestor reachable through both instances, a provider on B, and the Initial proposal of their pair. */
   async function initialOnBothInstances() {
@@ -99,7 +113,9 @@ describe('market across two API instances on one Redis', () => {
   it('two counters of one proposal racing on two instances: exactly one wins, one event is queued', async () => {
     const { tag, onA, onB, provider, offerId, demandId, initial } = await initialOnBothInstances();
     const body = { properties: { tag }, constraints: `(tag=${tag})` };
-    const results = await Promise.all([onA, onB].map((m) => m.post(`/demands/${demandId}/proposals/${initial.proposal!.proposalId}`, body)));
+    const results = await Promise.all(
+      [onA, onB].map((m) => m.post(`/demands/${demandId}/proposals/${initial.proposal!.proposalId}`, body)),
+    );
     expect(results.map((r) => r.status).sort()).toEqual([200, 410]);
     const events = await provider.collectDemands(offerId);
     expect(events).toHaveLength(1);
@@ -113,7 +129,8 @@ describe('market across two API instances on one Redis', () => {
       onA.post(`/demands/${demandId}/proposals/${pid}`, { properties: { tag }, constraints: `(tag=${tag})` }),
       onB.post(`/demands/${demandId}/proposals/${pid}/reject`, { message: 'race' }),
     ]);
-    // yagna semantics: both are legal in either order (reject does not check for a counter; the rejecting side may restart).
+    // yagna semantics: both are legal in either order (reject does not check for a counter; the rejecting side may
+    // restart).
     expect(counter.status).toBe(200);
     expect(reject.status).toBe(204);
     const state = (await onA.get(`/demands/${demandId}/proposals/${pid}`)).body.state as string;
@@ -121,7 +138,8 @@ describe('market across two API instances on one Redis', () => {
     const more = (await provider.get(`/offers/${offerId}/events?timeout=0.3`)).body as Event[];
     const types = [...providerEvents, ...more].map((e) => e.eventType).sort();
     if (state === 'Rejected') {
-      // counter, then reject: the provider saw the Initial proposal (through the counter), so it is told of the rejection.
+      // counter, then reject: the provider saw the Initial proposal (through the counter), so it is told of the
+      // rejection.
       expect(types).toEqual(['ProposalEvent', 'ProposalRejectedEvent']);
     } else {
       // reject (requestor-only, Initial), then the counter restored it.

@@ -7,7 +7,10 @@ describe('market: counter/reject error rows', () => {
   let t: TestInstance;
   let short: TestInstance; // subscriptions live 1 s
   beforeAll(async () => {
-    [t, short] = await Promise.all([startTestInstance(), startTestInstance({ env: { BOURSE_SUBSCRIPTION_TTL_SECONDS: '1' } })]);
+    [t, short] = await Promise.all([
+      startTestInstance(),
+      startTestInstance({ env: { BOURSE_SUBSCRIPTION_TTL_SECONDS: '1' } }),
+    ]);
   });
   afterAll(() => Promise.all([t.close(), short.close()]));
 
@@ -23,8 +26,10 @@ describe('market: counter/reject error rows', () => {
     return { tag, requestor, provider, offerId, demandId, pid, body };
   }
 
-  const counter = (m: Market, demandId: string, pid: string, body: object) => m.post(`/demands/${demandId}/proposals/${pid}`, body);
-  const reject = (m: Market, demandId: string, pid: string) => m.post(`/demands/${demandId}/proposals/${pid}/reject`, { message: 'no' });
+  const counter = (m: Market, demandId: string, pid: string, body: object) =>
+    m.post(`/demands/${demandId}/proposals/${pid}`, body);
+  const reject = (m: Market, demandId: string, pid: string) =>
+    m.post(`/demands/${demandId}/proposals/${pid}/reject`, { message: 'no' });
 
   it('unknown proposal, or one of another subscription: 404 on counter and on reject', async () => {
     const { requestor, demandId, pid, body, tag } = await pair();
@@ -54,7 +59,9 @@ describe('market: counter/reject error rows', () => {
     expect((await counter(requestor, demandId, pid, body)).status).toBe(200);
     const again = await counter(requestor, demandId, pid, body);
     expect(again.status).toBe(410);
-    expect(again.body.message).toBe(`Proposal [${pid}] already has counter proposal. Can't counter for the second time.`);
+    expect(again.body.message).toBe(
+      `Proposal [${pid}] already has counter proposal. Can't counter for the second time.`,
+    );
     expect((await reject(requestor, demandId, pid)).status).toBe(204);
     expect((await reject(requestor, demandId, pid)).status).toBe(204);
   });
@@ -90,19 +97,27 @@ describe('market: counter/reject error rows', () => {
     expect((await reject(requestor, demandId, pid)).status).toBe(400);
   });
 
-  it('a counter-proposal that does not strongly match (No or Undefined), or whose constraints do not parse: 400', async () => {
-    const { requestor, demandId, pid, tag } = await pair();
-    const no = await counter(requestor, demandId, pid, { properties: { tag: 'other' }, constraints: `(tag=${tag})` });
-    expect(no.status).toBe(400);
-    expect(no.body.message).toMatch(/doesn't match|don't match/);
-    const undef = await counter(requestor, demandId, pid, { properties: { tag }, constraints: `(&(tag=${tag})(absent=1))` });
-    expect(undef.status).toBe(400);
-    const unparsable = await counter(requestor, demandId, pid, { properties: { tag }, constraints: '(tag=' });
-    expect(unparsable.status).toBe(400);
-    expect(unparsable.body.message).toMatch(/position/);
-    // None of them counted as the counter-proposal.
-    expect((await counter(requestor, demandId, pid, { properties: { tag }, constraints: `(tag=${tag})` })).status).toBe(200);
-  });
+  it(
+    'a counter-proposal that does not strongly match (No or Undefined), or whose constraints do not ' + 'parse: 400',
+    async () => {
+      const { requestor, demandId, pid, tag } = await pair();
+      const no = await counter(requestor, demandId, pid, { properties: { tag: 'other' }, constraints: `(tag=${tag})` });
+      expect(no.status).toBe(400);
+      expect(no.body.message).toMatch(/doesn't match|don't match/);
+      const undef = await counter(requestor, demandId, pid, {
+        properties: { tag },
+        constraints: `(&(tag=${tag})(absent=1))`,
+      });
+      expect(undef.status).toBe(400);
+      const unparsable = await counter(requestor, demandId, pid, { properties: { tag }, constraints: '(tag=' });
+      expect(unparsable.status).toBe(400);
+      expect(unparsable.body.message).toMatch(/position/);
+      // None of them counted as the counter-proposal.
+      expect(
+        (await counter(requestor, demandId, pid, { properties: { tag }, constraints: `(tag=${tag})` })).status,
+      ).toBe(200);
+    },
+  );
 
   it('a caller who is not a party: 404 for everything, and nothing changes', async () => {
     const { requestor, demandId, pid, body } = await pair();

@@ -6,7 +6,14 @@ export const BASE = '/market-api/v1';
 export interface Event {
   eventType: string;
   eventDate: string;
-  proposal?: { proposalId: string; issuerId: string; state: string; properties: Record<string, unknown>; constraints: string; prevProposalId?: string };
+  proposal?: {
+    proposalId: string;
+    issuerId: string;
+    state: string;
+    properties: Record<string, unknown>;
+    constraints: string;
+    prevProposalId?: string;
+  };
   proposalId?: string;
   reason?: Record<string, unknown>;
 }
@@ -27,13 +34,17 @@ export function marketOf(t: TestInstance, party: Party) {
     return res.body as string;
   }
 
-  /** Collects until `count` events arrived (each call waits for the next one); fails after `timeoutS` of waiting per call. */
+  /**
+   * Collects until `count` events arrived (each call waits for the next one); fails after `timeoutS` of waiting per
+   * call.
+   */
   async function collectN(kind: 'offers' | 'demands', id: string, count: number, timeoutS = 5): Promise<Event[]> {
     const events: Event[] = [];
     while (events.length < count) {
       const res = await get(`/${kind}/${id}/events?timeout=${timeoutS}&maxEvents=100`);
       if (res.status !== 200) throw new Error(`collect: ${res.status} ${res.text}`);
-      if ((res.body as Event[]).length === 0) throw new Error(`collect: timed out with ${events.length}/${count} events`);
+      if ((res.body as Event[]).length === 0)
+        throw new Error(`collect: timed out with ${events.length}/${count} events`);
       events.push(...(res.body as Event[]));
     }
     return events;

@@ -46,7 +46,9 @@ describe('market: bad input', () => {
     expectJson400(await m.post('/offers', { properties: {}, constraints: 7 }));
     expectJson400(await m.post('/offers'));
     expectJson400(await m.post('/offers').set('Content-Type', 'application/json').send('{"properties":'));
-    expectJson400(await m.post('/offers').set('Content-Type', 'text/plain').send('{"properties":{},"constraints":"()"}'));
+    expectJson400(
+      await m.post('/offers').set('Content-Type', 'text/plain').send('{"properties":{},"constraints":"()"}'),
+    );
     await unchanged();
   });
 
@@ -69,7 +71,12 @@ describe('market: bad input', () => {
 
   it('malformed subscription and proposal ids: 400', async () => {
     const good = `R-${'a'.repeat(64)}`;
-    for (const id of ['abc', `${'a'.repeat(32)}-${'b'.repeat(63)}`, `${'g'.repeat(32)}-${'b'.repeat(64)}`, `${'a'.repeat(32)}${'b'.repeat(64)}`]) {
+    for (const id of [
+      'abc',
+      `${'a'.repeat(32)}-${'b'.repeat(63)}`,
+      `${'g'.repeat(32)}-${'b'.repeat(64)}`,
+      `${'a'.repeat(32)}${'b'.repeat(64)}`,
+    ]) {
       expectJson400(await m.get(`/demands/${id}/events?timeout=0`));
       expectJson400(await m.del(`/offers/${id}`));
       expectJson400(await m.post(`/demands/${id}/proposals/${good}`, { properties: {}, constraints: '()' }));

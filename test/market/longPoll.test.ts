@@ -22,7 +22,8 @@ describe('market: negotiation event long-polls', () => {
   });
   afterAll(() => t.close());
 
-  const waiting = (id: string): boolean => t.instance.core.waiter.refCount(t.instance.core.keys.negotiationEvents(id)) > 0;
+  const waiting = (id: string): boolean =>
+    t.instance.core.waiter.refCount(t.instance.core.keys.negotiationEvents(id)) > 0;
 
   it('timeout=1 on an empty queue returns [] after 1 s (± 150 ms)', async () => {
     const m = marketOf(t, await newParty(t));

@@ -16,8 +16,14 @@ describe('market: matching and negotiation', () => {
   /** A matching offer/demand pair and the demand's Initial proposal. */
   async function negotiation() {
     const tag = uniqueTag();
-    const offerId = await provider.subscribeOffer({ golem: { tag, 'inf.mem.gib': 4 } }, `(&(golem.tag=${tag})(golem.want=*))`);
-    const demandId = await requestor.subscribeDemand({ 'golem.want': 'yes', 'golem.tag': tag }, `(golem.inf.mem.gib>=2)`);
+    const offerId = await provider.subscribeOffer(
+      { golem: { tag, 'inf.mem.gib': 4 } },
+      `(&(golem.tag=${tag})(golem.want=*))`,
+    );
+    const demandId = await requestor.subscribeDemand(
+      { 'golem.want': 'yes', 'golem.tag': tag },
+      `(golem.inf.mem.gib>=2)`,
+    );
     const [event] = await requestor.collectOffers(demandId);
     return { tag, offerId, demandId, initial: event.proposal! };
   }
@@ -58,12 +64,19 @@ describe('market: matching and negotiation', () => {
     expect(reply.status).toBe(200);
     expect(reply.body).toMatch(/^P-/);
     const [draft] = await requestor.collectOffers(demandId);
-    expect(draft.proposal).toMatchObject({ proposalId: `R-${reply.body.slice(2)}`, state: 'Draft', prevProposalId: counter.body });
+    expect(draft.proposal).toMatchObject({
+      proposalId: `R-${reply.body.slice(2)}`,
+      state: 'Draft',
+      prevProposalId: counter.body,
+    });
   });
 
   it('refuses reacting to an own proposal (400) and a second counter (410)', async () => {
     const { demandId, initial } = await negotiation();
-    const body = { properties: { 'golem.want': 'yes', 'golem.tag': initial.properties['golem.tag'] }, constraints: '(golem.inf.mem.gib>=2)' };
+    const body = {
+      properties: { 'golem.want': 'yes', 'golem.tag': initial.properties['golem.tag'] },
+      constraints: '(golem.inf.mem.gib>=2)',
+    };
     const first = await requestor.post(`/demands/${demandId}/proposals/${initial.proposalId}`, body);
     expect(first.status).toBe(200);
     const own = await requestor.post(`/demands/${demandId}/proposals/${first.body}`, body);
@@ -93,39 +106,57 @@ describe('market: matching and negotiation', () => {
     expect(ok.status).toBe(200);
   });
 
-  it('rejects with a reason: the issuer gets ProposalRejectedEvent with its own id and the reason; the rejecter may restart', async () => {
-    const { offerId, demandId, initial } = await negotiation();
-    const tag = initial.properties['golem.tag'];
-    const counter = await requestor.post(`/demands/${demandId}/proposals/${initial.proposalId}`, {
-      properties: { 'golem.want': 'y', 'golem.tag': tag },
-      constraints: '(golem.inf.mem.gib>=2)',
-    });
-    const [seen] = await provider.collectDemands(offerId);
-    const reject = await provider.post(`/offers/${offerId}/proposals/${seen.proposal!.proposalId}/reject`, { message: 'too cheap', 'golem.proposal.rejection.is-final': false });
-    expect(reject.status).toBe(204);
-    const [rejected] = await requestor.collectOffers(demandId);
-    expect(rejected).toEqual({
-      eventType: 'ProposalRejectedEvent',
-      eventDate: expect.any(String),
-      proposalId: counter.body,
-      reason: { message: 'too cheap', 'golem.proposal.rejection.is-final': false },
-    });
-    expect((await requestor.get(`/demands/${demandId}/proposals/${counter.body}`)).body.state).toBe('Rejected');
-    // The issuer cannot counter its rejected proposal; the rejecting provider can (restart), which restores it to Draft.
-    const byIssuer = await requestor.post(`/demands/${demandId}/proposals/${counter.body}`, { properties: { 'golem.want': 'y', 'golem.tag': tag }, constraints: '()' });
-    expect(byIssuer.status).toBe(400);
-    const restart = await provider.post(`/offers/${offerId}/proposals/${seen.proposal!.proposalId}`, {
-      properties: { golem: { tag, 'inf.mem.gib': 4 } },
-      constraints: `(golem.want=*)`,
-    });
-    expect(restart.status).toBe(200);
-    expect((await requestor.get(`/demands/${demandId}/proposals/${counter.body}`)).body.state).toBe('Draft');
-  });
+  it(
+    'rejects with a reason: the issuer gets ProposalRejectedEvent with its own id and the reason; the ' +
+      'rejecter may restart',
+    async () => {
+      const { offerId, demandId, initial } = await negotiation();
+      const tag = initial.properties['golem.tag'];
+      const counter = await requestor.post(`/demands/${demandId}/proposals/${initial.proposalId}`, {
+        properties: { 'golem.want': 'y', 'golem.tag': tag },
+        constraints: '(golem.inf.mem.gib>=2)',
+      });
+      const [seen] = await provider.collectDemands(offerId);
+      const reject = await provider.post(`/offers/${offerId}/proposals/${seen.proposal!.proposalId}/reject`, {
+        message: 'too cheap',
+        'golem.proposal.rejection.is-final': false,
+      });
+      expect(reject.status).toBe(204);
+      const [rejected] = await requestor.collectOffers(demandId);
+      expect(rejected).toEqual({
+        eventType: 'ProposalRejectedEvent',
+        eventDate: expect.any(String),
+        proposalId: counter.body,
+        reason: { message: 'too cheap', 'golem.proposal.rejection.is-final': false },
+      });
+      expect((await requestor.get(`/demands/${demandId}/proposals/${counter.body}`)).body.state).toBe('Rejected');
+      // The issuer cannot counter its rejected proposal; the rejecting provider can (restart), which restores it to
+      // Draft.
+      const byIssuer = await requestor.post(`/demands/${demandId}/proposals/${counter.body}`, {
+        properties: { 'golem.want': 'y', 'golem.tag': tag },
+        constraints: '()',
+      });
+      expect(byIssuer.status).toBe(400);
+      const restart = await provider.post(`/offers/${offerId}/proposals/${seen.proposal!.proposalId}`, {
+        properties: { golem: { tag, 'inf.mem.gib': 4 } },
+        constraints: `(golem.want=*)`,
+      });
+      expect(restart.status).toBe(200);
+      expect((await requestor.get(`/demands/${demandId}/proposals/${counter.body}`)).body.state).toBe('Draft');
+    },
+  );
 
   it('rejecting an Initial proposal tells the provider nothing; reject with no body or null works', async () => {
     const { offerId, demandId, initial } = await negotiation();
     expect((await requestor.post(`/demands/${demandId}/proposals/${initial.proposalId}/reject`)).status).toBe(204);
-    expect((await requestor.post(`/demands/${demandId}/proposals/${initial.proposalId}/reject`).set('Content-Type', 'application/json').send('null')).status).toBe(204);
+    expect(
+      (
+        await requestor
+          .post(`/demands/${demandId}/proposals/${initial.proposalId}/reject`)
+          .set('Content-Type', 'application/json')
+          .send('null')
+      ).status,
+    ).toBe(204);
     expect((await requestor.get(`/demands/${demandId}/proposals/${initial.proposalId}`)).body.state).toBe('Rejected');
     const none = await provider.get(`/offers/${offerId}/events?timeout=0.2`);
     expect(none.body).toEqual([]);
@@ -149,8 +180,12 @@ describe('market: matching and negotiation', () => {
     await Promise.all(providers.map((p) => p.subscribeOffer({ tag }, `(tag=${tag})`)));
     const seen: string[] = [];
     while (seen.length < 6) {
-      const batches = await Promise.all([0, 1].map(() => requestor.get(`/demands/${demandId}/events?timeout=2&maxEvents=2`)));
-      const ids = batches.flatMap((b) => (b.body as Array<{ proposal: { proposalId: string } }>).map((e) => e.proposal.proposalId));
+      const batches = await Promise.all(
+        [0, 1].map(() => requestor.get(`/demands/${demandId}/events?timeout=2&maxEvents=2`)),
+      );
+      const ids = batches.flatMap((b) =>
+        (b.body as Array<{ proposal: { proposalId: string } }>).map((e) => e.proposal.proposalId),
+      );
       if (ids.length === 0) break;
       seen.push(...ids);
     }

@@ -8,7 +8,9 @@ function marketService(t: TestInstance): MarketService {
   return module.market;
 }
 
-/** Pairs subscribed while no instance was matching (all crashed or stopped) are matched by the next instance to start. */
+/**
+ * Pairs subscribed while no instance was matching (all crashed or stopped) are matched by the next instance to start.
+ */
 describe('market restart', () => {
   const prefix = testPrefix();
   const started: TestInstance[] = [];
@@ -41,7 +43,9 @@ describe('market restart', () => {
     // A fresh instance picks up from the matched position and produces the Initial proposal.
     const b = await startTestInstance({ prefix });
     started.push(b);
-    const res = await b.request.get(`${BASE}/demands/${demandId}/events?timeout=5`).set('Authorization', `Bearer ${requestor.token}`);
+    const res = await b.request
+      .get(`${BASE}/demands/${demandId}/events?timeout=5`)
+      .set('Authorization', `Bearer ${requestor.token}`);
     expect(res.status).toBe(200);
     expect(res.body.map((e: { eventType: string }) => e.eventType)).toEqual(['ProposalEvent']);
     expect(res.body[0].proposal.properties).toEqual({ kind: 'late' });

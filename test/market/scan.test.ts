@@ -21,26 +21,36 @@ describe('market: offer scans', () => {
     return res.body as string;
   }
 
-  it('returns active offers in subscription order filtered by the constraints (offer side only), then waits for new ones', async () => {
-    const tag = uniqueTag();
-    const first = await provider.subscribeOffer({ tag, n: 1 }, '(requires=something)');
-    const gone = await provider.subscribeOffer({ tag, n: 2 }, '()');
-    await provider.subscribeOffer({ tag: 'other', n: 3 }, '()');
-    const third = await provider.subscribeOffer({ tag, n: 4 }, '()');
-    await provider.del(`/offers/${gone}`);
-    const id = await beginScan({ type: 'offer', constraints: `(tag=${tag})` });
-    const batch = await requestor.get(`/scan/${id}/events?timeout=1&maxEvents=10`);
-    expect(batch.body.map((o: { offerId: string }) => o.offerId)).toEqual([first, third]);
-    expect(batch.body[0]).toEqual({ properties: { n: 1, tag }, constraints: '(requires=something)', offerId: first, providerId: provider.party.address, timestamp: expect.any(String) });
+  it(
+    'returns active offers in subscription order filtered by the constraints (offer side only), then ' +
+      'waits for new ones',
+    async () => {
+      const tag = uniqueTag();
+      const first = await provider.subscribeOffer({ tag, n: 1 }, '(requires=something)');
+      const gone = await provider.subscribeOffer({ tag, n: 2 }, '()');
+      await provider.subscribeOffer({ tag: 'other', n: 3 }, '()');
+      const third = await provider.subscribeOffer({ tag, n: 4 }, '()');
+      await provider.del(`/offers/${gone}`);
+      const id = await beginScan({ type: 'offer', constraints: `(tag=${tag})` });
+      const batch = await requestor.get(`/scan/${id}/events?timeout=1&maxEvents=10`);
+      expect(batch.body.map((o: { offerId: string }) => o.offerId)).toEqual([first, third]);
+      expect(batch.body[0]).toEqual({
+        properties: { n: 1, tag },
+        constraints: '(requires=something)',
+        offerId: first,
+        providerId: provider.party.address,
+        timestamp: expect.any(String),
+      });
 
-    const started = Date.now();
-    const waiting = Promise.resolve(requestor.get(`/scan/${id}/events?timeout=3`));
-    const fourth = await provider.subscribeOffer({ tag, n: 5 }, '()');
-    const next = await waiting;
-    expect(next.body.map((o: { offerId: string }) => o.offerId)).toEqual([fourth]);
-    expect(Date.now() - started).toBeLessThan(2000);
-    expect((await requestor.get(`/scan/${id}/events?timeout=0.2`)).body).toEqual([]);
-  });
+      const started = Date.now();
+      const waiting = Promise.resolve(requestor.get(`/scan/${id}/events?timeout=3`));
+      const fourth = await provider.subscribeOffer({ tag, n: 5 }, '()');
+      const next = await waiting;
+      expect(next.body.map((o: { offerId: string }) => o.offerId)).toEqual([fourth]);
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect((await requestor.get(`/scan/${id}/events?timeout=0.2`)).body).toEqual([]);
+    },
+  );
 
   it('a demand scan never yields anything', async () => {
     await provider.subscribeOffer({ tag: uniqueTag() }, '()');
@@ -81,21 +91,25 @@ describe('market: offer scans', () => {
     const received: string[] = [];
     let resolveTwo: () => void;
     const two = new Promise<void>((resolve) => (resolveTwo = resolve));
-    const req = http.get(url, { headers: { Authorization: `Bearer ${requestor.party.token}`, Accept: 'text/event-stream' } }, (res) => {
-      expect(res.statusCode).toBe(200);
-      expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
-      expect(res.headers['cache-control']).toBe('no-cache');
-      let buffer = '';
-      res.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString();
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          received.push(buffer.slice(0, end));
-          buffer = buffer.slice(end + 2);
-        }
-        if (received.length >= 2) resolveTwo();
-      });
-    });
+    const req = http.get(
+      url,
+      { headers: { Authorization: `Bearer ${requestor.party.token}`, Accept: 'text/event-stream' } },
+      (res) => {
+        expect(res.statusCode).toBe(200);
+        expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+        expect(res.headers['cache-control']).toBe('no-cache');
+        let buffer = '';
+        res.on('data', (chunk: Buffer) => {
+          buffer += chunk.toString();
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            received.push(buffer.slice(0, end));
+            buffer = buffer.slice(end + 2);
+          }
+          if (received.length >= 2) resolveTwo();
+        });
+      },
+    );
     const later = await provider.subscribeOffer({ tag }, '()');
     await two;
     req.destroy();

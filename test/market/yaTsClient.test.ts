@@ -17,7 +17,13 @@ async function failure(promise: Promise<unknown>): Promise<ApiError> {
 
 interface ProposalEvent {
   eventType: string;
-  proposal: { proposalId: string; state: string; issuerId: string; prevProposalId?: string; properties: Record<string, unknown> };
+  proposal: {
+    proposalId: string;
+    state: string;
+    issuerId: string;
+    prevProposalId?: string;
+    properties: Record<string, unknown>;
+  };
 }
 
 describe('market through the published ya-ts-client (requestor and provider)', () => {
@@ -37,16 +43,26 @@ describe('market through the published ya-ts-client (requestor and provider)', (
 
   it('subscribes, collects, counters on both sides, rejects and unsubscribes', async () => {
     const tag = uniqueTag();
-    const offerId = await provider.subscribeOffer({ properties: { 'golem.node.tag': tag, golem: { inf: { 'mem.gib': 8 } } }, constraints: `(golem.node.tag=${tag})` });
+    const offerId = await provider.subscribeOffer({
+      properties: { 'golem.node.tag': tag, golem: { inf: { 'mem.gib': 8 } } },
+      constraints: `(golem.node.tag=${tag})`,
+    });
     expect(typeof offerId).toBe('string');
-    const demandId = await requestor.subscribeDemand({ properties: { 'golem.node.tag': tag }, constraints: '(golem.inf.mem.gib>=4)' });
+    const demandId = await requestor.subscribeDemand({
+      properties: { 'golem.node.tag': tag },
+      constraints: '(golem.inf.mem.gib>=4)',
+    });
     expect(typeof demandId).toBe('string');
     expect((await provider.getOffers()).map((o) => o.offerId)).toContain(offerId);
     expect((await requestor.getDemands()).map((d) => d.demandId)).toEqual([demandId]);
 
     const [initial] = (await requestor.collectOffers(demandId as string, 5, 10)) as unknown as ProposalEvent[];
     expect(initial.eventType).toBe('ProposalEvent');
-    expect(initial.proposal).toMatchObject({ state: 'Initial', issuerId: providerParty.address, properties: { 'golem.inf.mem.gib': 8, 'golem.node.tag': tag } });
+    expect(initial.proposal).toMatchObject({
+      state: 'Initial',
+      issuerId: providerParty.address,
+      properties: { 'golem.inf.mem.gib': 8, 'golem.node.tag': tag },
+    });
 
     const counterId = (await requestor.counterProposalDemand(demandId as string, initial.proposal.proposalId, {
       properties: { 'golem.node.tag': tag, 'golem.com.payment.chosen-platform': 'erc20-holesky-tglm' },
@@ -57,7 +73,9 @@ describe('market through the published ya-ts-client (requestor and provider)', (
 
     const [demandEvent] = (await provider.collectDemands(offerId as string, 5, 10)) as unknown as ProposalEvent[];
     expect(demandEvent.proposal.proposalId).toBe(`P-${counterId.slice(2)}`);
-    expect((await provider.getProposalDemand(offerId as string, demandEvent.proposal.proposalId)).issuerId).toBe(requestorParty.address);
+    expect((await provider.getProposalDemand(offerId as string, demandEvent.proposal.proposalId)).issuerId).toBe(
+      requestorParty.address,
+    );
 
     const providerCounter = (await provider.counterProposalOffer(offerId as string, demandEvent.proposal.proposalId, {
       properties: { 'golem.node.tag': tag, 'golem.inf.mem.gib': 8 },
@@ -65,14 +83,31 @@ describe('market through the published ya-ts-client (requestor and provider)', (
     })) as string;
     expect(providerCounter).toMatch(/^P-/);
     const [draft] = (await requestor.collectOffers(demandId as string, 5, 10)) as unknown as ProposalEvent[];
-    expect(draft.proposal).toMatchObject({ proposalId: `R-${providerCounter.slice(2)}`, state: 'Draft', prevProposalId: counterId });
+    expect(draft.proposal).toMatchObject({
+      proposalId: `R-${providerCounter.slice(2)}`,
+      state: 'Draft',
+      prevProposalId: counterId,
+    });
 
     await requestor.rejectProposalOffer(demandId as string, draft.proposal.proposalId, { message: 'price too high' });
-    const [rejected] = (await provider.collectDemands(offerId as string, 5, 10)) as unknown as Array<{ eventType: string; proposalId: string; reason: { message: string } }>;
-    expect(rejected).toMatchObject({ eventType: 'ProposalRejectedEvent', proposalId: providerCounter, reason: { message: 'price too high' } });
+    const [rejected] = (await provider.collectDemands(offerId as string, 5, 10)) as unknown as Array<{
+      eventType: string;
+      proposalId: string;
+      reason: { message: string };
+    }>;
+    expect(rejected).toMatchObject({
+      eventType: 'ProposalRejectedEvent',
+      proposalId: providerCounter,
+      reason: { message: 'price too high' },
+    });
 
     // A second counter of the same proposal is 410, an own proposal 400, through the client's ApiError.
-    const second = await failure(requestor.counterProposalDemand(demandId as string, initial.proposal.proposalId, { properties: { 'golem.node.tag': tag }, constraints: '()' }));
+    const second = await failure(
+      requestor.counterProposalDemand(demandId as string, initial.proposal.proposalId, {
+        properties: { 'golem.node.tag': tag },
+        constraints: '()',
+      }),
+    );
     expect(second.status).toBe(410);
     const own = await failure(provider.rejectProposalDemand(offerId as string, providerCounter, { message: 'x' }));
     expect(own.status).toBe(400);

@@ -23,8 +23,15 @@ export async function newParty(t: TestInstance): Promise<Party> {
 /** Any ethers wallet (Wallet or the HDNodeWallet of Wallet.createRandom()). */
 export type SigningWallet = MessageSigner & { address: string };
 
-/** The signed fields of a request by `wallet`: it signs address + nonce + command (ocean-node 3.x; Provider when command is ''). */
-export async function signedQuery(wallet: SigningWallet, nonce: number | string, command = ''): Promise<{ address: string; nonce: string; signature: string }> {
+/**
+ * The signed fields of a request by `wallet`: it signs address + nonce + command (ocean-node 3.x; Provider when
+ * command is '').
+ */
+export async function signedQuery(
+  wallet: SigningWallet,
+  nonce: number | string,
+  command = '',
+): Promise<{ address: string; nonce: string; signature: string }> {
   const address = wallet.address;
   return { address, nonce: String(nonce), signature: await signOceanMessage(wallet, address + nonce + command) };
 }

@@ -16,12 +16,16 @@ export interface CommandPolicy {
  */
 export function buildArgv(spec: JobSpec, policy: CommandPolicy, algorithmPath: string): string[] {
   if (!policy.runtimes.includes(spec.runtime)) {
-    throw new CommandError(`runtime "${spec.runtime}" is not allowed by this runner (allowed: ${policy.runtimes.join(', ')})`);
+    throw new CommandError(
+      `runtime "${spec.runtime}" is not allowed by this runner (allowed: ${policy.runtimes.join(', ')})`,
+    );
   }
   const entrypoint = spec.entrypoint.length > 0 ? spec.entrypoint : [spec.runtime, '$ALGO'];
   const command = entrypoint[0];
   if (!policy.commands.includes(command)) {
-    throw new CommandError(`command "${command}" is not allowed by this runner (allowed: ${policy.commands.join(', ')})`);
+    throw new CommandError(
+      `command "${command}" is not allowed by this runner (allowed: ${policy.commands.join(', ')})`,
+    );
   }
   const executable = findExecutable(command);
   if (!executable) throw new CommandError(`command "${command}" is not installed on this runner`);

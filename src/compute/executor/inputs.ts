@@ -23,7 +23,8 @@ function checkUrl(raw: string, policy: InputPolicy): URL {
     throw new InputError(`input "${raw.slice(0, 100)}" is not a URL`);
   }
   if (url.protocol === 'data:') return url;
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InputError(`input scheme ${url.protocol} is not allowed (http, https and data only)`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new InputError(`input scheme ${url.protocol} is not allowed (http, https and data only)`);
   const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
   if (!policy.allowedHosts.includes('*') && !policy.allowedHosts.includes(host)) {
     throw new InputError(`input host ${host} is not in this runner's allow-list (BOURSE_RUNNER_INPUT_HOSTS)`);
@@ -73,7 +74,9 @@ export async function fetchInput(raw: string, dest: string, policy: InputPolicy)
         await response.body?.cancel();
         throw new InputError(`${describe(url)} is larger than the ${policy.maxBytes} bytes allowed`);
       }
-      const body = response.body ? Readable.fromWeb(response.body as import('node:stream/web').ReadableStream) : Readable.from([]);
+      const body = response.body
+        ? Readable.fromWeb(response.body as import('node:stream/web').ReadableStream)
+        : Readable.from([]);
       await pipeline(body, sizeCap(policy.maxBytes, describe(url)), fs.createWriteStream(dest));
       return (await fs.promises.stat(dest)).size;
     }
@@ -81,6 +84,8 @@ export async function fetchInput(raw: string, dest: string, policy: InputPolicy)
     if (err instanceof InputError) throw err;
     if (signal.aborted) throw new InputError(`${describe(url)} did not arrive within ${policy.timeoutMs} ms`);
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new InputError(`${describe(url)} could not be fetched: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    throw new InputError(
+      `${describe(url)} could not be fetched: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
+    );
   }
 }

@@ -45,7 +45,10 @@ export interface RunRequest {
 
 const MEMORY_SAMPLE_MS = 100;
 const DISK_SAMPLE_EVERY = 10;
-/** The hard address-space backstop is looser than the sampled RSS limit, so that a growing tree is caught by the sampler with a clear reason. */
+/**
+ * The hard address-space backstop is looser than the sampled RSS limit, so that a growing tree is caught by the
+ * sampler with a clear reason.
+ */
 const DATA_RLIMIT_FACTOR = 2;
 
 /** Captures output into logs/algorithm.log up to a cap; one notice marks the cut. */
@@ -54,7 +57,11 @@ class CappedLog {
   private truncated = false;
   private readonly file: fs.WriteStream;
 
-  constructor(path: string, private readonly cap: number, private readonly onLog: (chunk: Buffer) => void) {
+  constructor(
+    path: string,
+    private readonly cap: number,
+    private readonly onLog: (chunk: Buffer) => void,
+  ) {
     this.file = fs.createWriteStream(path, { flags: 'a' });
   }
 
@@ -95,7 +102,10 @@ export class ProcessExecutor {
 
   constructor(readonly sandbox: Sandbox) {
     const prlimit = findExecutable('prlimit');
-    if (!prlimit) throw new Error('prlimit (util-linux) is not installed: the runner needs it to limit memory and CPU time of jobs');
+    if (!prlimit)
+      throw new Error(
+        'prlimit (util-linux) is not installed: the runner needs it to limit memory and CPU time of jobs',
+      );
     this.prlimit = prlimit;
   }
 
@@ -164,7 +174,13 @@ export class ProcessExecutor {
     if (result.error) {
       log.note(`could not start the algorithm: ${result.error.message}`);
       await log.close();
-      return { exitCode: undefined, signal: undefined, killedFor: undefined, spawnError: result.error.message, durationMs: Date.now() - started };
+      return {
+        exitCode: undefined,
+        signal: undefined,
+        killedFor: undefined,
+        spawnError: result.error.message,
+        durationMs: Date.now() - started,
+      };
     }
     if (killedFor) log.note(KILL_NOTES[killedFor]);
     await log.close();

@@ -8,16 +8,18 @@ interface ProcEntry {
 async function readProcs(): Promise<ProcEntry[]> {
   const names = await fs.readdir('/proc');
   const entries = await Promise.all(
-    names.filter((n) => /^\d+$/.test(n)).map(async (n) => {
-      try {
-        const stat = await fs.readFile(`/proc/${n}/stat`, 'utf8');
-        // The command name (field 2) may contain spaces and parentheses: fields resume after the last ')'.
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return { pid: Number(n), ppid: Number(fields[1]) };
-      } catch {
-        return undefined; // exited while we looked
-      }
-    }),
+    names
+      .filter((n) => /^\d+$/.test(n))
+      .map(async (n) => {
+        try {
+          const stat = await fs.readFile(`/proc/${n}/stat`, 'utf8');
+          // The command name (field 2) may contain spaces and parentheses: fields resume after the last ')'.
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          return { pid: Number(n), ppid: Number(fields[1]) };
+        } catch {
+          return undefined; // exited while we looked
+        }
+      }),
   );
   return entries.filter((e): e is ProcEntry => e !== undefined);
 }

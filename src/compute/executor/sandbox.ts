@@ -18,11 +18,25 @@ export interface Launch {
 export const SANDBOX_UID = 65534;
 
 const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
-const SYSTEM_FILES = ['/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d', '/etc/alternatives', '/etc/localtime'];
+const SYSTEM_FILES = [
+  '/etc/ld.so.cache',
+  '/etc/ld.so.conf',
+  '/etc/ld.so.conf.d',
+  '/etc/alternatives',
+  '/etc/localtime',
+];
 
 /** Finds an executable on the runner's PATH (or checks an absolute path); undefined when there is none. */
-export function findExecutable(name: string, searchPath = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'): string | undefined {
-  const candidates = name.includes('/') ? [name] : searchPath.split(':').filter(Boolean).map((dir) => path.join(dir, name));
+export function findExecutable(
+  name: string,
+  searchPath = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+): string | undefined {
+  const candidates = name.includes('/')
+    ? [name]
+    : searchPath
+        .split(':')
+        .filter(Boolean)
+        .map((dir) => path.join(dir, name));
   for (const candidate of candidates) {
     try {
       fs.accessSync(candidate, fs.constants.X_OK);
@@ -58,7 +72,10 @@ class BwrapSandbox implements Sandbox {
   readonly kind = 'bwrap';
   readonly workspaceOwner: { uid: number; gid: number } | undefined;
 
-  constructor(private readonly bwrap: string, private readonly hiddenPaths: string[]) {
+  constructor(
+    private readonly bwrap: string,
+    private readonly hiddenPaths: string[],
+  ) {
     const root = process.getuid?.() === 0;
     this.workspaceOwner = root ? { uid: SANDBOX_UID, gid: SANDBOX_UID } : undefined;
   }
@@ -68,7 +85,16 @@ class BwrapSandbox implements Sandbox {
   }
 
   launch(workspace: Workspace, argv: string[], env: Record<string, string>): Launch {
-    const args = ['--unshare-all', '--unshare-user', '--die-with-parent', '--new-session', '--uid', String(SANDBOX_UID), '--gid', String(SANDBOX_UID)];
+    const args = [
+      '--unshare-all',
+      '--unshare-user',
+      '--die-with-parent',
+      '--new-session',
+      '--uid',
+      String(SANDBOX_UID),
+      '--gid',
+      String(SANDBOX_UID),
+    ];
     const bound: string[] = [];
     for (const dir of SYSTEM_DIRS) {
       const stat = fs.lstatSync(dir, { throwIfNoEntry: false });
@@ -123,5 +149,8 @@ export function createSandbox(kind: SandboxKind, hiddenPaths: string[]): Sandbox
       'bubblewrap (bwrap) is not installed: the runner will not run jobs without its sandbox. Install it (Debian/Ubuntu: apt-get install bubblewrap) or, for local development only, set BOURSE_SANDBOX=none.',
     );
   }
-  return new BwrapSandbox(bwrap, hiddenPaths.map((p) => path.resolve(p)));
+  return new BwrapSandbox(
+    bwrap,
+    hiddenPaths.map((p) => path.resolve(p)),
+  );
 }

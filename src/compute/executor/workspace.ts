@@ -17,7 +17,10 @@ export interface OutputFile {
 export class Workspace {
   readonly dir: string;
 
-  constructor(root: string, readonly jobId: string) {
+  constructor(
+    root: string,
+    readonly jobId: string,
+  ) {
     this.dir = path.join(root, jobId);
   }
 
@@ -43,7 +46,8 @@ export class Workspace {
   /** (Re)creates an empty layout; safe to repeat. `owner` makes the writable parts belong to the sandbox user. */
   async prepare(owner?: { uid: number; gid: number }): Promise<void> {
     await this.remove();
-    for (const dir of [this.inputs, this.outputs, this.logs, this.transformations]) await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+    for (const dir of [this.inputs, this.outputs, this.logs, this.transformations])
+      await fs.mkdir(dir, { recursive: true, mode: 0o755 });
     await fs.writeFile(this.logFile, '');
     if (owner) {
       await fs.chown(this.dir, owner.uid, owner.gid);

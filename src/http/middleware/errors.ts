@@ -39,7 +39,8 @@ export function errorMapper(metrics: Metrics): Middleware {
         ctx.type = 'text/plain';
         ctx.body = message;
       } else {
-        // Ocean clients read `error`; routes under /api/services are Ocean's even when failing before their middleware ran.
+        // Ocean clients read `error`; routes under /api/services are Ocean's even when failing before their middleware
+        // ran.
         const ocean = ctx.state.errorStyle === 'ocean' || ctx.path.startsWith('/api/services/');
         ctx.body = ocean ? { message, error: message, ...extra } : { message, ...extra };
       }

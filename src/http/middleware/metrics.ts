@@ -8,7 +8,11 @@ export function requestMetrics(metrics: Metrics): Middleware {
     try {
       await next();
     } finally {
-      const labels = { route: (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched', method: ctx.method, status: String(ctx.status) };
+      const labels = {
+        route: (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched',
+        method: ctx.method,
+        status: String(ctx.status),
+      };
       metrics.httpRequests.inc(labels);
       end(labels);
     }

@@ -24,7 +24,8 @@ function dateMicros(ctx: Context, name: string): number | undefined {
   const raw = queryValue(ctx, name);
   if (raw === undefined) return undefined;
   const micros = parseRfc3339Micros(raw);
-  if (micros === undefined) throw new BadRequest(`Query deserialize error: ${name} must be an RFC 3339 date-time, got '${raw}'`);
+  if (micros === undefined)
+    throw new BadRequest(`Query deserialize error: ${name} must be an RFC 3339 date-time, got '${raw}'`);
   return micros;
 }
 
@@ -32,7 +33,9 @@ function stateFilter(ctx: Context): AgreementState | undefined {
   const raw = queryValue(ctx, 'state');
   if (raw === undefined) return undefined;
   if (!(AGREEMENT_STATES as readonly string[]).includes(raw)) {
-    throw new BadRequest(`Query deserialize error: unknown variant \`${raw}\`, expected one of ${AGREEMENT_STATES.join(', ')}`);
+    throw new BadRequest(
+      `Query deserialize error: unknown variant \`${raw}\`, expected one of ${AGREEMENT_STATES.join(', ')}`,
+    );
   }
   return raw as AgreementState;
 }
@@ -72,7 +75,12 @@ export function mountAgreementRoutes(root: Router, core: Core, agreements: Agree
     noContent(ctx);
   });
   router.post('/agreements/:agreementId/wait', auth, async (ctx) => {
-    await agreements.waitForApproval(identity(ctx), agreementId(ctx), timeoutMs(ctx, maxWait), ctx.state.abort as AbortSignal);
+    await agreements.waitForApproval(
+      identity(ctx),
+      agreementId(ctx),
+      timeoutMs(ctx, maxWait),
+      ctx.state.abort as AbortSignal,
+    );
     noContent(ctx);
   });
   router.post('/agreements/:agreementId/approve', auth, async (ctx) => {

@@ -44,8 +44,10 @@ function indexOf(ctx: Context): number {
 /** Provider-style signed messages (reference §2.2); ocean-node's `address + nonce + command` is always accepted too. */
 const providerMessage = {
   start: (ctx: Context, s: SignedFields) => s.address + (readField(ctx, 'agreementId') ?? '') + s.nonce,
-  jobs: (ctx: Context, s: SignedFields) => s.address + (readField(ctx, 'jobId') ?? '') + (readField(ctx, 'documentId') ?? '') + s.nonce,
-  result: (ctx: Context, s: SignedFields) => s.address + (readField(ctx, 'jobId') ?? '') + (readField(ctx, 'index') ?? '') + s.nonce,
+  jobs: (ctx: Context, s: SignedFields) =>
+    s.address + (readField(ctx, 'jobId') ?? '') + (readField(ctx, 'documentId') ?? '') + s.nonce,
+  result: (ctx: Context, s: SignedFields) =>
+    s.address + (readField(ctx, 'jobId') ?? '') + (readField(ctx, 'index') ?? '') + s.nonce,
   logs: (ctx: Context, s: SignedFields) => s.address + (readField(ctx, 'jobId') ?? '') + s.nonce,
 };
 
@@ -67,35 +69,61 @@ export function mountComputeRoutes(router: Router, core: Core, service: ComputeS
     ctx.body = await liveEnvironments(core);
   });
 
-  router.post('/api/services/compute', oceanAuth(auth, { command: 'startCompute', message: providerMessage.start }), async (ctx) => {
-    const body: unknown = ctx.request.body;
-    if (!isStartRequest(body)) return;
-    const job = await service.start(identity(ctx), body.agreementId, body);
-    ctx.body = [renderStatus(job)];
-  });
+  router.post(
+    '/api/services/compute',
+    oceanAuth(auth, { command: 'startCompute', message: providerMessage.start }),
+    async (ctx) => {
+      const body: unknown = ctx.request.body;
+      if (!isStartRequest(body)) return;
+      const job = await service.start(identity(ctx), body.agreementId, body);
+      ctx.body = [renderStatus(job)];
+    },
+  );
 
-  router.get('/api/services/compute', oceanAuth(auth, { command: 'getComputeStatus', message: providerMessage.jobs }), async (ctx) => {
-    ctx.body = (await service.list(identity(ctx), filterOf(ctx))).map(renderStatus);
-  });
+  router.get(
+    '/api/services/compute',
+    oceanAuth(auth, { command: 'getComputeStatus', message: providerMessage.jobs }),
+    async (ctx) => {
+      ctx.body = (await service.list(identity(ctx), filterOf(ctx))).map(renderStatus);
+    },
+  );
 
-  router.put('/api/services/compute', oceanAuth(auth, { command: 'stopCompute', message: providerMessage.jobs }), async (ctx) => {
-    ctx.body = (await service.stop(identity(ctx), filterOf(ctx))).map(renderStatus);
-  });
+  router.put(
+    '/api/services/compute',
+    oceanAuth(auth, { command: 'stopCompute', message: providerMessage.jobs }),
+    async (ctx) => {
+      ctx.body = (await service.stop(identity(ctx), filterOf(ctx))).map(renderStatus);
+    },
+  );
 
-  router.delete('/api/services/compute', oceanAuth(auth, { command: 'deleteCompute', message: providerMessage.jobs }), async (ctx) => {
-    ctx.body = (await service.remove(identity(ctx), filterOf(ctx), ctx.state.abort as AbortSignal | undefined)).map(renderStatus);
-  });
+  router.delete(
+    '/api/services/compute',
+    oceanAuth(auth, { command: 'deleteCompute', message: providerMessage.jobs }),
+    async (ctx) => {
+      ctx.body = (await service.remove(identity(ctx), filterOf(ctx), ctx.state.abort as AbortSignal | undefined)).map(
+        renderStatus,
+      );
+    },
+  );
 
-  router.get('/api/services/computeResult', oceanAuth(auth, { command: 'getComputeResult', message: providerMessage.result }), async (ctx) => {
-    const result = await service.result(identity(ctx), requireField(ctx, 'jobId'), indexOf(ctx));
-    ctx.type = result.type === 'output' ? 'application/octet-stream' : 'text/plain; charset=utf-8';
-    ctx.attachment(attachmentName(result.filename));
-    ctx.body = result.bytes;
-  });
+  router.get(
+    '/api/services/computeResult',
+    oceanAuth(auth, { command: 'getComputeResult', message: providerMessage.result }),
+    async (ctx) => {
+      const result = await service.result(identity(ctx), requireField(ctx, 'jobId'), indexOf(ctx));
+      ctx.type = result.type === 'output' ? 'application/octet-stream' : 'text/plain; charset=utf-8';
+      ctx.attachment(attachmentName(result.filename));
+      ctx.body = result.bytes;
+    },
+  );
 
-  router.get('/api/services/computeStreamableLogs', oceanAuth(auth, { command: 'getComputeStreamableLogs', message: providerMessage.logs }), async (ctx) => {
-    const job = await service.visibleJob(identity(ctx), requireField(ctx, 'jobId'));
-    ctx.type = 'text/plain; charset=utf-8';
-    ctx.body = logs.stream(job.jobId, ctx.state.abort as AbortSignal | undefined);
-  });
+  router.get(
+    '/api/services/computeStreamableLogs',
+    oceanAuth(auth, { command: 'getComputeStreamableLogs', message: providerMessage.logs }),
+    async (ctx) => {
+      const job = await service.visibleJob(identity(ctx), requireField(ctx, 'jobId'));
+      ctx.type = 'text/plain; charset=utf-8';
+      ctx.body = logs.stream(job.jobId, ctx.state.abort as AbortSignal | undefined);
+    },
+  );
 }

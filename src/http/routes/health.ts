@@ -8,7 +8,13 @@ export function healthModule(core: Core): Module {
   const ping = async (): Promise<boolean> => {
     if (core.redis.status !== 'ready') return false;
     const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), READY_TIMEOUT_MS).unref());
-    return Promise.race([core.redis.ping().then((r) => r === 'PONG', () => false), timeout]);
+    return Promise.race([
+      core.redis.ping().then(
+        (r) => r === 'PONG',
+        () => false,
+      ),
+      timeout,
+    ]);
   };
   return {
     name: 'health',

@@ -17,7 +17,8 @@ const isNewScan = validator<NewScan>('NewScan.json');
 
 function demandOfferBody(ctx: Context): DemandOfferBase {
   const body: unknown = ctx.request.body;
-  if (!ctx.request.rawBody || !isDemandOfferBase(body)) throw new BadRequest('Invalid request body: expected JSON {properties, constraints}');
+  if (!ctx.request.rawBody || !isDemandOfferBase(body))
+    throw new BadRequest('Invalid request body: expected JSON {properties, constraints}');
   return body;
 }
 
@@ -35,7 +36,10 @@ export function mountMarketRoutes(router: Router, market: MarketService): void {
   const maxWait = core.config.maxLongPollSeconds;
   const identity = (ctx: Context): string => ctx.state.identity as string;
 
-  for (const [kind, plural] of [['offer', 'offers'], ['demand', 'demands']] as Array<[SubscriptionKind, string]>) {
+  for (const [kind, plural] of [
+    ['offer', 'offers'],
+    ['demand', 'demands'],
+  ] as Array<[SubscriptionKind, string]>) {
     const path = `${BASE}/${plural}`;
     const subscriptionId = (ctx: Context): string => parseSubscriptionId(ctx.params.subscriptionId);
     const proposalRef = (ctx: Context) => parseProposalId(ctx.params.proposalId);
@@ -79,7 +83,8 @@ export function mountMarketRoutes(router: Router, market: MarketService): void {
 
   router.post(`${BASE}/scan`, auth, async (ctx) => {
     const body: unknown = ctx.request.body;
-    if (!ctx.request.rawBody || !isNewScan(body)) throw new BadRequest('Invalid request body: expected JSON {type, constraints?, timeout?}');
+    if (!ctx.request.rawBody || !isNewScan(body))
+      throw new BadRequest('Invalid request body: expected JSON {type, constraints?, timeout?}');
     sendId(ctx, await market.scans.begin(identity(ctx), body), 201);
   });
   router.get(`${BASE}/scan/:scanId/events`, auth, async (ctx) => {

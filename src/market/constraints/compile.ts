@@ -10,7 +10,15 @@ import { internalize } from './internalize';
 import { Tri, triNot } from './tri';
 import type { Literal, TypedProperties } from './typedProperties';
 import { TYPED_DOMAINS, type TypedDomain } from './typedRefs';
-import { compareNumbers, compareUtf8, operatorHolds, parseBoolean, parseRustF64, wildcardPattern, type WildcardMatcher } from './values';
+import {
+  compareNumbers,
+  compareUtf8,
+  operatorHolds,
+  parseBoolean,
+  parseRustF64,
+  wildcardPattern,
+  type WildcardMatcher,
+} from './values';
 
 export type Predicate = (properties: TypedProperties) => Tri;
 
@@ -109,7 +117,12 @@ function compileComparison({ ref, op, value, list }: CompareNode): Predicate {
   };
 }
 
-function compileTypedComparison(name: string, domain: TypedDomain<unknown>, op: ComparisonOperator, value: string): Predicate {
+function compileTypedComparison(
+  name: string,
+  domain: TypedDomain<unknown>,
+  op: ComparisonOperator,
+  value: string,
+): Predicate {
   const right = domain.parse(value);
   return (properties) => {
     const property = properties.get(name);
@@ -138,7 +151,9 @@ function equalsValue(property: Literal, value: CompiledValue): boolean {
 function equalsScalar(property: string | number | boolean, value: CompiledValue): boolean {
   switch (typeof property) {
     case 'string':
-      return value.pattern === undefined ? property === value.text : value.pattern !== null && value.pattern.test(property);
+      return value.pattern === undefined
+        ? property === value.text
+        : value.pattern !== null && value.pattern.test(property);
     case 'number':
       return property === value.number;
     default:

@@ -27,7 +27,8 @@ export function requiredEqualities(node: ConstraintNode): RequiredEquality[] {
       return node.children.flatMap(requiredEqualities);
     case 'compare': {
       const { ref, op, value, list } = node;
-      const indexable = op === '=' && ref.aspect === null && ref.valueType === 'any' && list === null && !value.includes('*');
+      const indexable =
+        op === '=' && ref.aspect === null && ref.valueType === 'any' && list === null && !value.includes('*');
       return indexable ? [{ name: ref.name, tokens: valueTokens(value) }] : [];
     }
     default:

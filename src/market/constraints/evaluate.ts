@@ -22,9 +22,15 @@ export function evaluate(node: ConstraintNode, properties: TypedProperties): Tri
     case 'empty':
       return Tri.TRUE;
     case 'and':
-      return node.children.reduce<Tri>((result, child) => Math.min(result, evaluate(child, properties)) as Tri, Tri.TRUE);
+      return node.children.reduce<Tri>(
+        (result, child) => Math.min(result, evaluate(child, properties)) as Tri,
+        Tri.TRUE,
+      );
     case 'or':
-      return node.children.reduce<Tri>((result, child) => Math.max(result, evaluate(child, properties)) as Tri, Tri.FALSE);
+      return node.children.reduce<Tri>(
+        (result, child) => Math.max(result, evaluate(child, properties)) as Tri,
+        Tri.FALSE,
+      );
     case 'not':
       return triNot(evaluate(node.child, properties));
     case 'present':

@@ -19,7 +19,8 @@ export {
   compileSubscription,
   match,
   matchesYes,
-  type CompiledSubscription,   type MatchResult,
+  type CompiledSubscription,
+  type MatchResult,
   type SubscriptionSource,
 } from './match';
 export { ConstraintParseError, MAX_NESTING, parseConstraints } from './parser';

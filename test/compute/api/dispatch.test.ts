@@ -23,7 +23,9 @@ async function awaitStreamHandled(core: Core, timeoutMs = 10_000): Promise<void>
   while (Date.now() < deadline) {
     const [last] = await core.redis.xrevrange(stream, '+', '-', 'COUNT', 1);
     const groups = (await core.redis.xinfo('GROUPS', stream)) as unknown[][];
-    const group = groups.map((g) => Object.fromEntries(Array.from({ length: g.length / 2 }, (_, i) => [g[2 * i], g[2 * i + 1]]))).find((g) => g.name === 'compute-dispatch');
+    const group = groups
+      .map((g) => Object.fromEntries(Array.from({ length: g.length / 2 }, (_, i) => [g[2 * i], g[2 * i + 1]])))
+      .find((g) => g.name === 'compute-dispatch');
     if (group && group.pending === 0 && group['last-delivered-id'] === last?.[0]) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -31,7 +33,9 @@ async function awaitStreamHandled(core: Core, timeoutMs = 10_000): Promise<void>
 }
 
 async function queuedIds(core: Core, provider: string): Promise<string[]> {
-  return (await jobQueue(core, provider).getJobs(['waiting', 'active', 'delayed', 'prioritized'])).map((j) => j.id ?? '');
+  return (await jobQueue(core, provider).getJobs(['waiting', 'active', 'delayed', 'prioritized'])).map(
+    (j) => j.id ?? '',
+  );
 }
 
 describe('dispatch: approved agreement → first job', () => {
@@ -46,28 +50,45 @@ describe('dispatch: approved agreement → first job', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
-  it('creates the job at status 1 (documentId = agreement, owner = requestor) and enqueues it for the provider', async () => {
-    const [requestor, provider] = [await newParty(a), await newParty(a)];
-    const hex = await writeAgreement(a.instance.core, { requestor: requestor.address, provider: provider.address });
-    const job = await awaitJob(a.instance.core, firstJobId(hex));
-    expect(job).toMatchObject({ agreementId: hex, owner: requestor.address, provider: provider.address, status: JobStatus.Queued, statusText: 'Warming up', spec: ECHO_SPEC });
-    expect(await queuedIds(a.instance.core, provider.address)).toContain(job.jobId);
-  });
+  it(
+    'creates the job at status 1 (documentId = agreement, owner = requestor) and enqueues it for the ' + 'provider',
+    async () => {
+      const [requestor, provider] = [await newParty(a), await newParty(a)];
+      const hex = await writeAgreement(a.instance.core, { requestor: requestor.address, provider: provider.address });
+      const job = await awaitJob(a.instance.core, firstJobId(hex));
+      expect(job).toMatchObject({
+        agreementId: hex,
+        owner: requestor.address,
+        provider: provider.address,
+        status: JobStatus.Queued,
+        statusText: 'Warming up',
+        spec: ECHO_SPEC,
+      });
+      expect(await queuedIds(a.instance.core, provider.address)).toContain(job.jobId);
+    },
+  );
 
-  it('is idempotent: the same approval announced twice, read by two instances, gives one job and one queue entry', async () => {
-    const [requestor, provider] = [await newParty(a), await newParty(a)];
-    const core = a.instance.core;
-    const hex = await writeAgreement(core, { requestor: requestor.address, provider: provider.address });
-    await Promise.all([announceApproval(core, hex), announceApproval(b.instance.core, hex)]);
-    await awaitJob(core, firstJobId(hex));
-    await awaitStreamHandled(core);
-    expect(await core.redis.smembers(core.keys.agreementJobs(hex))).toEqual([firstJobId(hex)]);
-    expect((await queuedIds(core, provider.address)).filter((id) => id === firstJobId(hex))).toHaveLength(1);
-  });
+  it(
+    'is idempotent: the same approval announced twice, read by two instances, gives one job and one ' + 'queue entry',
+    async () => {
+      const [requestor, provider] = [await newParty(a), await newParty(a)];
+      const core = a.instance.core;
+      const hex = await writeAgreement(core, { requestor: requestor.address, provider: provider.address });
+      await Promise.all([announceApproval(core, hex), announceApproval(b.instance.core, hex)]);
+      await awaitJob(core, firstJobId(hex));
+      await awaitStreamHandled(core);
+      expect(await core.redis.smembers(core.keys.agreementJobs(hex))).toEqual([firstJobId(hex)]);
+      expect((await queuedIds(core, provider.address)).filter((id) => id === firstJobId(hex))).toHaveLength(1);
+    },
+  );
 
   it('two instances dispatching the same agreement at once create exactly one job', async () => {
     const [requestor, provider] = [await newParty(a), await newParty(a)];
-    const hex = await writeAgreement(a.instance.core, { requestor: requestor.address, provider: provider.address, state: 'Pending' });
+    const hex = await writeAgreement(a.instance.core, {
+      requestor: requestor.address,
+      provider: provider.address,
+      state: 'Pending',
+    });
     await a.instance.core.redis.hset(a.instance.core.keys.agreement(hex), 'state', 'Approved');
     const dispatchers = [a, b].map((t) => new Dispatcher(t.instance.core, new JobStore(t.instance.core)));
     const ids = await Promise.all(dispatchers.map((d) => d.dispatchApproved(hex)));
@@ -77,7 +98,12 @@ describe('dispatch: approved agreement → first job', () => {
 
   it('gives agreements without a bourse.job workload no job', async () => {
     const [requestor, provider] = [await newParty(a), await newParty(a)];
-    const hex = await writeAgreement(a.instance.core, { requestor: requestor.address, provider: provider.address, demandProperties: { 'golem.node.id.name': 'x' }, state: 'Pending' });
+    const hex = await writeAgreement(a.instance.core, {
+      requestor: requestor.address,
+      provider: provider.address,
+      demandProperties: { 'golem.node.id.name': 'x' },
+      state: 'Pending',
+    });
     await a.instance.core.redis.hset(a.instance.core.keys.agreement(hex), 'state', 'Approved');
     expect(await new Dispatcher(a.instance.core, new JobStore(a.instance.core)).dispatchApproved(hex)).toBeUndefined();
     expect(await new JobStore(a.instance.core).get(firstJobId(hex))).toBeUndefined();
@@ -86,7 +112,11 @@ describe('dispatch: approved agreement → first job', () => {
   it('fails a job whose agreed workload is invalid with 32 and the reason, instead of running it', async () => {
     const [requestor, provider] = [await newParty(a), await newParty(a)];
     const demandProperties = { ...jobProperties(ECHO_SPEC), [JOB.inputs]: ['file:///etc/passwd'] };
-    const hex = await writeAgreement(a.instance.core, { requestor: requestor.address, provider: provider.address, demandProperties });
+    const hex = await writeAgreement(a.instance.core, {
+      requestor: requestor.address,
+      provider: provider.address,
+      demandProperties,
+    });
     const core = a.instance.core;
     const job = await core.waiter.poll([core.keys.job(firstJobId(hex))], 10_000, undefined, async () => {
       const j = await new JobStore(core).get(firstJobId(hex));

@@ -39,7 +39,13 @@ describe('compute endpoints: status, results, stop, delete, start, environments,
 
   /** Drives a job through the runner's happy path to 70 with a log and two outputs. */
   async function finish(jobId: string, outputs: Array<[string, string]>): Promise<JobRecord> {
-    for (const [from, to] of [[1, 10], [10, 20], [20, 30], [30, 40], [40, 60]]) {
+    for (const [from, to] of [
+      [1, 10],
+      [10, 20],
+      [20, 30],
+      [30, 40],
+      [40, 60],
+    ]) {
       expect((await jobs.transition(jobId, [from], to)).ok).toBe(true);
     }
     const files = [
@@ -92,7 +98,10 @@ describe('compute endpoints: status, results, stop, delete, start, environments,
   it('needs a party: no credentials → 401, a token naming another consumerAddress → 403', async () => {
     const { jobId } = await agreementWithJob();
     expect((await t.request.get(`${API}/compute`).query({ jobId })).status).toBe(401);
-    const forged = await t.request.get(`${API}/compute`).query({ jobId, consumerAddress: requestor.address }).set(auth(stranger));
+    const forged = await t.request
+      .get(`${API}/compute`)
+      .query({ jobId, consumerAddress: requestor.address })
+      .set(auth(stranger));
     expect(forged.status).toBe(403);
     expect(Array.isArray(forged.body)).toBe(false);
     expect(JSON.stringify(forged.body)).not.toContain(stranger.address);
@@ -102,44 +111,70 @@ describe('compute endpoints: status, results, stop, delete, start, environments,
     const { jobId } = await agreementWithJob();
     const nonce = Date.now();
     const signature = await signOceanMessage(requestor.wallet, requestor.wallet.address + nonce + 'getComputeStatus');
-    const res = await t.request.get(`${API}/compute`).query({ jobId, consumerAddress: requestor.wallet.address, nonce, signature });
+    const res = await t.request
+      .get(`${API}/compute`)
+      .query({ jobId, consumerAddress: requestor.wallet.address, nonce, signature });
     expect(res.status).toBe(200);
     expect(res.body[0].jobId).toBe(jobId);
-    const replay = await t.request.get(`${API}/compute`).query({ jobId, consumerAddress: requestor.wallet.address, nonce, signature });
+    const replay = await t.request
+      .get(`${API}/compute`)
+      .query({ jobId, consumerAddress: requestor.wallet.address, nonce, signature });
     expect(replay.status).toBe(401);
   });
 
   it('serves results by stable index with exact bytes; a missing index is 404, a stranger 404', async () => {
     const { jobId } = await agreementWithJob();
-    const done = await finish(jobId, [['a.txt', 'alpha'], ['b.bin', 'beta']]);
+    const done = await finish(jobId, [
+      ['a.txt', 'alpha'],
+      ['b.bin', 'beta'],
+    ]);
     expect(done.results).toEqual([
       { filename: 'algorithm.log', filesize: 9, type: 'algorithmLog', index: 0 },
       { filename: 'a.txt', filesize: 5, type: 'output', index: 1 },
       { filename: 'b.bin', filesize: 4, type: 'output', index: 2 },
     ]);
     const status = await t.request.get(`${API}/compute`).query({ jobId }).set(auth(requestor));
-    expect(status.body[0]).toMatchObject({ status: 70, statusText: 'Job finished', terminationDetails: { exitCode: 0 }, results: done.results });
-    expect(status.body[0].dateFinished).toMatch(/^\d+\.\d{3}$/);
-    const result = await t.request.get(`${API}/computeResult`).query({ jobId, index: 2 }).set(auth(requestor)).buffer(true).parse((res, cb) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => cb(null, Buffer.concat(chunks)));
+    expect(status.body[0]).toMatchObject({
+      status: 70,
+      statusText: 'Job finished',
+      terminationDetails: { exitCode: 0 },
+      results: done.results,
     });
+    expect(status.body[0].dateFinished).toMatch(/^\d+\.\d{3}$/);
+    const result = await t.request
+      .get(`${API}/computeResult`)
+      .query({ jobId, index: 2 })
+      .set(auth(requestor))
+      .buffer(true)
+      .parse((res, cb) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => cb(null, Buffer.concat(chunks)));
+      });
     expect(result.status).toBe(200);
     expect((result.body as Buffer).toString()).toBe('beta');
     expect(result.headers['content-type']).toBe('application/octet-stream');
     expect(result.headers['content-disposition']).toBe('attachment; filename="b.bin"');
     const log = await t.request.get(`${API}/computeResult`).query({ jobId, index: 0 }).set(auth(provider));
     expect(log.text).toBe('log line\n');
-    expect((await t.request.get(`${API}/computeResult`).query({ jobId, index: 3 }).set(auth(requestor))).status).toBe(404);
-    expect((await t.request.get(`${API}/computeResult`).query({ jobId, index: 1 }).set(auth(stranger))).status).toBe(404);
-    expect((await t.request.get(`${API}/computeResult`).query({ jobId, index: '-1' }).set(auth(requestor))).status).toBe(400);
+    expect((await t.request.get(`${API}/computeResult`).query({ jobId, index: 3 }).set(auth(requestor))).status).toBe(
+      404,
+    );
+    expect((await t.request.get(`${API}/computeResult`).query({ jobId, index: 1 }).set(auth(stranger))).status).toBe(
+      404,
+    );
+    expect(
+      (await t.request.get(`${API}/computeResult`).query({ jobId, index: '-1' }).set(auth(requestor))).status,
+    ).toBe(400);
     expect((await t.request.get(`${API}/computeResult`).query({ jobId }).set(auth(requestor))).status).toBe(400);
   });
 
   it('never lets a stored result name leave the download as a path', async () => {
     const { jobId } = await agreementWithJob();
-    await finish(jobId, [['../../etc/passwd', 'x'], ['sub/dir/"q".txt', 'y']]);
+    await finish(jobId, [
+      ['../../etc/passwd', 'x'],
+      ['sub/dir/"q".txt', 'y'],
+    ]);
     const first = await t.request.get(`${API}/computeResult`).query({ jobId, index: 1 }).set(auth(requestor));
     expect(first.headers['content-disposition']).toBe('attachment; filename="__.._etc_passwd"');
     const second = await t.request.get(`${API}/computeResult`).query({ jobId, index: 2 }).set(auth(requestor));
@@ -153,7 +188,12 @@ describe('compute endpoints: status, results, stop, delete, start, environments,
     expect((await t.request.put(`${API}/compute`).set(auth(requestor))).status).toBe(400);
     const res = await t.request.put(`${API}/compute`).query({ jobId }).set(auth(requestor));
     expect(res.status).toBe(200);
-    expect(res.body[0]).toMatchObject({ jobId, status: 70, stopRequested: true, reason: 'stopped by request before the job started' });
+    expect(res.body[0]).toMatchObject({
+      jobId,
+      status: 70,
+      stopRequested: true,
+      reason: 'stopped by request before the job started',
+    });
   });
 
   it('stop (PUT) of a running job flags it for its runner', async () => {
@@ -185,7 +225,13 @@ describe('compute endpoints: status, results, stop, delete, start, environments,
       const job = await jobs.get(jobId);
       if (!job?.stopRequested) return undefined;
       await jobs.transition(jobId, [40], 60);
-      await jobs.storeResults(jobId, [60], 70, [{ filename: 'algorithm.log', type: 'algorithmLog', bytes: Buffer.from('killed') }], { reason: 'stopped by request' });
+      await jobs.storeResults(
+        jobId,
+        [60],
+        70,
+        [{ filename: 'algorithm.log', type: 'algorithmLog', bytes: Buffer.from('killed') }],
+        { reason: 'stopped by request' },
+      );
       return true;
     });
     const res = await t.request.delete(`${API}/compute`).query({ jobId }).set(auth(requestor));
@@ -200,29 +246,55 @@ describe('compute endpoints: status, results, stop, delete, start, environments,
     const res = await t.request
       .post(`${API}/compute`)
       .set(auth(requestor))
-      .send({ agreementId: hex.toUpperCase(), algorithm: { meta: { rawcode: 'echo hi > outputs/x', container: { entrypoint: 'sh $ALGO' } } }, dataset: { url: 'data:,z' } });
+      .send({
+        agreementId: hex.toUpperCase(),
+        algorithm: { meta: { rawcode: 'echo hi > outputs/x', container: { entrypoint: 'sh $ALGO' } } },
+        dataset: { url: 'data:,z' },
+      });
     expect(res.status).toBe(200);
     expect(res.body).toHaveLength(1);
     const jobId = res.body[0].jobId as string;
     expect(jobId).toMatch(/^[0-9a-f]{32}$/);
     expect(jobId).not.toBe(firstJobId(hex));
     expect(res.body[0]).toMatchObject({ agreementId: hex, documentId: hex, owner: requestor.address, status: 1 });
-    expect((await jobs.get(jobId))!.spec).toEqual({ ...ECHO_SPEC, algorithm: 'echo hi > outputs/x', inputs: ['data:,z'] });
+    expect((await jobs.get(jobId))!.spec).toEqual({
+      ...ECHO_SPEC,
+      algorithm: 'echo hi > outputs/x',
+      inputs: ['data:,z'],
+    });
     expect(await core.redis.smembers(core.keys.agreementJobs(hex))).toHaveLength(2);
   });
 
   it('POST compute refuses strangers, unapproved agreements and bad input with 4xx, creating nothing', async () => {
     const { hex } = await agreementWithJob();
-    const pending = await writeAgreement(core, { requestor: requestor.address, provider: provider.address, state: 'Pending' });
-    const post = (p: Party, body: unknown) => t.request.post(`${API}/compute`).set(auth(p)).send(body as object);
+    const pending = await writeAgreement(core, {
+      requestor: requestor.address,
+      provider: provider.address,
+      state: 'Pending',
+    });
+    const post = (p: Party, body: unknown) =>
+      t.request
+        .post(`${API}/compute`)
+        .set(auth(p))
+        .send(body as object);
     const cases: Array<[Party, unknown, number, string]> = [
       [stranger, { agreementId: hex }, 404, 'not found'],
       [provider, { agreementId: hex }, 404, 'not found'],
       [requestor, { agreementId: pending }, 409, 'is Pending, not Approved'],
       [requestor, {}, 400, "must have required property 'agreementId'"],
       [requestor, { agreementId: 'nothex' }, 404, 'not found'],
-      [requestor, { agreementId: hex, algorithm: { meta: { container: { entrypoint: 'bash $ALGO' } } } }, 400, 'command "bash" is not allowed'],
-      [requestor, { agreementId: hex, dataset: { url: 'file:///etc/passwd' } }, 400, 'dataset.url must be an http:, https: or data: URL'],
+      [
+        requestor,
+        { agreementId: hex, algorithm: { meta: { container: { entrypoint: 'bash $ALGO' } } } },
+        400,
+        'command "bash" is not allowed',
+      ],
+      [
+        requestor,
+        { agreementId: hex, dataset: { url: 'file:///etc/passwd' } },
+        400,
+        'dataset.url must be an http:, https: or data: URL',
+      ],
       [requestor, { agreementId: hex, maxJobDuration: 3600 }, 400, 'must not exceed'],
       [requestor, { agreementId: hex, maxJobDuration: 'long' }, 400, 'maxJobDuration'],
     ];
@@ -237,13 +309,43 @@ describe('compute endpoints: status, results, stop, delete, start, environments,
   });
 
   it('lists the environments of live runners only', async () => {
-    const base = { cores: 2, memoryGiB: 1, diskGiB: 4, maxJobDuration: 600, price: [0.001, 0, 0] as [number, number, number], currentJobs: 1, maxJobs: 2, heartbeatMs: 1000 };
-    await writeHeartbeat(core.redis, core.keys, { ...base, runnerId: 'live-runner', provider: provider.address, lastSeenMs: Date.now() });
-    await writeHeartbeat(core.redis, core.keys, { ...base, runnerId: 'dead-runner', provider: provider.address, lastSeenMs: Date.now() - 60_000 });
+    const base = {
+      cores: 2,
+      memoryGiB: 1,
+      diskGiB: 4,
+      maxJobDuration: 600,
+      price: [0.001, 0, 0] as [number, number, number],
+      currentJobs: 1,
+      maxJobs: 2,
+      heartbeatMs: 1000,
+    };
+    await writeHeartbeat(core.redis, core.keys, {
+      ...base,
+      runnerId: 'live-runner',
+      provider: provider.address,
+      lastSeenMs: Date.now(),
+    });
+    await writeHeartbeat(core.redis, core.keys, {
+      ...base,
+      runnerId: 'dead-runner',
+      provider: provider.address,
+      lastSeenMs: Date.now() - 60_000,
+    });
     const res = await t.request.get(`${API}/computeEnvironments`);
     expect(res.status).toBe(200);
     expect(res.body).toEqual([
-      { id: 'live-runner', consumerAddress: provider.address, cpuNumber: 2, ramGB: 1, diskGB: 4, maxJobDuration: 600, priceMin: 0.06, currentJobs: 1, maxJobs: 2, lastSeen: expect.any(Number) },
+      {
+        id: 'live-runner',
+        consumerAddress: provider.address,
+        cpuNumber: 2,
+        ramGB: 1,
+        diskGB: 4,
+        maxJobDuration: 600,
+        priceMin: 0.06,
+        currentJobs: 1,
+        maxJobs: 2,
+        lastSeen: expect.any(Number),
+      },
     ]);
   });
 
@@ -254,16 +356,19 @@ describe('compute endpoints: status, results, stop, delete, start, environments,
     const received: string[] = [];
     const url = new URL(`${t.url}${API}/computeStreamableLogs?jobId=${jobId}`);
     const ended = new Promise<number>((resolve, reject) => {
-      http.get(url, { headers: auth(requestor) }, (res) => {
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          received.push(chunk);
-          // Each chunk the runner appends arrives while the job still runs; then the job ends.
-          if (received.join('') === 'first\n') void jobs.appendLog(jobId, 'second\n');
-          if (received.join('') === 'first\nsecond\n') void jobs.transition(jobId, [40], 60).then(() => jobs.storeResults(jobId, [60], 70, []));
-        });
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      }).on('error', reject);
+      http
+        .get(url, { headers: auth(requestor) }, (res) => {
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            received.push(chunk);
+            // Each chunk the runner appends arrives while the job still runs; then the job ends.
+            if (received.join('') === 'first\n') void jobs.appendLog(jobId, 'second\n');
+            if (received.join('') === 'first\nsecond\n')
+              void jobs.transition(jobId, [40], 60).then(() => jobs.storeResults(jobId, [60], 70, []));
+          });
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        })
+        .on('error', reject);
     });
     expect(await ended).toBe(200);
     expect(received.join('')).toBe('first\nsecond\n');

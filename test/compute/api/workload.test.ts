@@ -21,8 +21,18 @@ describe('workload in the negotiation (bourse.job.* / bourse.runner.*)', () => {
   });
 
   it('defaults the entrypoint to [runtime, $ALGO] and the inputs to none', () => {
-    const spec = jobSpecFromProperties({ [JOB.runtime]: 'node', [JOB.algorithm]: 'console.log(1)', [JOB.maxDuration]: 5 });
-    expect(spec).toEqual({ runtime: 'node', entrypoint: ['node', '$ALGO'], algorithm: 'console.log(1)', inputs: [], maxDurationSeconds: 5 });
+    const spec = jobSpecFromProperties({
+      [JOB.runtime]: 'node',
+      [JOB.algorithm]: 'console.log(1)',
+      [JOB.maxDuration]: 5,
+    });
+    expect(spec).toEqual({
+      runtime: 'node',
+      entrypoint: ['node', '$ALGO'],
+      algorithm: 'console.log(1)',
+      inputs: [],
+      maxDurationSeconds: 5,
+    });
   });
 
   it.each([
@@ -47,14 +57,24 @@ describe('workload in the negotiation (bourse.job.* / bourse.runner.*)', () => {
       additionalDatasets: [{ fileObject: { url: 'data:,b' } }],
       maxJobDuration: 10,
     });
-    expect(spec).toEqual({ runtime: 'sh', entrypoint: ['sh', '$ALGO'], algorithm: 'echo hi', inputs: ['https://example.org/a', 'data:,b'], maxDurationSeconds: 10 });
+    expect(spec).toEqual({
+      runtime: 'sh',
+      entrypoint: ['sh', '$ALGO'],
+      algorithm: 'echo hi',
+      inputs: ['https://example.org/a', 'data:,b'],
+      maxDurationSeconds: 10,
+    });
     expect(applyOverride(ECHO_SPEC, {})).toEqual(ECHO_SPEC);
   });
 
   it('refuses overrides beyond the agreement', () => {
-    expect(() => applyOverride(ECHO_SPEC, { maxJobDuration: ECHO_SPEC.maxDurationSeconds + 1 })).toThrow('must not exceed');
+    expect(() => applyOverride(ECHO_SPEC, { maxJobDuration: ECHO_SPEC.maxDurationSeconds + 1 })).toThrow(
+      'must not exceed',
+    );
     expect(() => applyOverride(ECHO_SPEC, { dataset: {} })).toThrow('dataset must carry');
-    expect(() => applyOverride(ECHO_SPEC, { additionalDatasets: [{ url: 'file:///x' }] })).toThrow('additionalDatasets[0].url');
+    expect(() => applyOverride(ECHO_SPEC, { additionalDatasets: [{ url: 'file:///x' }] })).toThrow(
+      'additionalDatasets[0].url',
+    );
   });
 
   it('publishes the environment as Offer properties and reads it back', () => {
@@ -72,9 +92,18 @@ describe('workload in the negotiation (bourse.job.* / bourse.runner.*)', () => {
     expect(misfit({ ...ECHO_SPEC, maxDurationSeconds: 601 }, TEST_ENVIRONMENT)).toContain('exceeds');
   });
 
-  it("lets the market refuse by constraint what the runner would not run", () => {
-    const offer = compileSubscription({ id: 'offer', properties: offerProperties(TEST_ENVIRONMENT), constraints: offerConstraints(TEST_ENVIRONMENT) });
-    const demandOf = (spec: typeof ECHO_SPEC) => compileSubscription({ id: 'demand', properties: jobProperties(spec), constraints: '(golem.runtime.name=bourse-process)' });
+  it('lets the market refuse by constraint what the runner would not run', () => {
+    const offer = compileSubscription({
+      id: 'offer',
+      properties: offerProperties(TEST_ENVIRONMENT),
+      constraints: offerConstraints(TEST_ENVIRONMENT),
+    });
+    const demandOf = (spec: typeof ECHO_SPEC) =>
+      compileSubscription({
+        id: 'demand',
+        properties: jobProperties(spec),
+        constraints: '(golem.runtime.name=bourse-process)',
+      });
     expect(match(demandOf(ECHO_SPEC), offer)).toBe('Yes');
     expect(match(demandOf({ ...ECHO_SPEC, runtime: 'python3' }), offer)).toBe('No');
     expect(match(demandOf({ ...ECHO_SPEC, maxDurationSeconds: 601 }), offer)).toBe('No');

@@ -10,7 +10,8 @@ function processesWith(marker: string): number[] {
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
     try {
-      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ').includes(marker)) found.push(Number(name));
+      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ').includes(marker))
+        found.push(Number(name));
     } catch {
       // exited
     }
@@ -33,7 +34,9 @@ describe('compute engine failure paths end in the right code with a reason', () 
 
   beforeAll(async () => {
     dispatcher = await Dispatcher.open(prefix);
-    runner = await startRunner(prefix, { env: { BOURSE_RUNNER_INPUT_HOSTS: '127.0.0.1', BOURSE_RUNNER_CONCURRENCY: '2' } });
+    runner = await startRunner(prefix, {
+      env: { BOURSE_RUNNER_INPUT_HOSTS: '127.0.0.1', BOURSE_RUNNER_CONCURRENCY: '2' },
+    });
   });
   afterAll(async () => {
     await runner.stop();
@@ -42,11 +45,16 @@ describe('compute engine failure paths end in the right code with a reason', () 
 
   it('an unreachable input ends at 31 (Data provisioning failed) with the reason', async () => {
     const port = await closedPort();
-    const jobId = await dispatcher.dispatch(runner.config.provider, { algorithm: 'console.log(1)', inputs: [`http://127.0.0.1:${port}/data.csv`] });
+    const jobId = await dispatcher.dispatch(runner.config.provider, {
+      algorithm: 'console.log(1)',
+      inputs: [`http://127.0.0.1:${port}/data.csv`],
+    });
     const job = await dispatcher.waitForEnd(jobId);
     expect(job.status).toBe(31);
     expect(job.statusText).toBe('Data provisioning failed');
-    expect(job.reason).toMatch(new RegExp(`input http://127.0.0.1:${port}/data.csv could not be fetched: ECONNREFUSED`));
+    expect(job.reason).toMatch(
+      new RegExp(`input http://127.0.0.1:${port}/data.csv could not be fetched: ECONNREFUSED`),
+    );
     expect(job.results).toEqual([]);
   });
 
@@ -63,17 +71,22 @@ describe('compute engine failure paths end in the right code with a reason', () 
   it.each([
     ['command', { runtime: 'node', entrypoint: ['bash', '-c', 'id'] }, /command "bash" is not allowed by this runner/],
     ['runtime', { runtime: 'ruby', entrypoint: ['node', '$ALGO'] }, /runtime "ruby" is not allowed by this runner/],
-  ])('a disallowed %s ends at 32 (Algorithm provisioning failed) before anything runs', async (_label, spec, reason) => {
-    const jobId = await dispatcher.dispatch(runner.config.provider, { ...spec, algorithm: 'console.log(1)' });
-    const job = await dispatcher.waitForEnd(jobId);
-    expect(job.status).toBe(32);
-    expect(job.statusText).toBe('Algorithm provisioning failed');
-    expect(job.reason).toMatch(reason);
-    expect(job.step).toMatch(/^32@/);
-  });
+  ])(
+    'a disallowed %s ends at 32 (Algorithm provisioning failed) before anything runs',
+    async (_label, spec, reason) => {
+      const jobId = await dispatcher.dispatch(runner.config.provider, { ...spec, algorithm: 'console.log(1)' });
+      const job = await dispatcher.waitForEnd(jobId);
+      expect(job.status).toBe(32);
+      expect(job.statusText).toBe('Algorithm provisioning failed');
+      expect(job.reason).toMatch(reason);
+      expect(job.step).toMatch(/^32@/);
+    },
+  );
 
   it('a non-zero exit finishes (Ocean: 70) with the exit code, the reason and the log kept', async () => {
-    const jobId = await dispatcher.dispatch(runner.config.provider, { algorithm: 'console.error("bad input"); process.exit(3)' });
+    const jobId = await dispatcher.dispatch(runner.config.provider, {
+      algorithm: 'console.error("bad input"); process.exit(3)',
+    });
     const job = await dispatcher.waitForEnd(jobId);
     expect(job.status).toBe(70);
     expect(job.exitCode).toBe(3);
@@ -83,7 +96,10 @@ describe('compute engine failure paths end in the right code with a reason', () 
 
   it('a run past its wall-clock limit is killed; status, reason and logs are recorded', async () => {
     const started = Date.now();
-    const jobId = await dispatcher.dispatch(runner.config.provider, { algorithm: 'console.log("working"); setInterval(() => {}, 1000)', maxDurationSeconds: 1 });
+    const jobId = await dispatcher.dispatch(runner.config.provider, {
+      algorithm: 'console.log("working"); setInterval(() => {}, 1000)',
+      maxDurationSeconds: 1,
+    });
     const job = await dispatcher.waitForEnd(jobId);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(job.status).toBe(70);
@@ -108,7 +124,9 @@ describe('compute engine failure paths end in the right code with a reason', () 
   });
 
   it('a single allocation beyond the hard memory limit fails inside the algorithm', async () => {
-    const jobId = await dispatcher.dispatch(runner.config.provider, { algorithm: 'Buffer.alloc(2 * 1024 * 1024 * 1024 - 1, 1); console.log("allocated")' });
+    const jobId = await dispatcher.dispatch(runner.config.provider, {
+      algorithm: 'Buffer.alloc(2 * 1024 * 1024 * 1024 - 1, 1); console.log("allocated")',
+    });
     const job = await dispatcher.waitForEnd(jobId);
     expect(job.status).toBe(70);
     expect(job.exitCode).not.toBe(0);
@@ -120,9 +138,16 @@ describe('compute engine failure paths end in the right code with a reason', () 
   it('stop during the run kills the whole process tree, keeps the logs and records the stop', async () => {
     const marker = `${3000 + Math.floor(Math.random() * 5000)}.${Date.now() % 100000}`;
     const algorithm = `sleep ${marker} & sleep ${marker} & (sleep ${marker}; echo never) & echo started; wait`;
-    const jobId = await dispatcher.dispatch(runner.config.provider, { runtime: 'sh', entrypoint: ['sh', '$ALGO'], algorithm, maxDurationSeconds: 120 });
+    const jobId = await dispatcher.dispatch(runner.config.provider, {
+      runtime: 'sh',
+      entrypoint: ['sh', '$ALGO'],
+      algorithm,
+      maxDurationSeconds: 120,
+    });
     // Wait until the algorithm has printed, i.e. its children exist.
-    await dispatcher.waiter.poll([dispatcher.keys.jobLog(jobId)], 15_000, undefined, async () => ((await dispatcher.store.readLog(jobId)).tail.toString().includes('started') ? true : undefined));
+    await dispatcher.waiter.poll([dispatcher.keys.jobLog(jobId)], 15_000, undefined, async () =>
+      (await dispatcher.store.readLog(jobId)).tail.toString().includes('started') ? true : undefined,
+    );
     const before = processesWith(`sleep ${marker}`);
     expect(before.length).toBeGreaterThanOrEqual(3);
     const stopped = Date.now();
@@ -139,33 +164,48 @@ describe('compute engine failure paths end in the right code with a reason', () 
 
   it('deleting a running job kills it and removes record, log and results', async () => {
     const marker = `${3000 + Math.floor(Math.random() * 5000)}.${Date.now() % 100000}`;
-    const jobId = await dispatcher.dispatch(runner.config.provider, { runtime: 'sh', entrypoint: ['sh', '$ALGO'], algorithm: `echo up; sleep ${marker}`, maxDurationSeconds: 60 });
-    await dispatcher.waiter.poll([dispatcher.keys.jobLog(jobId)], 15_000, undefined, async () => ((await dispatcher.store.readLog(jobId)).totalBytes > 0 ? true : undefined));
+    const jobId = await dispatcher.dispatch(runner.config.provider, {
+      runtime: 'sh',
+      entrypoint: ['sh', '$ALGO'],
+      algorithm: `echo up; sleep ${marker}`,
+      maxDurationSeconds: 60,
+    });
+    await dispatcher.waiter.poll([dispatcher.keys.jobLog(jobId)], 15_000, undefined, async () =>
+      (await dispatcher.store.readLog(jobId)).totalBytes > 0 ? true : undefined,
+    );
     expect(processesWith(`sleep ${marker}`).length).toBe(1);
     expect(await dispatcher.store.delete(jobId)).toBe(true);
     expect(await dispatcher.store.get(jobId)).toBeUndefined();
     // Nothing signals "killed" once the record is gone, so look until the process disappears (bounded).
     const until = Date.now() + 5000;
-    while (processesWith(`sleep ${marker}`).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    while (processesWith(`sleep ${marker}`).length > 0 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50));
     expect(processesWith(`sleep ${marker}`)).toEqual([]);
     expect(await dispatcher.store.get(jobId)).toBeUndefined();
     expect(await dispatcher.redis.exists(dispatcher.keys.jobLog(jobId), dispatcher.keys.jobResult(jobId, 0))).toBe(0);
   });
 
-  it('a job whose provider has no runner stays at 1, then fails at 2 with a reason when the agreement expires', async () => {
-    const nobody = Wallet.createRandom().address.toLowerCase();
-    const validToMs = Date.now() + 1500;
-    const jobId = await dispatcher.dispatch(nobody, { algorithm: 'console.log(1)' }, { validToMs });
-    expect((await dispatcher.store.get(jobId))?.status).toBe(1);
-    const job = await dispatcher.waitForEnd(jobId);
-    expect(Date.now()).toBeGreaterThanOrEqual(validToMs);
-    expect(job.status).toBe(2);
-    expect(job.statusText).toBe('Job expired in queue');
-    expect(job.reason).toMatch(new RegExp(`no runner of provider ${nobody} started the job before the agreement's validity ended`));
-  });
+  it(
+    'a job whose provider has no runner stays at 1, then fails at 2 with a reason when the agreement ' + 'expires',
+    async () => {
+      const nobody = Wallet.createRandom().address.toLowerCase();
+      const validToMs = Date.now() + 1500;
+      const jobId = await dispatcher.dispatch(nobody, { algorithm: 'console.log(1)' }, { validToMs });
+      expect((await dispatcher.store.get(jobId))?.status).toBe(1);
+      const job = await dispatcher.waitForEnd(jobId);
+      expect(Date.now()).toBeGreaterThanOrEqual(validToMs);
+      expect(job.status).toBe(2);
+      expect(job.statusText).toBe('Job expired in queue');
+      expect(job.reason).toMatch(
+        new RegExp(`no runner of provider ${nobody} started the job before the agreement's validity ended`),
+      );
+    },
+  );
 
   it('stopping a job that has not started ends it at once', async () => {
-    const jobId = await dispatcher.dispatch(Wallet.createRandom().address.toLowerCase(), { algorithm: 'console.log(1)' });
+    const jobId = await dispatcher.dispatch(Wallet.createRandom().address.toLowerCase(), {
+      algorithm: 'console.log(1)',
+    });
     const job = await dispatcher.store.requestStop(jobId);
     expect(job?.status).toBe(70);
     expect(job?.reason).toBe('stopped by request before the job started');

@@ -26,13 +26,24 @@ describe('JobStore (real Redis)', () => {
   it('keeps Ocean texts exactly, including the trailing space of 40', () => {
     expect(STATUS_TEXT[40]).toBe('Running algorithm ');
     expect(STATUS_TEXT[70]).toBe('Job finished');
-    expect(isTerminal(70) && isTerminal(31) && isTerminal(2) && !isTerminal(1) && !isTerminal(40) && !isTerminal(60)).toBe(true);
+    expect(
+      isTerminal(70) && isTerminal(31) && isTerminal(2) && !isTerminal(1) && !isTerminal(40) && !isTerminal(60),
+    ).toBe(true);
   });
 
   it('creates status 1 records listed for both parties, lower-cased', async () => {
     const jobId = await created();
     const job = await d.store.get(jobId);
-    expect(job).toMatchObject({ jobId, owner: owner.toLowerCase(), provider: provider.toLowerCase(), status: 1, statusText: 'Warming up', dateFinished: '', results: [], spec });
+    expect(job).toMatchObject({
+      jobId,
+      owner: owner.toLowerCase(),
+      provider: provider.toLowerCase(),
+      status: 1,
+      statusText: 'Warming up',
+      dateFinished: '',
+      results: [],
+      spec,
+    });
     expect((await d.store.listForParty(owner.toUpperCase().replace('0X', '0x'))).map((j) => j.jobId)).toContain(jobId);
     expect((await d.store.listForParty(provider)).map((j) => j.jobId)).toContain(jobId);
     expect((await d.store.listForAgreement('ab'.repeat(32))).map((j) => j.jobId)).toContain(jobId);
@@ -102,11 +113,20 @@ describe('JobStore (real Redis)', () => {
     await d.store.transition(running, [1], 40, { deadlineMs: Date.now() - 1, runnerId: 'gone' });
     const healthy = await created();
     await d.store.transition(healthy, [1], 40, { deadlineMs: Date.now() + 60_000 });
-    const dogs = [new Watchdog(d.store, createLogger('silent'), 1000), new Watchdog(d.store, createLogger('silent'), 1000)];
+    const dogs = [
+      new Watchdog(d.store, createLogger('silent'), 1000),
+      new Watchdog(d.store, createLogger('silent'), 1000),
+    ];
     const [a, b] = await Promise.all(dogs.map((w) => w.sweep()));
     expect(a + b).toBeGreaterThanOrEqual(2);
-    expect(await d.store.get(queued)).toMatchObject({ status: JobStatus.ExpiredInQueue, statusText: 'Job expired in queue' });
-    expect(await d.store.get(running)).toMatchObject({ status: JobStatus.RunFailed, reason: expect.stringMatching(/passed at status 40 \(Running algorithm\): runner gone stopped making progress/) });
+    expect(await d.store.get(queued)).toMatchObject({
+      status: JobStatus.ExpiredInQueue,
+      statusText: 'Job expired in queue',
+    });
+    expect(await d.store.get(running)).toMatchObject({
+      status: JobStatus.RunFailed,
+      reason: expect.stringMatching(/passed at status 40 \(Running algorithm\): runner gone stopped making progress/),
+    });
     expect((await d.store.get(healthy))?.status).toBe(40);
   });
 });

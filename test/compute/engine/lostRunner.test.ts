@@ -9,13 +9,17 @@ import { Dispatcher, runnerEnv, startRunner, tempDir, testPrefix } from './suppo
 const STALL_MS = 3000;
 
 function processesWith(marker: string): number[] {
-  return fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number).filter((pid) => {
-    try {
-      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(marker);
-    } catch {
-      return false;
-    }
-  });
+  return fs
+    .readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(marker);
+      } catch {
+        return false;
+      }
+    });
 }
 
 /** `bourse runner` as its own OS process (so it can be SIGKILLed like a crashed machine). */
@@ -48,20 +52,37 @@ describe('a runner SIGKILLed mid-job', () => {
     const provider = new Wallet(privateKey).address.toLowerCase();
     const marker = `2.${Date.now() % 1000000}`;
     const algorithm = `echo "started on $HOME"; sleep ${marker}; echo finished > "$OUTPUTS/out.txt"`;
-    const jobId = await dispatcher.dispatch(provider, { runtime: 'sh', entrypoint: ['sh', '$ALGO'], algorithm, maxDurationSeconds: 30 });
+    const jobId = await dispatcher.dispatch(provider, {
+      runtime: 'sh',
+      entrypoint: ['sh', '$ALGO'],
+      algorithm,
+      maxDurationSeconds: 30,
+    });
 
-    child = spawnRunner(runnerEnv(prefix, tempDir('work-a'), privateKey, { BOURSE_RUNNER_ID: 'runner-a', BOURSE_RUNNER_STALL_INTERVAL_MS: String(STALL_MS) }));
+    child = spawnRunner(
+      runnerEnv(prefix, tempDir('work-a'), privateKey, {
+        BOURSE_RUNNER_ID: 'runner-a',
+        BOURSE_RUNNER_STALL_INTERVAL_MS: String(STALL_MS),
+      }),
+    );
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const running = await dispatcher.waitFor(jobId, (job) => job.status === 40, 30_000).catch((err) => {
-      throw new Error(`${(err as Error).message}\nrunner-a stderr: ${stderr}`);
-    });
+    const running = await dispatcher
+      .waitFor(jobId, (job) => job.status === 40, 30_000)
+      .catch((err) => {
+        throw new Error(`${(err as Error).message}\nrunner-a stderr: ${stderr}`);
+      });
     expect(running.runnerId).toBe('runner-a');
-    await dispatcher.waiter.poll([dispatcher.keys.jobLog(jobId)], 10_000, undefined, async () => ((await dispatcher.store.readLog(jobId)).tail.toString().includes('started') ? true : undefined));
+    await dispatcher.waiter.poll([dispatcher.keys.jobLog(jobId)], 10_000, undefined, async () =>
+      (await dispatcher.store.readLog(jobId)).tail.toString().includes('started') ? true : undefined,
+    );
     const orphans = processesWith(`sleep ${marker}`);
     expect(orphans.length).toBe(1);
 
-    second = await startRunner(prefix, { privateKey, env: { BOURSE_RUNNER_ID: 'runner-b', BOURSE_RUNNER_STALL_INTERVAL_MS: String(STALL_MS) } });
+    second = await startRunner(prefix, {
+      privateKey,
+      env: { BOURSE_RUNNER_ID: 'runner-b', BOURSE_RUNNER_STALL_INTERVAL_MS: String(STALL_MS) },
+    });
     const killedAt = Date.now();
     child.kill('SIGKILL');
 
@@ -78,6 +99,8 @@ describe('a runner SIGKILLed mid-job', () => {
     expect(done.runnerId).toBe('runner-b');
     const out = done.results.find((r) => r.filename === 'out.txt');
     expect((await dispatcher.store.readResult(jobId, out?.index ?? -1))?.bytes.toString()).toBe('finished\n');
-    expect((await dispatcher.store.readLog(jobId)).tail.toString()).toContain('runner runner-a was lost at status 40; runner runner-b redoes the job');
+    expect((await dispatcher.store.readLog(jobId)).tail.toString()).toContain(
+      'runner runner-a was lost at status 40; runner runner-b redoes the job',
+    );
   });
 });

@@ -50,7 +50,9 @@ describe('the bwrap sandbox', () => {
   });
 
   async function runProbe(sandbox: 'bwrap' | 'none'): Promise<{ report: Record<string, string>; outsideFile: string }> {
-    const runner: Runner = await startRunner(prefix, { env: { BOURSE_SANDBOX: sandbox, BOURSE_RUNNER_KEY_FILE: keyFile, BOURSE_RUNNER_PRIVATE_KEY: '' } });
+    const runner: Runner = await startRunner(prefix, {
+      env: { BOURSE_SANDBOX: sandbox, BOURSE_RUNNER_KEY_FILE: keyFile, BOURSE_RUNNER_PRIVATE_KEY: '' },
+    });
     try {
       const outsideFile = path.join(tempDir('outside'), 'pwned');
       const jobId = await dispatcher.dispatch(runner.config.provider, { algorithm: probe(port, outsideFile, keyFile) });
@@ -88,21 +90,26 @@ describe('the bwrap sandbox', () => {
     expect(report.key).toBe(privateKey);
   });
 
-  it('result filenames never leave the outputs directory: symlinks planted by the algorithm are not followed', async () => {
-    const runner: Runner = await startRunner(prefix, { env: { BOURSE_RUNNER_KEY_FILE: keyFile, BOURSE_RUNNER_PRIVATE_KEY: '' } });
-    try {
-      const algorithm = `
+  it(
+    'result filenames never leave the outputs directory: symlinks planted by the algorithm are not ' + 'followed',
+    async () => {
+      const runner: Runner = await startRunner(prefix, {
+        env: { BOURSE_RUNNER_KEY_FILE: keyFile, BOURSE_RUNNER_PRIVATE_KEY: '' },
+      });
+      try {
+        const algorithm = `
         const fs = require('fs');
         fs.symlinkSync('/etc/passwd', process.env.OUTPUTS + '/passwd');
         fs.symlinkSync('/etc', process.env.OUTPUTS + '/etc');
         fs.writeFileSync(process.env.OUTPUTS + '/ok.txt', 'ok');
       `;
-      const jobId = await dispatcher.dispatch(runner.config.provider, { algorithm });
-      const job = await dispatcher.waitForEnd(jobId);
-      expect(job.status).toBe(70);
-      expect(job.results.map((r) => r.filename)).toEqual(['algorithm.log', 'ok.txt']);
-    } finally {
-      await runner.stop();
-    }
-  });
+        const jobId = await dispatcher.dispatch(runner.config.provider, { algorithm });
+        const job = await dispatcher.waitForEnd(jobId);
+        expect(job.status).toBe(70);
+        expect(job.results.map((r) => r.filename)).toEqual(['algorithm.log', 'ok.txt']);
+      } finally {
+        await runner.stop();
+      }
+    },
+  );
 });

@@ -21,7 +21,13 @@ const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 export class Dispatcher {
   readonly store: JobStore;
 
-  private constructor(readonly keys: Keys, readonly redis: import('ioredis').default, private readonly subscriber: import('ioredis').default, readonly waiter: Waiter, readonly scripts: Scripts) {
+  private constructor(
+    readonly keys: Keys,
+    readonly redis: import('ioredis').default,
+    private readonly subscriber: import('ioredis').default,
+    readonly waiter: Waiter,
+    readonly scripts: Scripts,
+  ) {
     this.store = new JobStore({ redis, keys, scripts });
   }
 
@@ -35,7 +41,11 @@ export class Dispatcher {
   }
 
   /** Creates a job for `provider` and puts it on the provider's queue, as approval does. */
-  async dispatch(provider: string, spec: Partial<JobSpec>, options: { validToMs?: number; owner?: string } = {}): Promise<string> {
+  async dispatch(
+    provider: string,
+    spec: Partial<JobSpec>,
+    options: { validToMs?: number; owner?: string } = {},
+  ): Promise<string> {
     const jobId = newJobId();
     await this.store.create({
       jobId,
@@ -43,7 +53,14 @@ export class Dispatcher {
       owner: options.owner ?? Wallet.createRandom().address,
       provider,
       validToMs: options.validToMs ?? Date.now() + 600_000,
-      spec: { runtime: 'node', entrypoint: ['node', '$ALGO'], algorithm: '', inputs: [], maxDurationSeconds: 30, ...spec },
+      spec: {
+        runtime: 'node',
+        entrypoint: ['node', '$ALGO'],
+        algorithm: '',
+        inputs: [],
+        maxDurationSeconds: 30,
+        ...spec,
+      },
     });
     await enqueueJob(this, provider, jobId);
     return jobId;
@@ -56,7 +73,10 @@ export class Dispatcher {
       last = await this.store.get(jobId);
       return last && until(last) ? last : undefined;
     });
-    if (!found) throw new Error(`job ${jobId} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+    if (!found)
+      throw new Error(
+        `job ${jobId} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last)}`,
+      );
     return found;
   }
 
@@ -79,7 +99,12 @@ export interface EngineOptions {
 }
 
 /** Runner environment for tests: fast stall detection and watchdog, a private work dir. */
-export function runnerEnv(prefix: string, workDir: string, privateKey: string, env: Record<string, string> = {}): Record<string, string> {
+export function runnerEnv(
+  prefix: string,
+  workDir: string,
+  privateKey: string,
+  env: Record<string, string> = {},
+): Record<string, string> {
   return {
     REDIS_URL: testRedisUrl(),
     BOURSE_KEY_PREFIX: prefix,
@@ -104,7 +129,12 @@ export async function startRunner(prefix: string, options: EngineOptions = {}): 
   const privateKey = options.privateKey ?? Wallet.createRandom().privateKey;
   const env = runnerEnv(prefix, tempDir('work'), privateKey, options.env);
   const config = loadConfig(env);
-  return Runner.start({ config, redisUrl: testRedisUrl(), log, runner: loadRunnerConfig(env, { dataDir: tempDir('data') }) });
+  return Runner.start({
+    config,
+    redisUrl: testRedisUrl(),
+    log,
+    runner: loadRunnerConfig(env, { dataDir: tempDir('data') }),
+  });
 }
 
 export { testPrefix };
