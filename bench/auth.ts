@@ -7,28 +7,23 @@ import { Wallet } from 'ethers';
 import pino from 'pino';
 import { Authenticator } from '../src/auth/authenticator';
 import { oceanAuth } from '../src/auth/middleware';
-import { authModule } from '../src/auth/routes';
 import { signOceanMessage } from '../src/auth/signatures';
-import { loadConfig } from '../src/config';
-import type { Core, Module } from '../src/core';
-import { Instance } from '../src/instance';
+import { loadConfig } from '../src/kernel/config';
+import type Router from '@koa/router';
+import type { Core } from '../src/kernel/core';
+import { ApiInstance } from '../src/main/api';
 import { EmbeddedRedis } from '../src/store/embeddedRedis';
 import { fmt, nowMs, percentile, table } from './support';
 
 const SAMPLES = 500;
 
-function benchRoutes(core: Core): Module {
+function benchRoutes(router: Router, core: Core): void {
   const auth = new Authenticator(core);
   const ok = (ctx: { body: unknown }): void => {
     ctx.body = { ok: true };
   };
-  return {
-    name: 'bench',
-    mount(router) {
-      router.get('/bench/open', ok);
-      router.get('/bench/guarded', oceanAuth(auth, { command: 'bench' }), ok);
-    },
-  };
+  router.get('/bench/open', ok);
+  router.get('/bench/guarded', oceanAuth(auth, { command: 'bench' }), ok);
 }
 
 async function timeRequests(urls: string[], headers: Record<string, string> = {}): Promise<number[]> {
@@ -50,11 +45,11 @@ export async function run(): Promise<void> {
     BOURSE_AUTH_SECRET: 'bench-secret-bench-secret-bench-secret',
     LOG_LEVEL: 'silent',
   });
-  const instance = await Instance.create({
+  const instance = await ApiInstance.create({
     config,
     redisUrl: redis.url,
     log: pino({ level: 'silent' }),
-    modules: (core) => [authModule(core), benchRoutes(core)],
+    extraRoutes: benchRoutes,
   });
   try {
     const base = await instance.listen(0, '127.0.0.1');

@@ -9,16 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Wallet } from 'ethers';
-import { loadConfig } from '../src/config';
+import { loadConfig } from '../src/kernel/config';
 import { Waiter } from '../src/events/waiter';
-import { createLogger } from '../src/logger';
+import { createLogger } from '../src/kernel/logger';
 import { ProcessExecutor } from '../src/compute/executor/process';
 import { createSandbox } from '../src/compute/executor/sandbox';
 import { Workspace } from '../src/compute/executor/workspace';
 import { firstJobId, JobStore, newJobId } from '../src/compute/jobs';
-import { computeModule } from '../src/compute/module';
 import { jobProperties } from '../src/compute/workload';
-import { Instance } from '../src/instance';
+import { ApiInstance } from '../src/main/api';
 import { closeJobQueues, enqueueJob } from '../src/compute/queue';
 import { loadRunnerConfig, SandboxKind } from '../src/compute/runnerConfig';
 import { isTerminal } from '../src/compute/statuses';
@@ -147,7 +146,7 @@ async function dispatchLatency(redisUrl: string, samples: number): Promise<{ app
     log,
     runner: loadRunnerConfig(env, { dataDir: tempDir('data') }),
   });
-  const api = await Instance.create({ config, redisUrl, log, modules: (core) => [computeModule(core)] });
+  const api = await ApiInstance.create({ config, redisUrl, log });
   const { core } = api;
   const store = new JobStore(core);
   const provider = runner.config.provider;

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 import { TokenService } from '../src/auth/tokens';
-import type { Core } from '../src/core';
+import type { Core } from '../src/kernel/core';
 import { EmbeddedRedis } from '../src/store/embeddedRedis';
 import { table } from './support';
 

@@ -11,9 +11,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import Redis from 'ioredis';
 import { TokenService } from '../src/auth/tokens';
-import { loadConfig } from '../src/config';
-import { Instance } from '../src/instance';
-import { createLogger } from '../src/logger';
+import { loadConfig } from '../src/kernel/config';
+import { ApiInstance } from '../src/main/api';
+import { createLogger } from '../src/kernel/logger';
 import { compileSubscription, match } from '../src/market/constraints';
 import type { MarketService } from '../src/market/module';
 import { EmbeddedRedis } from '../src/store/embeddedRedis';
@@ -133,7 +133,7 @@ async function idlePolls(
   base: string,
   requestor: string,
   redis: Redis,
-  instance: Instance,
+  instance: ApiInstance,
 ): Promise<Record<string, string | number>> {
   const demandIds = await inBatches(
     IDLE_POLLS,
@@ -239,9 +239,9 @@ export async function run(): Promise<void> {
     LOG_LEVEL: 'silent',
     BOURSE_MAX_LONG_POLL_SECONDS: '120',
   });
-  const instance = await Instance.create({ config, redisUrl, log: createLogger('silent') });
+  const instance = await ApiInstance.create({ config, redisUrl, log: createLogger('silent') });
   const base = await instance.listen(0, '127.0.0.1');
-  const market = (instance.modules.find((m) => m.name === 'market') as { market?: MarketService } | undefined)?.market;
+  const market = instance.services.market;
   const tokens = new TokenService(instance.core);
   const exp = Math.floor(Date.now() / 1000) + 3600;
   const requestor = await tokens.issue(`0x${'a'.repeat(40)}`, exp);

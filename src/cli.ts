@@ -1,18 +1,20 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { generateKey, mintToken, readKeyFile, walletFromKey } from './auth/client';
-import { ConfigError, loadConfig } from './config';
-import { createLogger } from './logger';
-import { runApi, runDev, runRunner } from './roles';
+import { ConfigError, loadConfig } from './kernel/config';
+import { createLogger } from './kernel/logger';
 
-/** `bourse`: one CLI, three roles (DESIGN §1) plus operator helpers. */
+/**
+ * `bourse`: one CLI, three roles plus operator helpers. Each role's code is imported only when that role runs, so
+ * `bourse keygen` or `bourse api` never load what only a runner needs.
+ */
 const program = new Command()
   .name('bourse')
   .description('Bourse compute marketplace: Golem Market API + Ocean compute endpoints on Redis');
 
-function startRole(
-  role: (config: ReturnType<typeof loadConfig>, log: ReturnType<typeof createLogger>) => Promise<void>,
-) {
+type Role = (config: ReturnType<typeof loadConfig>, log: ReturnType<typeof createLogger>) => Promise<void>;
+
+function startRole(load: () => Promise<Role>) {
   return async (): Promise<void> => {
     let config;
     try {
@@ -26,7 +28,9 @@ function startRole(
     }
     const log = createLogger(config.logLevel);
     try {
-      await role(config, log);
+      await (
+        await load()
+      )(config, log);
     } catch (err) {
       log.fatal({ err }, (err as Error).message);
       process.stderr.write(`${(err as Error).message}\n`);
@@ -38,15 +42,15 @@ function startRole(
 program
   .command('api')
   .description('serve the HTTP API (needs REDIS_URL and BOURSE_AUTH_SECRET)')
-  .action(startRole(runApi));
+  .action(startRole(async () => (await import('./main/api')).runApi));
 program
   .command('runner')
   .description('run compute jobs of approved agreements (needs REDIS_URL)')
-  .action(startRole(runRunner));
+  .action(startRole(async () => (await import('./main/runner')).runRunner));
 program
   .command('dev')
   .description('api + runner in one process; starts an embedded redis-server when REDIS_URL is not set')
-  .action(startRole(runDev));
+  .action(startRole(async () => (await import('./main/dev')).runDev));
 
 program
   .command('keygen')

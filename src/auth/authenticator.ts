@@ -1,5 +1,5 @@
-import type { Core } from '../core';
-import { Unauthorized } from '../errors';
+import type { Core } from '../kernel/core';
+import { Unauthenticated } from '../kernel/errors';
 import type { SignedFields } from './fields';
 import { NonceService } from './nonces';
 import { isSignedBy } from './signatures';
@@ -28,14 +28,14 @@ export class Authenticator {
   /** Throws 401 unless the signature signs one of `messages` (the layouts the route accepts) for the named address. */
   checkSignature(signed: SignedFields, messages: string[]): void {
     if (!messages.some((message) => isSignedBy(message, signed.signature, signed.address))) {
-      throw new Unauthorized('Invalid signature');
+      throw new Unauthenticated('Invalid signature');
     }
   }
 
   /** Spends the request's nonce: 401 when it is not greater than the last one used (replay or stale). */
   async spendNonce(signed: SignedFields): Promise<void> {
     const { accepted, stored } = await this.nonces.advance(signed.address, signed.nonce);
-    if (!accepted) throw new Unauthorized(`Invalid nonce: it must be greater than the last nonce used (${stored})`);
+    if (!accepted) throw new Unauthenticated(`Invalid nonce: it must be greater than the last nonce used (${stored})`);
   }
 
   /** checkSignature then spendNonce: the caller's lower-case address, for routes with no check in between. */
@@ -48,7 +48,7 @@ export class Authenticator {
   /** The claims of a usable token; 401 with Provider's texts otherwise. */
   async tokenClaims(token: string): Promise<TokenClaims> {
     const claims = await this.tokens.verify(token);
-    if (typeof claims === 'string') throw new Unauthorized(TOKEN_FAILURE_TEXT[claims]);
+    if (typeof claims === 'string') throw new Unauthenticated(TOKEN_FAILURE_TEXT[claims]);
     return claims;
   }
 }

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { BadRequest } from '../errors';
+import { Invalid } from '../kernel/errors';
 
 /**
  * Reading the identity fields of a request. Ocean clients put them in the query string (GET, PUT, DELETE)
@@ -10,7 +10,7 @@ import { BadRequest } from '../errors';
 /** A request field as text, or undefined when absent. Numbers in a JSON body are read as their decimal text. */
 export function readField(ctx: Context, name: string): string | undefined {
   const fromQuery = ctx.query[name];
-  if (Array.isArray(fromQuery)) throw new BadRequest(`Invalid ${name}: give it once`);
+  if (Array.isArray(fromQuery)) throw new Invalid(`Invalid ${name}: give it once`);
   if (fromQuery !== undefined && fromQuery !== '') return fromQuery;
   const body: unknown = ctx.request.body;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
@@ -18,12 +18,12 @@ export function readField(ctx: Context, name: string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return String(value);
-  throw new BadRequest(`Invalid ${name}: expected a string`);
+  throw new Invalid(`Invalid ${name}: expected a string`);
 }
 
 export function requireField(ctx: Context, name: string): string {
   const value = readField(ctx, name);
-  if (value === undefined) throw new BadRequest(`Missing required parameter: ${name}`);
+  if (value === undefined) throw new Invalid(`Missing required parameter: ${name}`);
   return value;
 }
 
@@ -31,7 +31,7 @@ const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
 /** Validates an Ethereum address and returns it exactly as sent (signed messages use it verbatim). */
 export function parseAddress(value: string, name: string): string {
-  if (!ADDRESS.test(value)) throw new BadRequest(`Invalid ${name}: expected 0x followed by 40 hexadecimal digits`);
+  if (!ADDRESS.test(value)) throw new Invalid(`Invalid ${name}: expected 0x followed by 40 hexadecimal digits`);
   return value;
 }
 
@@ -41,7 +41,7 @@ export function parseAddress(value: string, name: string): string {
  */
 export function parseWholeNumber(value: string, name: string, hint = ''): number {
   if (!/^(0|[1-9]\d{0,15})$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw new BadRequest(
+    throw new Invalid(
       `Invalid ${name}: expected a whole number between 0 and ${Number.MAX_SAFE_INTEGER} without leading zeros${hint}`,
     );
   }

@@ -1,4 +1,4 @@
-import { BadRequest, Forbidden } from '../errors';
+import { Invalid, Forbidden } from '../kernel/errors';
 import { Authenticator, TOKEN_FAILURE_TEXT } from './authenticator';
 import type { SignedFields } from './fields';
 
@@ -20,9 +20,9 @@ export class TokenIssuer {
   /** A requested expiry (unix seconds): 400 unless it is in the future and within the maximum lifetime. */
   expiry(expiresAt: number, name: string): number {
     const now = nowSeconds();
-    if (expiresAt <= now) throw new BadRequest(`Invalid ${name}: it must be in the future`);
+    if (expiresAt <= now) throw new Invalid(`Invalid ${name}: it must be in the future`);
     if (expiresAt > now + this.maxLifetimeSeconds) {
-      throw new BadRequest(`Invalid ${name}: a token may live at most ${this.maxLifetimeSeconds} seconds`);
+      throw new Invalid(`Invalid ${name}: a token may live at most ${this.maxLifetimeSeconds} seconds`);
     }
     return expiresAt;
   }
@@ -41,11 +41,11 @@ export class TokenIssuer {
   async revoke(signed: SignedFields, message: string, token: string): Promise<void> {
     this.auth.checkSignature(signed, [message]);
     const claims = await this.auth.tokens.verify(token);
-    if (typeof claims === 'string') throw new BadRequest(TOKEN_FAILURE_TEXT[claims]);
+    if (typeof claims === 'string') throw new Invalid(TOKEN_FAILURE_TEXT[claims]);
     if (claims.address !== signed.address.toLowerCase())
       throw new Forbidden('Only the address a token was issued to may revoke it');
     await this.auth.spendNonce(signed);
     // A concurrent revocation of the same token may have won since verify().
-    if (!(await this.auth.tokens.revoke(claims))) throw new BadRequest(TOKEN_FAILURE_TEXT.revoked);
+    if (!(await this.auth.tokens.revoke(claims))) throw new Invalid(TOKEN_FAILURE_TEXT.revoked);
   }
 }

@@ -1,5 +1,5 @@
 import type { Context, Middleware } from 'koa';
-import { Forbidden, Unauthorized } from '../errors';
+import { Forbidden, Unauthenticated } from '../kernel/errors';
 import type { Authenticator } from './authenticator';
 import { commandMessage, readField, readSignedFields, SignedFields } from './fields';
 import type { TokenService } from './tokens';
@@ -24,9 +24,9 @@ export function bearerToken(ctx: Context): string | undefined {
 export function marketAuth(tokens: TokenService): Middleware {
   return async (ctx, next) => {
     const token = bearerToken(ctx);
-    if (!token) throw new Unauthorized('Missing application key', { plainText: true });
+    if (!token) throw new Unauthenticated('Missing application key');
     const claims = await tokens.verify(token);
-    if (typeof claims === 'string') throw new Unauthorized('Invalid application key', { plainText: true });
+    if (typeof claims === 'string') throw new Unauthenticated('Invalid application key');
     ctx.state.identity = claims.address;
     await next();
   };
@@ -63,7 +63,7 @@ export function oceanAuth(auth: Authenticator, options: OceanAuthOptions): Middl
     const identity =
       readField(ctx, 'signature') !== undefined ? await signedCaller(ctx, auth, options) : await tokenCaller(ctx, auth);
     if (identity !== undefined) ctx.state.identity = identity;
-    else if (required) throw new Unauthorized('Missing signature or auth token');
+    else if (required) throw new Unauthenticated('Missing signature or auth token');
     await next();
   };
 }

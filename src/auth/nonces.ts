@@ -1,4 +1,4 @@
-import type { Core } from '../core';
+import type { Core } from '../kernel/core';
 
 /**
  * Per-address nonces: each signed request carries one strictly greater than the last accepted, so a

@@ -1,6 +1,6 @@
 import { createSecretKey, KeyObject, randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import type { Core } from '../core';
+import type { Core } from '../kernel/core';
 
 export interface TokenClaims {
   /** Lower-cased 0x address the token acts for. */

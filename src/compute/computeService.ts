@@ -1,5 +1,5 @@
-import type { Core } from '../core';
-import { BadRequest, Forbidden, NotFound } from '../errors';
+import type { Core } from '../kernel/core';
+import { Invalid, Forbidden, NotFound } from '../kernel/errors';
 import type { Dispatcher } from './dispatch';
 import { normaliseAgreementId } from './dispatch';
 import { isJobId, JobRecord, JobStore, ResultEntry } from './jobs';
@@ -55,7 +55,7 @@ export class ComputeService {
   /** The jobs a stop/delete names; 400 without a filter, 404 when the caller sees none of them. */
   private async targets(caller: string, filter: JobFilter): Promise<JobRecord[]> {
     if (filter.jobId === undefined && filter.agreementId === undefined)
-      throw new BadRequest('jobId or documentId (the agreementId) is required');
+      throw new Invalid('jobId or documentId (the agreementId) is required');
     const jobs = await this.list(caller, filter);
     if (jobs.length === 0) throw new NotFound('No such compute job');
     return jobs;

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type Redis from 'ioredis';
-import type { Core } from '../core';
-import { AppError, BadRequest, Conflict, NotFound } from '../errors';
+import type { Core } from '../kernel/core';
+import { DomainError, Invalid, Conflict, NotFound } from '../kernel/errors';
 import { firstJobId, JobSpec, JobStore, newJobId } from './jobs';
 import { enqueueJob } from './queue';
 import { JobStatus } from './statuses';
@@ -95,7 +95,7 @@ export class Dispatcher {
     try {
       spec = jobSpecFromProperties(agreement.demandProperties);
     } catch (err) {
-      if (!(err instanceof AppError)) throw err;
+      if (!(err instanceof DomainError)) throw err;
       invalid = `Invalid workload in the agreement's demand: ${err.message}`;
     }
     const created = await this.jobs.create({
@@ -130,13 +130,13 @@ export class Dispatcher {
     try {
       agreed = jobSpecFromProperties(agreement.demandProperties);
     } catch (err) {
-      if (!(err instanceof AppError)) throw err;
+      if (!(err instanceof DomainError)) throw err;
       throw new Conflict(`Agreement ${hex} carries no valid workload: ${err.message}`);
     }
     const spec = applyOverride(agreed, override);
     const env = environmentFromOffer(agreement.offerProperties);
     const reason = env && misfit(spec, env);
-    if (reason) throw new BadRequest(`The job does not fit the agreed environment: ${reason}`);
+    if (reason) throw new Invalid(`The job does not fit the agreed environment: ${reason}`);
     const jobId = newJobId();
     await this.jobs.create({
       jobId,

@@ -1,4 +1,4 @@
-import type { Core } from '../core';
+import type { Core } from '../kernel/core';
 import type { ComputeEnvironment } from '../types/schemas';
 import { readLiveRunners } from './heartbeat';
 

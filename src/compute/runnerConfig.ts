@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Wallet } from 'ethers';
-import { ConfigError, Env, readInt, readNumber, readSize } from '../config';
+import { ConfigError, Env, readInt, readNumber, readSize } from '../kernel/config';
 
 export type SandboxKind = 'bwrap' | 'none';
 

@@ -2,7 +2,7 @@ import type { Wallet } from 'ethers';
 import type { Logger } from 'pino';
 import { MarketApi } from 'ya-ts-client';
 import { mintToken } from '../auth/client';
-import { AppError } from '../errors';
+import { DomainError } from '../kernel/errors';
 import type { RunnerConfig } from './runnerConfig';
 import {
   environmentFromOffer,
@@ -28,7 +28,7 @@ export function judgeDemand(properties: Record<string, unknown>, env: RunnerEnvi
     const reason = misfit(jobSpecFromProperties(properties), env);
     return reason === undefined ? { accept: true } : { accept: false, reason };
   } catch (err) {
-    if (err instanceof AppError) return { accept: false, reason: err.message };
+    if (err instanceof DomainError) return { accept: false, reason: err.message };
     throw err;
   }
 }

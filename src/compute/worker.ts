@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Worker } from 'bullmq';
 import type Redis from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config } from '../config';
+import type { Config } from '../kernel/config';
 import { Waiter } from '../events/waiter';
 import { Keys } from '../store/keys';
 import { isConnectionError, openRedis } from '../store/redis';

@@ -1,4 +1,4 @@
-import { BadRequest } from '../errors';
+import { Invalid } from '../kernel/errors';
 import type { ComputeDataset, ComputeStartRequest } from '../types/schemas';
 import type { JobSpec } from './jobs';
 
@@ -66,59 +66,59 @@ export function hasJobProperties(properties: Properties): boolean {
 
 function runtimeOf(value: unknown, name: string): string {
   if (typeof value !== 'string' || !RUNTIME_PATTERN.test(value)) {
-    throw new BadRequest(`${name} must be a runtime name such as "node", "sh" or "python3"`);
+    throw new Invalid(`${name} must be a runtime name such as "node", "sh" or "python3"`);
   }
   return value;
 }
 
 function entrypointOf(value: unknown, name: string): string[] {
   if (!Array.isArray(value) || value.length === 0 || value.length > MAX_ARGV) {
-    throw new BadRequest(`${name} must be a non-empty argv array of at most ${MAX_ARGV} strings (no shell is used)`);
+    throw new Invalid(`${name} must be a non-empty argv array of at most ${MAX_ARGV} strings (no shell is used)`);
   }
   for (const arg of value) {
     if (typeof arg !== 'string' || arg.length > MAX_ARG_LENGTH || arg.includes('\0')) {
-      throw new BadRequest(`${name} must contain strings of at most ${MAX_ARG_LENGTH} characters without NUL`);
+      throw new Invalid(`${name} must contain strings of at most ${MAX_ARG_LENGTH} characters without NUL`);
     }
   }
-  if (value[0] === '') throw new BadRequest(`${name}[0] must name the command to run`);
+  if (value[0] === '') throw new Invalid(`${name}[0] must name the command to run`);
   return value as string[];
 }
 
 function algorithmOf(value: unknown, name: string): string {
   if (typeof value !== 'string' || value === '')
-    throw new BadRequest(`${name} must be the algorithm's raw code (a non-empty string)`);
+    throw new Invalid(`${name} must be the algorithm's raw code (a non-empty string)`);
   if (Buffer.byteLength(value) > MAX_ALGORITHM_BYTES)
-    throw new BadRequest(`${name} must be at most ${MAX_ALGORITHM_BYTES} bytes`);
+    throw new Invalid(`${name} must be at most ${MAX_ALGORITHM_BYTES} bytes`);
   return value;
 }
 
 function inputUrlOf(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value.length > MAX_URL_LENGTH) throw new BadRequest(`${name} must be a URL string`);
+  if (typeof value !== 'string' || value.length > MAX_URL_LENGTH) throw new Invalid(`${name} must be a URL string`);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new BadRequest(`${name} is not a valid URL`);
+    throw new Invalid(`${name} is not a valid URL`);
   }
-  if (!INPUT_SCHEMES.has(url.protocol)) throw new BadRequest(`${name} must be an http:, https: or data: URL`);
+  if (!INPUT_SCHEMES.has(url.protocol)) throw new Invalid(`${name} must be an http:, https: or data: URL`);
   return value;
 }
 
 function inputsOf(value: unknown, name: string): string[] {
   if (!Array.isArray(value) || value.length > MAX_INPUTS)
-    throw new BadRequest(`${name} must be an array of at most ${MAX_INPUTS} URLs`);
+    throw new Invalid(`${name} must be an array of at most ${MAX_INPUTS} URLs`);
   return value.map((item, i) => inputUrlOf(item, `${name}[${i}]`));
 }
 
 function durationOf(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
-    throw new BadRequest(`${name} must be a whole number of seconds, at least 1`);
+    throw new Invalid(`${name} must be a whole number of seconds, at least 1`);
   return value;
 }
 
 /**
  * The job a demand describes. Required: runtime, algorithm, maxDuration; `entrypoint` defaults to
- * `[runtime, "$ALGO"]`, `inputs` to none. Throws BadRequest naming the offending property.
+ * `[runtime, "$ALGO"]`, `inputs` to none. Throws Invalid naming the offending property.
  */
 export function jobSpecFromProperties(properties: Properties): JobSpec {
   const runtime = runtimeOf(properties[JOB.runtime], JOB.runtime);
@@ -159,7 +159,7 @@ function oceanEntrypointOf(value: string | string[], name: string): string[] {
 
 function datasetUrl(dataset: ComputeDataset, name: string): string {
   const url = dataset.url ?? dataset.fileObject?.url;
-  if (url === undefined) throw new BadRequest(`${name} must carry the input's URL in "url" (or "fileObject.url")`);
+  if (url === undefined) throw new Invalid(`${name} must carry the input's URL in "url" (or "fileObject.url")`);
   return inputUrlOf(url, `${name}.url`);
 }
 
@@ -176,12 +176,12 @@ export function applyOverride(agreed: JobSpec, override: ComputeWorkloadOverride
   ]);
   if (override.dataset) datasets.unshift(['dataset', override.dataset]);
   const inputs = datasets.length === 0 ? agreed.inputs : datasets.map(([name, d]) => datasetUrl(d, name));
-  if (inputs.length > MAX_INPUTS) throw new BadRequest(`at most ${MAX_INPUTS} datasets may be given`);
+  if (inputs.length > MAX_INPUTS) throw new Invalid(`at most ${MAX_INPUTS} datasets may be given`);
   let maxDurationSeconds = agreed.maxDurationSeconds;
   if (override.maxJobDuration !== undefined) {
     maxDurationSeconds = durationOf(override.maxJobDuration, 'maxJobDuration');
     if (maxDurationSeconds > agreed.maxDurationSeconds) {
-      throw new BadRequest(
+      throw new Invalid(
         `maxJobDuration must not exceed the agreed ${JOB.maxDuration} (${agreed.maxDurationSeconds} s)`,
       );
     }

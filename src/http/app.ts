@@ -1,17 +1,17 @@
 import Koa from 'koa';
-import Router from '@koa/router';
-import type { Core, Module } from '../core';
-import { ServiceUnavailable } from '../errors';
+import type Router from '@koa/router';
+import type { Core } from '../kernel/core';
+import { Unavailable } from '../kernel/errors';
 import { abortSignal } from './middleware/abort';
 import { jsonBody } from './middleware/body';
-import { errorMapper } from './middleware/errors';
+import { errorMapper, UNAVAILABLE_MESSAGE } from './errors';
 import { requestMetrics } from './middleware/metrics';
 import { requestId } from './middleware/requestId';
 
 const UNGUARDED = new Set(['/health', '/ready', '/metrics']);
 
-/** Builds the Koa application of one instance from its modules' routes. */
-export function createApp(core: Core, modules: Module[]): Koa {
+/** Builds the Koa application of one instance around its mounted router. */
+export function createApp(core: Core, router: Router): Koa {
   const app = new Koa({ proxy: true });
   // A client leaving in the middle of a streamed response (log tail, SSE scan) is normal, not an error worth a stack
   // trace.
@@ -19,8 +19,6 @@ export function createApp(core: Core, modules: Module[]): Koa {
     if (err.code === 'ERR_STREAM_PREMATURE_CLOSE' || err.code === 'ECONNRESET' || err.code === 'EPIPE') return;
     core.log.error({ err }, 'unhandled application error');
   });
-  const router = new Router();
-  for (const module of modules) module.mount?.(router);
 
   app.use(requestId(core.log));
   app.use(requestMetrics(core.metrics));
@@ -29,7 +27,7 @@ export function createApp(core: Core, modules: Module[]): Koa {
     // Fail fast while Redis is down rather than letting every route discover it separately.
     if (!UNGUARDED.has(ctx.path) && core.redis.status !== 'ready') {
       core.metrics.redisErrors.inc();
-      throw new ServiceUnavailable('Service unavailable: the data store is not reachable, try again shortly');
+      throw new Unavailable(UNAVAILABLE_MESSAGE);
     }
     await next();
   });

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { BadRequest } from '../errors';
+import { Invalid } from '../kernel/errors';
 import { DEFAULT_COLLECT_TIMEOUT_S, DEFAULT_MAX_EVENTS, MAX_EVENTS_LIMIT } from '../market/limits';
 import type { Reason } from '../types/schemas';
 import { validator } from './validate';
@@ -9,7 +9,7 @@ import { validator } from './validate';
 /** A query parameter given at most once. */
 export function queryValue(ctx: Context, name: string): string | undefined {
   const value = ctx.query[name];
-  if (Array.isArray(value)) throw new BadRequest(`Query parameter '${name}' was given more than once.`);
+  if (Array.isArray(value)) throw new Invalid(`Query parameter '${name}' was given more than once.`);
   return value;
 }
 
@@ -19,7 +19,7 @@ export function timeoutMs(ctx: Context, maxSeconds: number): number {
   if (raw === undefined) return Math.min(DEFAULT_COLLECT_TIMEOUT_S, maxSeconds) * 1000;
   const seconds = raw.trim() === '' ? NaN : Number(raw);
   if (!Number.isFinite(seconds) || seconds < 0)
-    throw new BadRequest(`Invalid timeout '${raw}', should be a non-negative number of seconds.`);
+    throw new Invalid(`Invalid timeout '${raw}', should be a non-negative number of seconds.`);
   return Math.min(seconds, maxSeconds) * 1000;
 }
 
@@ -29,7 +29,7 @@ export function maxEvents(ctx: Context, fallback = DEFAULT_MAX_EVENTS, limit = M
   if (raw === undefined) return fallback;
   const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!(value >= 1 && value <= limit))
-    throw new BadRequest(`Invalid maxEvents '${raw}', should be between 1 and ${limit}.`);
+    throw new Invalid(`Invalid maxEvents '${raw}', should be between 1 and ${limit}.`);
   return value;
 }
 

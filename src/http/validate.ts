@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { BadRequest } from '../errors';
-import { schemaDir } from '../paths';
+import { Invalid } from '../kernel/errors';
+import { schemaDir } from '../kernel/paths';
 
 /** One ajv instance holding every schema of schemas/ (each file's `$id` is its file name), loaded on first use. */
 let ajv: Ajv | undefined;
@@ -18,7 +18,7 @@ function schemas(): Ajv {
   return ajv;
 }
 
-/** A type guard for `schemas/<schemaFile>` that throws BadRequest naming the first problem. */
+/** A type guard for `schemas/<schemaFile>` that throws Invalid naming the first problem. */
 export function validator<T>(schemaFile: string): (value: unknown) => value is T {
   let validate: ValidateFunction | undefined;
   return (value: unknown): value is T => {
@@ -27,6 +27,6 @@ export function validator<T>(schemaFile: string): (value: unknown) => value is T
     if (validate(value)) return true;
     const error = validate.errors?.[0];
     const where = error?.instancePath ? `body${error.instancePath.replace(/\//g, '.')}` : 'body';
-    throw new BadRequest(`Invalid request body: ${where} ${error?.message ?? 'is invalid'}`);
+    throw new Invalid(`Invalid request body: ${where} ${error?.message ?? 'is invalid'}`);
   };
 }

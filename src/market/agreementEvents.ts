@@ -1,4 +1,4 @@
-import type { Core } from '../core';
+import type { Core } from '../kernel/core';
 import { isoMicros } from './agreementTime';
 import type { Reason } from './negotiation';
 import type { AgreementOperationEvent } from '../types/schemas';

@@ -1,4 +1,4 @@
-import type { Core } from '../core';
+import type { Core } from '../kernel/core';
 import type { AgreementService } from './agreements';
 
 const SWEEP_INTERVAL_MS = 250;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Core } from '../core';
-import { AppError, BadRequest, Conflict, Gone, NotFound, RequestTimeout } from '../errors';
+import type { Core } from '../kernel/core';
+import { DomainError, Invalid, Conflict, Gone, NotFound, TimedOut } from '../kernel/errors';
 import { AgreementEventLog, type AgreementOperationEvent, type Reason } from './agreementEvents';
 import { parseRfc3339Micros } from './agreementTime';
 import type { Agreement, AgreementListEntry, AgreementProposal } from '../types/schemas';
@@ -92,7 +92,7 @@ const ANY_PROPOSAL_ID = /^[RP]-[0-9a-fA-F]{64}$/;
 
 /** Validates an agreement id from a path (64 hex, the same for both parties). */
 export function parseAgreementId(raw: string): string {
-  if (!AGREEMENT_ID.test(raw)) throw new BadRequest(`Invalid Agreement id. Id [${raw}] has invalid format.`);
+  if (!AGREEMENT_ID.test(raw)) throw new Invalid(`Invalid Agreement id. Id [${raw}] has invalid format.`);
   return raw.toLowerCase();
 }
 
@@ -122,11 +122,11 @@ export class AgreementService {
   async create(caller: string, body: AgreementProposal): Promise<string> {
     const { proposalId } = body;
     if (!ANY_PROPOSAL_ID.test(proposalId))
-      throw new BadRequest(`Invalid Agreement id. Id [${proposalId}] has invalid format.`);
+      throw new Invalid(`Invalid Agreement id. Id [${proposalId}] has invalid format.`);
     const validToMicros = parseRfc3339Micros(body.validTo);
     if (validToMicros === undefined)
-      throw new BadRequest(`Invalid request body: body.validTo must be an RFC 3339 date-time, got "${body.validTo}"`);
-    const notFound = new BadRequest(
+      throw new Invalid(`Invalid request body: body.validTo must be an RFC 3339 date-time, got "${body.validTo}"`);
+    const notFound = new Invalid(
       `Can't create Agreement for Proposal [${proposalId}]. Proposal [${proposalId}] not found.`,
     );
     const hex = REQUESTOR_PROPOSAL_ID.exec(proposalId)?.[1].toLowerCase();
@@ -156,21 +156,21 @@ export class AgreementService {
       case 'notfound':
         throw notFound;
       case 'own':
-        throw new BadRequest(
+        throw new Invalid(
           `Can't create Agreement for an own Proposal [${proposalId}]. You can promote only provider's Proposals to Agreement.`,
         );
       case 'second':
         throw new Conflict(`Can't create second Agreement for Proposal [${proposalId}].`);
       case 'initial':
-        throw new BadRequest(
+        throw new Invalid(
           `Can't create Agreement for Proposal [${proposalId}]. No negotiation with Provider took place. (You should counter Proposal at least one time)`,
         );
       case 'rejected':
-        throw new BadRequest(`Can't create Agreement for rejected Proposal [${proposalId}].`);
+        throw new Invalid(`Can't create Agreement for rejected Proposal [${proposalId}].`);
       case 'countered':
-        throw new BadRequest(`Can't create Agreement for already countered Proposal [${proposalId}].`);
+        throw new Invalid(`Can't create Agreement for already countered Proposal [${proposalId}].`);
       default:
-        throw new BadRequest(`Can't create Agreement for Proposal [${proposalId}] in state ${detail ?? outcome}.`);
+        throw new Invalid(`Can't create Agreement for Proposal [${proposalId}] in state ${detail ?? outcome}.`);
     }
   }
 
@@ -281,7 +281,7 @@ export class AgreementService {
     const record = await this.load(hex);
     const role = record && roleOf(record, caller);
     if (!record || !role) throw new NotFound(`Agreement [${hex}] not found.`);
-    if (record.state !== 'Terminated') throw new BadRequest(`Agreement [${label(hex, role)}] not terminated yet.`);
+    if (record.state !== 'Terminated') throw new Invalid(`Agreement [${label(hex, role)}] not terminated yet.`);
     return {
       eventDate: record.terminatedDate,
       agreementId: record.id,
@@ -309,20 +309,20 @@ export class AgreementService {
         case 'Pending':
           return undefined;
         case 'Proposal':
-          throw new BadRequest(`Agreement [${name}] should be confirmed, before waiting for approval.`);
+          throw new Invalid(`Agreement [${name}] should be confirmed, before waiting for approval.`);
         case 'Cancelled':
         case 'Rejected':
           throw new Gone(state);
         case 'Expired':
           throw new Gone(`Agreement [${name}] expired.`);
         default:
-          throw new BadRequest(`Agreement [${name}] terminated.`);
+          throw new Invalid(`Agreement [${name}] terminated.`);
       }
     };
     // Already settled (e.g. approved before the wait): answer without subscribing.
     if (await read()) return;
     const approved = await this.core.waiter.poll([this.core.keys.agreementState(hex)], timeoutMs, signal, read);
-    if (!approved) throw new RequestTimeout(`Timeout while waiting for Agreement [${name}] approval.`);
+    if (!approved) throw new TimedOut(`Timeout while waiting for Agreement [${name}] approval.`);
   }
 
   /** Applies a due expiry to one agreement (the sweeper); false when the agreement no longer exists. */
@@ -439,7 +439,7 @@ function roleOf(record: AgreementRecord, caller: string): PartyRole | undefined 
 }
 
 /** An illegal transition: 409 from Proposal, 410 from any other state (§4.5). */
-function refusal(action: Exclude<Action, 'read'>, from: AgreementState, name: string): AppError {
+function refusal(action: Exclude<Action, 'read'>, from: AgreementState, name: string): DomainError {
   if (action === 'approve' && from === 'Cancelled') return new Gone('Cancelled');
   const message = `Agreement [${name}]. Error: Can't update Agreement state from ${from} to ${TARGET[action]}.`;
   return from === 'Proposal' ? new Conflict(message) : new Gone(message);

@@ -1,18 +1,13 @@
-import type { Core, Module } from '../core';
-import { mountAgreementRoutes } from '../http/routes/agreements';
+import type { Core, Lifecycle } from '../kernel/core';
 import { AgreementExpirySweeper } from './agreementExpiry';
 import { AgreementService, type NegotiationHooks } from './agreements';
 
-/**
- * Agreements of one API instance: the service, its routes and the expiry sweeper. `market`: the negotiation side's
- * hooks.
- */
-export function agreementsModule(core: Core, market?: NegotiationHooks): Module {
-  const agreements = new AgreementService(core, market);
-  const sweeper = new AgreementExpirySweeper(core, agreements);
+/** Agreements of one API instance: the service and its expiry sweeper. `market`: the negotiation side's hooks. */
+export function createAgreements(core: Core, market?: NegotiationHooks): Lifecycle & { service: AgreementService } {
+  const service = new AgreementService(core, market);
+  const sweeper = new AgreementExpirySweeper(core, service);
   return {
-    name: 'agreements',
-    mount: (router) => mountAgreementRoutes(router, core, agreements),
+    service,
     start: async () => sweeper.start(),
     stop: () => sweeper.stop(),
   };

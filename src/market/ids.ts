@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { BadRequest } from '../errors';
+import { Invalid } from '../kernel/errors';
 
 /**
  * Identifier formats of the Market API (golem-market-api.md §1.5), generated and parsed here only.
@@ -22,12 +22,12 @@ export function newSubscriptionId(fingerprint: string[]): string {
 /** Validates a subscription id from a path; a malformed one is a 400 with yagna's wording. */
 export function parseSubscriptionId(raw: string): string {
   const parts = raw.split('-');
-  if (parts.length !== 2) throw new BadRequest(`Path deserialize error: Subscription id [${raw}] has invalid format.`);
+  if (parts.length !== 2) throw new Invalid(`Path deserialize error: Subscription id [${raw}] has invalid format.`);
   if (!parts.every((p) => /^[0-9a-fA-F]*$/.test(p))) {
-    throw new BadRequest(`Path deserialize error: Subscription id [${raw}] contains non hexadecimal characters.`);
+    throw new Invalid(`Path deserialize error: Subscription id [${raw}] contains non hexadecimal characters.`);
   }
   if (parts[0].length !== 32 || parts[1].length !== 64) {
-    throw new BadRequest(`Path deserialize error: Subscription id [${raw}] has invalid length. Should be |32|-|64|`);
+    throw new Invalid(`Path deserialize error: Subscription id [${raw}] has invalid length. Should be |32|-|64|`);
   }
   return raw;
 }
@@ -61,14 +61,13 @@ export interface ProposalRef {
 /** Parses `R-<64 hex>` / `P-<64 hex>`; anything else is a 400 with yagna's wording. */
 export function parseProposalId(raw: string): ProposalRef {
   const dash = raw.indexOf('-');
-  if (dash < 0) throw new BadRequest(`Path deserialize error: Id [${raw}] has invalid format.`);
+  if (dash < 0) throw new Invalid(`Path deserialize error: Id [${raw}] has invalid format.`);
   const owner = raw.slice(0, dash);
   const hex = raw.slice(dash + 1);
-  if (owner !== 'R' && owner !== 'P')
-    throw new BadRequest(`Path deserialize error: Id [${raw}] has invalid owner type.`);
+  if (owner !== 'R' && owner !== 'P') throw new Invalid(`Path deserialize error: Id [${raw}] has invalid owner type.`);
   if (!/^[0-9a-fA-F]*$/.test(hex))
-    throw new BadRequest(`Path deserialize error: Id [${raw}] contains non hexadecimal characters.`);
+    throw new Invalid(`Path deserialize error: Id [${raw}] contains non hexadecimal characters.`);
   if (hex.length !== 64)
-    throw new BadRequest(`Path deserialize error: Id [${raw}] hash has invalid length. Should be |64|`);
+    throw new Invalid(`Path deserialize error: Id [${raw}] hash has invalid length. Should be |64|`);
   return { side: owner === 'R' ? 'requestor' : 'provider', hex: hex.toLowerCase() };
 }

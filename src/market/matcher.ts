@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import type { Core } from '../core';
+import type { Core } from '../kernel/core';
 import { compileSubscription, SubscriptionIndex, type CompiledSubscription } from './constraints';
 import type { Proposals } from './proposals';
 import {

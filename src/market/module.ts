@@ -1,5 +1,4 @@
-import type { Core, Module } from '../core';
-import { mountMarketRoutes } from '../http/routes/market';
+import type { Core, Lifecycle } from '../kernel/core';
 import { parseProposalId, parseSubscriptionId, renderProposalId, type Role } from './ids';
 import { SWEEP_INTERVAL_MS } from './limits';
 import { Matcher } from './matcher';
@@ -13,7 +12,7 @@ import { Subscriptions, type SubscriptionRecord } from './subscriptions';
  * The market of one API instance: subscriptions, matching, negotiation, event queues and scans. Other modules
  * (agreements) use it through the methods below; the HTTP routes through its parts.
  */
-export class MarketService {
+export class MarketService implements Lifecycle {
   readonly subscriptions: Subscriptions;
   readonly proposals: Proposals;
   readonly negotiation: Negotiation;
@@ -81,15 +80,4 @@ export class MarketService {
     await this.sweeping;
     await this.matcher.stop();
   }
-}
-
-/** The market's Module; it carries its service so tools holding only the instance's modules can reach it. */
-export function marketModule(market: MarketService): Module & { market: MarketService } {
-  return {
-    name: 'market',
-    market,
-    mount: (router) => mountMarketRoutes(router, market),
-    start: () => market.start(),
-    stop: () => market.stop(),
-  };
 }

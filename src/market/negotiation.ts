@@ -1,5 +1,5 @@
-import type { Core } from '../core';
-import { AppError, BadRequest, Gone, NotFound } from '../errors';
+import type { Core } from '../kernel/core';
+import { DomainError, Invalid, Gone, NotFound } from '../kernel/errors';
 import { compileSubscription, ConstraintParseError, match, type CompiledSubscription } from './constraints';
 import { counterProposalHex, renderProposalId, type ProposalRef, type Role } from './ids';
 import { MARKET_RETENTION_MS, MAX_QUEUED_EVENTS } from './limits';
@@ -147,7 +147,7 @@ export class Negotiation {
     );
     const subscription = await this.subscriptions.get(subscriptionId);
     if (!subscription) {
-      if (purpose === 'react') throw new BadRequest(`Subscription [${subscriptionId}] wasn't found.`);
+      if (purpose === 'react') throw new Invalid(`Subscription [${subscriptionId}] wasn't found.`);
       throw notFound;
     }
     if (subscription.owner !== caller || subscription.kind !== kind || ref.side !== role) throw notFound;
@@ -168,7 +168,7 @@ export class Negotiation {
       });
     } catch (err) {
       if (err instanceof ConstraintParseError)
-        throw new BadRequest(
+        throw new Invalid(
           `Can't match with previous Proposal [${renderProposalId(previous.id, role)}]. Error: ${err.message}`,
         );
       throw err;
@@ -176,34 +176,34 @@ export class Negotiation {
     const [demand, offer] = role === 'requestor' ? [proposed, answered] : [answered, proposed];
     const result = match(demand, offer);
     if (result !== 'Yes') {
-      throw new BadRequest(
+      throw new Invalid(
         `Proposal properties don't match previous Proposal [${renderProposalId(previous.id, role)}] (match: ${result}).`,
       );
     }
   }
 }
 
-function refusal(reason: Refusal, record: ProposalRecord, role: Role, action: 'counter' | 'reject'): AppError {
+function refusal(reason: Refusal, record: ProposalRecord, role: Role, action: 'counter' | 'reject'): DomainError {
   const id = renderProposalId(record.id, role);
   switch (reason) {
     case 'own':
-      return new BadRequest(`Can't react to own Proposal [${id}].`);
+      return new Invalid(`Can't react to own Proposal [${id}].`);
     case 'countered':
     case 'retry':
       return new Gone(`Proposal [${id}] already has counter proposal. Can't counter for the second time.`);
     case 'accepted':
       return new Gone(`Proposal [${id}] was promoted to an Agreement. Can't reject it.`);
     case 'offer-missing':
-      return new BadRequest(`Subscription [${record.offerId}] wasn't found.`);
+      return new Invalid(`Subscription [${record.offerId}] wasn't found.`);
     case 'offer-unsubscribed':
-      return new BadRequest(`Subscription [${record.offerId}] was already unsubscribed.`);
+      return new Invalid(`Subscription [${record.offerId}] was already unsubscribed.`);
     case 'offer-expired':
       // yagna: an expired offer is 410 on counter but, like every validation error on reject, 400 there.
       return action === 'counter'
         ? new Gone(`Subscription [${record.offerId}] expired.`)
-        : new BadRequest(`Subscription [${record.offerId}] expired.`);
+        : new Invalid(`Subscription [${record.offerId}] expired.`);
     case 'demand-missing':
-      return new BadRequest(`Subscription [${record.demandId}] wasn't found.`);
+      return new Invalid(`Subscription [${record.demandId}] wasn't found.`);
     case 'notfound':
       return new NotFound(`Proposal [${id}] not found.`);
   }

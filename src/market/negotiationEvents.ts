@@ -1,5 +1,5 @@
-import type { Core } from '../core';
-import { NotFound } from '../errors';
+import type { Core } from '../kernel/core';
+import { NotFound } from '../kernel/errors';
 import { renderProposalId, type Role } from './ids';
 import { parseProposalRecord, renderProposal, visibleTo } from './proposals';
 import type { SubscriptionKind, Subscriptions } from './subscriptions';

@@ -1,4 +1,4 @@
-import type { Core } from '../core';
+import type { Core } from '../kernel/core';
 import { initialProposalHex, renderProposalId, type Role } from './ids';
 import { MARKET_RETENTION_MS, MAX_QUEUED_EVENTS } from './limits';
 import { proposalEventEntry } from './negotiationEvents';

@@ -1,5 +1,5 @@
-import type { Core } from '../core';
-import { BadRequest, Forbidden, NotFound } from '../errors';
+import type { Core } from '../kernel/core';
+import { Invalid, Forbidden, NotFound } from '../kernel/errors';
 import { compileSubscription, ConstraintParseError, toTypedProperties, Tri, type Predicate } from './constraints';
 import { renderSubscription, type OfferView } from './render';
 import { isLive, parseStreamEntry, type Subscriptions } from './subscriptions';
@@ -38,7 +38,7 @@ export class Scans {
     try {
       compileSubscription({ id: '', properties: {}, constraints });
     } catch (err) {
-      if (err instanceof ConstraintParseError) throw new BadRequest(`Invalid constraint. ${err.message}`);
+      if (err instanceof ConstraintParseError) throw new Invalid(`Invalid constraint. ${err.message}`);
       throw err;
     }
     const { redis, keys } = this.core;

@@ -1,5 +1,5 @@
-import type { Core } from '../core';
-import { BadRequest, Gone, NotFound } from '../errors';
+import type { Core } from '../kernel/core';
+import { Invalid, Gone, NotFound } from '../kernel/errors';
 import { compileSubscription, ConstraintParseError, type CompiledSubscription } from './constraints';
 import { newSubscriptionId } from './ids';
 import { MARKET_RETENTION_MS } from './limits';
@@ -61,7 +61,7 @@ export function compileBody(id: string, body: DemandOfferBase): CompiledSubscrip
   try {
     return compileSubscription({ id, properties: body.properties, constraints: body.constraints });
   } catch (err) {
-    if (err instanceof ConstraintParseError) throw new BadRequest(err.message);
+    if (err instanceof ConstraintParseError) throw new Invalid(err.message);
     throw err;
   }
 }

@@ -1,27 +1,104 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type Redis from 'ioredis';
-import { luaDir } from '../paths';
+import { luaDir } from '../kernel/paths';
 
 /**
- * Loads every Lua script in src/store/lua (one script a file, named after the file) and calls them by name.
- * Scripts are loaded once per connection; after Redis restarts (script cache empty) they are reloaded on
- * reconnect, and a NOSCRIPT answer in between falls back to EVAL, so a call never fails for that reason.
+ * Lua scripts as typed contracts (BullMQ's lesson). Each multi-key transition is one small script in a `lua/`
+ * folder beside the domain that owns it, declared once with `defineScript`: its KEYS and ARGV by name, in order,
+ * and a parser of its reply. Callers pass named keys and arguments, never positional arrays.
+ *
+ * Conventions every script follows:
+ * - A header comment: what it does, KEYS, ARGV, Returns.
+ * - Shared helpers come from `src/store/lua/include/<name>.lua`, spliced in where a line reads `--- @include "<name>"`
+ *   (each at most once per script).
+ * - The reply is an array whose first element is a status word: `'ok'`, or the reason the transition was refused
+ *   (`'notfound'`, `'illegal'`, …); further elements carry values. `outcome()` reads it.
+ */
+
+const INCLUDE_DIR = path.join(__dirname, 'lua', 'include');
+const INCLUDE = /^--- @include "([\w-]+)"\s*$/gm;
+
+function withIncludes(source: string, seen = new Set<string>()): string {
+  return source.replace(INCLUDE, (_line, name: string) => {
+    if (seen.has(name)) return '';
+    seen.add(name);
+    return withIncludes(fs.readFileSync(path.join(INCLUDE_DIR, `${name}.lua`), 'utf8'), seen).trimEnd();
+  });
+}
+
+export type ScriptValue = string | number;
+
+export interface ScriptSpec<K extends string, A extends string, R> {
+  /** Short name for errors and logs, e.g. `subscription.create`. */
+  name: string;
+  /** Absolute path of the .lua file (use `path.join(__dirname, 'lua', '<file>.lua')`). */
+  file: string;
+  /** KEYS[1..n] by name, in order. */
+  keys: readonly K[];
+  /** ARGV[1..n] by name, in order. */
+  args: readonly A[];
+  /** Turns Redis's reply into the script's typed result. */
+  parse(reply: unknown): R;
+}
+
+export interface Script<K extends string, A extends string, R> extends ScriptSpec<K, A, R> {
+  readonly source: string;
+  readonly sha: string;
+}
+
+/** Every script defined so far (modules define theirs when first imported). */
+const defined = new Map<string, Script<string, string, unknown>>();
+
+/** Declares a script: reads its file (includes spliced) once, at import time. */
+export function defineScript<K extends string, A extends string, R>(spec: ScriptSpec<K, A, R>): Script<K, A, R> {
+  const source = withIncludes(fs.readFileSync(spec.file, 'utf8'));
+  const script = { ...spec, source, sha: createHash('sha1').update(source).digest('hex') };
+  defined.set(spec.name, script as Script<string, string, unknown>);
+  return script;
+}
+
+/** A script reply split into its status word and values (see the conventions above). */
+export interface Outcome {
+  code: string;
+  values: unknown[];
+}
+
+export function outcome(reply: unknown): Outcome {
+  if (!Array.isArray(reply) || typeof reply[0] !== 'string') {
+    throw new Error(`Lua script broke the reply convention: ${JSON.stringify(reply)}`);
+  }
+  return { code: reply[0], values: reply.slice(1) };
+}
+
+/** Optional variadic tails, for the few scripts whose key or argument count depends on the record (result files). */
+export interface Tail {
+  keys?: string[];
+  args?: ScriptValue[];
+}
+
+/**
+ * Calls scripts by SHA (EVALSHA); after a Redis restart emptied the script cache, a NOSCRIPT answer falls back to
+ * EVAL, which also caches the script again, so a call never fails for that reason. `load()` warms the cache with
+ * every script defined so far and is what /ready reports.
  */
 export class Scripts {
-  private readonly sources = new Map<string, string>();
-  private readonly shas = new Map<string, string>();
+  private readonly legacySources = new Map<string, string>();
+  private readonly legacyShas = new Map<string, string>();
   private loadedFlag = false;
 
   constructor(
     private readonly redis: Redis,
     dir: string = luaDir,
   ) {
-    for (const file of fs
-      .readdirSync(dir)
-      .filter((f) => f.endsWith('.lua'))
-      .sort()) {
-      this.sources.set(path.basename(file, '.lua'), fs.readFileSync(path.join(dir, file), 'utf8'));
+    if (fs.existsSync(dir)) {
+      for (const file of fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.lua'))
+        .sort()) {
+        this.legacySources.set(path.basename(file, '.lua'), fs.readFileSync(path.join(dir, file), 'utf8'));
+      }
     }
     redis.on('ready', () => void this.load().catch(() => undefined));
     redis.on('close', () => {
@@ -33,30 +110,39 @@ export class Scripts {
     return this.loadedFlag;
   }
 
-  get names(): string[] {
-    return [...this.sources.keys()];
-  }
-
   async load(): Promise<void> {
-    for (const [name, source] of this.sources) {
-      this.shas.set(name, (await this.redis.script('LOAD', source)) as string);
+    for (const script of defined.values()) await this.redis.script('LOAD', script.source);
+    for (const [name, source] of this.legacySources) {
+      this.legacyShas.set(name, (await this.redis.script('LOAD', source)) as string);
     }
     this.loadedFlag = true;
   }
 
-  async run<T = unknown>(name: string, keys: string[], args: Array<string | number>): Promise<T> {
-    const source = this.sources.get(name);
+  async call<K extends string, A extends string, R>(
+    script: Script<K, A, R>,
+    keys: Record<K, string>,
+    args: Record<A, ScriptValue>,
+    tail: Tail = {},
+  ): Promise<R> {
+    const keyList = [...script.keys.map((name) => keys[name]), ...(tail.keys ?? [])];
+    const argList = [...script.args.map((name) => args[name]), ...(tail.args ?? [])];
+    return script.parse(await this.evaluate(script.sha, script.source, keyList, argList));
+  }
+
+  /** @deprecated Untyped call of a script in src/store/lua by file name; being replaced by `call`. */
+  async run<T = unknown>(name: string, keys: string[], args: ScriptValue[]): Promise<T> {
+    const source = this.legacySources.get(name);
     if (source === undefined) throw new Error(`Unknown Lua script "${name}"`);
-    const sha = this.shas.get(name);
-    if (sha !== undefined) {
-      try {
-        return (await this.redis.evalsha(sha, keys.length, ...keys, ...args)) as T;
-      } catch (err) {
-        if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-        this.loadedFlag = false;
-        void this.load().catch(() => undefined);
-      }
+    const sha = this.legacyShas.get(name) ?? createHash('sha1').update(source).digest('hex');
+    return (await this.evaluate(sha, source, keys, args)) as T;
+  }
+
+  private async evaluate(sha: string, source: string, keys: string[], args: ScriptValue[]): Promise<unknown> {
+    try {
+      return await this.redis.evalsha(sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return this.redis.eval(source, keys.length, ...keys, ...args);
     }
-    return (await this.redis.eval(source, keys.length, ...keys, ...args)) as T;
   }
 }

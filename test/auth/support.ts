@@ -1,35 +1,30 @@
 import type { Response } from 'supertest';
 import { Authenticator } from '../../src/auth/authenticator';
 import { marketAuth, oceanAuth } from '../../src/auth/middleware';
-import { authModule } from '../../src/auth/routes';
-import type { Core, Module } from '../../src/core';
+import type Router from '@koa/router';
+import type { Core } from '../../src/kernel/core';
 import { startTestInstance, TestInstance, TestInstanceOptions } from '../support/instance';
 
 /** Tiny routes guarded the way the Market API (marketAuth) and the compute routes (oceanAuth) guard theirs. */
-function protectedRoutes(core: Core): Module {
+function protectedRoutes(router: Router, core: Core): void {
   const auth = new Authenticator(core);
   const whoami = (ctx: { state: Record<string, unknown>; body: unknown }): void => {
     ctx.body = { identity: ctx.state.identity ?? null };
   };
-  return {
-    name: 'test-protected',
-    mount(router) {
-      router.get('/test/market', marketAuth(auth.tokens), whoami);
-      // Provider-style layout of this route: consumerAddress + jobId + nonce.
-      const compute = oceanAuth(auth, {
-        command: 'testCommand',
-        message: (ctx, s) => s.address + String(ctx.query.jobId ?? '') + s.nonce,
-      });
-      router.get('/test/compute', compute, whoami);
-      router.post('/test/compute', compute, whoami);
-      router.get('/test/public', oceanAuth(auth, { command: 'testCommand', required: false }), whoami);
-    },
-  };
+  router.get('/test/market', marketAuth(auth.tokens), whoami);
+  // Provider-style layout of this route: consumerAddress + jobId + nonce.
+  const compute = oceanAuth(auth, {
+    command: 'testCommand',
+    message: (ctx, s) => s.address + String(ctx.query.jobId ?? '') + s.nonce,
+  });
+  router.get('/test/compute', compute, whoami);
+  router.post('/test/compute', compute, whoami);
+  router.get('/test/public', oceanAuth(auth, { command: 'testCommand', required: false }), whoami);
 }
 
 /** An instance with the auth endpoints and the protected test routes. */
 export function startAuthInstance(options: TestInstanceOptions = {}): Promise<TestInstance> {
-  return startTestInstance({ ...options, modules: (core) => [authModule(core), protectedRoutes(core)] });
+  return startTestInstance({ ...options, extraRoutes: protectedRoutes });
 }
 
 export async function storedNonce(t: TestInstance, address: string): Promise<number> {

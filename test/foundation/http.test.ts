@@ -1,22 +1,18 @@
-import type { Core, Module } from '../../src/core';
+import type Router from '@koa/router';
+import type { Core } from '../../src/kernel/core';
 import { EmbeddedRedis } from '../../src/store/embeddedRedis';
 import { startTestInstance, TestInstance } from '../support/instance';
 
-/** A test-only module: echoes a JSON body, and a route that needs Redis. */
-function echoModule(core: Core): Module {
-  return {
-    name: 'echo',
-    mount(router) {
-      router.post('/echo', (ctx) => {
-        ctx.body = { received: ctx.request.body };
-      });
-      router.get('/counter', async (ctx) => {
-        ctx.body = { value: await core.redis.incr(core.keys.readyProbe()) };
-      });
-    },
-  };
+/** Test-only routes: echoes a JSON body, and a route that needs Redis. */
+function echoRoutes(router: Router, core: Core): void {
+  router.post('/echo', (ctx) => {
+    ctx.body = { received: ctx.request.body };
+  });
+  router.get('/counter', async (ctx) => {
+    ctx.body = { value: await core.redis.incr(core.keys.readyProbe()) };
+  });
 }
-const modules = (core: Core): Module[] => [echoModule(core)];
+const extraRoutes = echoRoutes;
 
 async function eventually<T>(
   probe: () => Promise<T>,
@@ -36,7 +32,7 @@ async function eventually<T>(
 describe('JSON bodies', () => {
   let t: TestInstance;
   beforeAll(async () => {
-    t = await startTestInstance({ modules, env: { BOURSE_BODY_LIMIT: '4kb' } });
+    t = await startTestInstance({ extraRoutes, env: { BOURSE_BODY_LIMIT: '4kb' } });
   });
   afterAll(() => t.close());
 
@@ -68,7 +64,7 @@ describe('Redis outage', () => {
   let t: TestInstance;
   beforeAll(async () => {
     redis = await EmbeddedRedis.start(); // our own server: this test stops and restarts it
-    t = await startTestInstance({ modules, redisUrl: redis.url });
+    t = await startTestInstance({ extraRoutes, redisUrl: redis.url });
   });
   afterAll(async () => {
     await t.close();

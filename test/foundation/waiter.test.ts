@@ -1,28 +1,24 @@
 import { once } from 'node:events';
 import Redis from 'ioredis';
-import type { Core, Module } from '../../src/core';
+import type Router from '@koa/router';
+import type { Core } from '../../src/kernel/core';
 import { startTestInstance, testPrefix, testRedisUrl, TestInstance } from '../support/instance';
 
 /** A test-only module: a long-poll route over the waiter, and a route that notifies a key. */
-function probeModule(core: Core): Module {
-  return {
-    name: 'probe',
-    mount(router) {
-      router.get('/probe/wait/:key', async (ctx) => {
-        const timeoutMs = Number(ctx.query.timeoutMs ?? 5000);
-        const started = Date.now();
-        const outcome = await core.waiter.wait([ctx.params.key], timeoutMs, ctx.state.abort);
-        ctx.body = { outcome, ms: Date.now() - started };
-      });
-      router.post('/probe/notify/:key', async (ctx) => {
-        await core.waiter.notify(core.redis, ctx.params.key);
-        ctx.status = 204;
-      });
-    },
-  };
+function probeRoutes(router: Router, core: Core): void {
+  router.get('/probe/wait/:key', async (ctx) => {
+    const timeoutMs = Number(ctx.query.timeoutMs ?? 5000);
+    const started = Date.now();
+    const outcome = await core.waiter.wait([ctx.params.key], timeoutMs, ctx.state.abort);
+    ctx.body = { outcome, ms: Date.now() - started };
+  });
+  router.post('/probe/notify/:key', async (ctx) => {
+    await core.waiter.notify(core.redis, ctx.params.key);
+    ctx.status = 204;
+  });
 }
 
-const modules = (core: Core): Module[] => [probeModule(core)];
+const extraRoutes = probeRoutes;
 
 async function untilTrue(check: () => boolean | Promise<boolean>, what: string, limitMs = 5000): Promise<void> {
   const deadline = Date.now() + limitMs;
@@ -37,8 +33,8 @@ describe('long-poll waiter', () => {
   let b: TestInstance;
   beforeAll(async () => {
     const prefix = testPrefix();
-    a = await startTestInstance({ prefix, modules });
-    b = await startTestInstance({ prefix, modules });
+    a = await startTestInstance({ prefix, extraRoutes });
+    b = await startTestInstance({ prefix, extraRoutes });
   });
   afterAll(async () => {
     await a.close();

@@ -4,8 +4,7 @@ import { startTestInstance, testPrefix, type TestInstance } from '../support/ins
 import { BASE, marketOf } from './helpers';
 
 function marketService(t: TestInstance): MarketService {
-  const module = t.instance.modules.find((m) => m.name === 'market') as unknown as { market: MarketService };
-  return module.market;
+  return t.instance.services.market;
 }
 
 /**

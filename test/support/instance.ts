@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import supertest from 'supertest';
-import { Config, loadConfig } from '../../src/config';
-import type { Core, Module } from '../../src/core';
-import { Instance } from '../../src/instance';
-import { createLogger } from '../../src/logger';
+import { Config, loadConfig } from '../../src/kernel/config';
+import type Router from '@koa/router';
+import type { Core } from '../../src/kernel/core';
+import { ApiInstance } from '../../src/main/api';
+import { createLogger } from '../../src/kernel/logger';
 
 export const TEST_AUTH_SECRET = 'test-secret-test-secret-test-secret-0123456789';
 
@@ -24,11 +25,11 @@ export interface TestInstanceOptions {
   prefix?: string;
   redisUrl?: string;
   env?: Record<string, string>;
-  modules?: (core: Core) => Module[];
+  extraRoutes?: (router: Router, core: Core) => void;
 }
 
 export interface TestInstance {
-  instance: Instance;
+  instance: ApiInstance;
   url: string;
   config: Config;
   request: ReturnType<typeof supertest>;
@@ -45,11 +46,11 @@ export async function startTestInstance(options: TestInstanceOptions = {}): Prom
     PORT: '0',
     ...options.env,
   });
-  const instance = await Instance.create({
+  const instance = await ApiInstance.create({
     config,
     redisUrl: options.redisUrl ?? testRedisUrl(),
     log: createLogger(config.logLevel),
-    modules: options.modules,
+    extraRoutes: options.extraRoutes,
   });
   const url = await instance.listen(0, '127.0.0.1');
   return { instance, url, config, request: supertest(url), close: () => instance.close(1000) };

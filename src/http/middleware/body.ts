@@ -1,6 +1,6 @@
 import bodyParser from '@koa/bodyparser';
 import type { Middleware } from 'koa';
-import { BadRequest, PayloadTooLarge } from '../../errors';
+import { Invalid, TooLarge } from '../../kernel/errors';
 
 /**
  * JSON bodies only (application/json and *+json), any JSON value (yagna accepts a bare `null` reason).
@@ -16,9 +16,9 @@ export function jsonBody(limitBytes: number): Middleware {
     parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
     onError: (err: Error & { status?: number; type?: string }) => {
       if (err.status === 413 || err.type === 'entity.too.large') {
-        throw new PayloadTooLarge(`Request body is larger than the limit of ${limitBytes} bytes`);
+        throw new TooLarge(`Request body is larger than the limit of ${limitBytes} bytes`);
       }
-      throw new BadRequest(`Json deserialize error: ${err.message}`);
+      throw new Invalid(`Json deserialize error: ${err.message}`);
     },
   }) as unknown as Middleware;
 }

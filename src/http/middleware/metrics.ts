@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import type { Metrics } from '../metrics';
+import type { Metrics } from '../../kernel/metrics';
 
 /** Counts and times requests by route template (not raw path, to keep label cardinality bounded). */
 export function requestMetrics(metrics: Metrics): Middleware {

@@ -2,8 +2,8 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { marketAuth } from '../../auth/middleware';
 import { TokenService } from '../../auth/tokens';
-import type { Core } from '../../core';
-import { BadRequest } from '../../errors';
+import type { Core } from '../../kernel/core';
+import { Invalid } from '../../kernel/errors';
 import { parseRfc3339Micros } from '../../market/agreementTime';
 import {
   AGREEMENT_STATES,
@@ -25,7 +25,7 @@ function dateMicros(ctx: Context, name: string): number | undefined {
   if (raw === undefined) return undefined;
   const micros = parseRfc3339Micros(raw);
   if (micros === undefined)
-    throw new BadRequest(`Query deserialize error: ${name} must be an RFC 3339 date-time, got '${raw}'`);
+    throw new Invalid(`Query deserialize error: ${name} must be an RFC 3339 date-time, got '${raw}'`);
   return micros;
 }
 
@@ -33,7 +33,7 @@ function stateFilter(ctx: Context): AgreementState | undefined {
   const raw = queryValue(ctx, 'state');
   if (raw === undefined) return undefined;
   if (!(AGREEMENT_STATES as readonly string[]).includes(raw)) {
-    throw new BadRequest(
+    throw new Invalid(
       `Query deserialize error: unknown variant \`${raw}\`, expected one of ${AGREEMENT_STATES.join(', ')}`,
     );
   }

@@ -7,8 +7,8 @@ import type { ComputeService, JobFilter } from '../../compute/computeService';
 import type { LogTail } from '../../compute/logTail';
 import { liveEnvironments } from '../../compute/environments';
 import type { JobRecord } from '../../compute/jobs';
-import type { Core } from '../../core';
-import { BadRequest } from '../../errors';
+import type { Core } from '../../kernel/core';
+import { Invalid } from '../../kernel/errors';
 import type { ComputeStartRequest, ComputeStatus } from '../../types/schemas';
 import { validator } from '../validate';
 
@@ -37,7 +37,7 @@ function filterOf(ctx: Context): JobFilter {
 
 function indexOf(ctx: Context): number {
   const raw = requireField(ctx, 'index');
-  if (!/^\d{1,9}$/.test(raw)) throw new BadRequest('Invalid index: expected a whole number, 0 or more');
+  if (!/^\d{1,9}$/.test(raw)) throw new Invalid('Invalid index: expected a whole number, 0 or more');
   return Number(raw);
 }
 

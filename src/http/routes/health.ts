@@ -1,10 +1,10 @@
 import type Router from '@koa/router';
-import type { Core, Module } from '../../core';
+import type { Core } from '../../kernel/core';
 
 const READY_TIMEOUT_MS = 1000;
 
 /** /health (the process answers), /ready (Redis answers and scripts are loaded), /metrics (Prometheus). */
-export function healthModule(core: Core): Module {
+export function mountHealthRoutes(router: Router, core: Core): void {
   const ping = async (): Promise<boolean> => {
     if (core.redis.status !== 'ready') return false;
     const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), READY_TIMEOUT_MS).unref());
@@ -16,27 +16,22 @@ export function healthModule(core: Core): Module {
       timeout,
     ]);
   };
-  return {
-    name: 'health',
-    mount(router: Router) {
-      router.get('/health', (ctx) => {
-        ctx.body = { status: 'ok' };
-      });
-      router.get('/ready', async (ctx) => {
-        if (!(await ping())) {
-          ctx.status = 503;
-          ctx.body = { message: 'Not ready: Redis is not reachable' };
-        } else if (!core.scripts.loaded) {
-          ctx.status = 503;
-          ctx.body = { message: 'Not ready: Lua scripts are not loaded yet' };
-        } else {
-          ctx.body = { status: 'ready' };
-        }
-      });
-      router.get('/metrics', async (ctx) => {
-        ctx.type = core.metrics.registry.contentType;
-        ctx.body = await core.metrics.registry.metrics();
-      });
-    },
-  };
+  router.get('/health', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/ready', async (ctx) => {
+    if (!(await ping())) {
+      ctx.status = 503;
+      ctx.body = { message: 'Not ready: Redis is not reachable' };
+    } else if (!core.scripts.loaded) {
+      ctx.status = 503;
+      ctx.body = { message: 'Not ready: Lua scripts are not loaded yet' };
+    } else {
+      ctx.body = { status: 'ready' };
+    }
+  });
+  router.get('/metrics', async (ctx) => {
+    ctx.type = core.metrics.registry.contentType;
+    ctx.body = await core.metrics.registry.metrics();
+  });
 }

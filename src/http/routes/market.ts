@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { marketAuth } from '../../auth/middleware';
 import { TokenService } from '../../auth/tokens';
-import { BadRequest, NotFound } from '../../errors';
+import { Invalid, NotFound } from '../../kernel/errors';
 import { parseProposalId, parseSubscriptionId } from '../../market/ids';
 import type { MarketService } from '../../market/module';
 import { renderSubscription } from '../../market/render';
@@ -18,7 +18,7 @@ const isNewScan = validator<NewScan>('NewScan.json');
 function demandOfferBody(ctx: Context): DemandOfferBase {
   const body: unknown = ctx.request.body;
   if (!ctx.request.rawBody || !isDemandOfferBase(body))
-    throw new BadRequest('Invalid request body: expected JSON {properties, constraints}');
+    throw new Invalid('Invalid request body: expected JSON {properties, constraints}');
   return body;
 }
 
@@ -84,7 +84,7 @@ export function mountMarketRoutes(router: Router, market: MarketService): void {
   router.post(`${BASE}/scan`, auth, async (ctx) => {
     const body: unknown = ctx.request.body;
     if (!ctx.request.rawBody || !isNewScan(body))
-      throw new BadRequest('Invalid request body: expected JSON {type, constraints?, timeout?}');
+      throw new Invalid('Invalid request body: expected JSON {type, constraints?, timeout?}');
     sendId(ctx, await market.scans.begin(identity(ctx), body), 201);
   });
   router.get(`${BASE}/scan/:scanId/events`, auth, async (ctx) => {

@@ -28,8 +28,8 @@ export function toTypedProperties(flat: Readonly<Record<string, unknown>>): Type
  * characters as `\r`, `\b`, `\f` or `\u00XX` (NUL included), so strings containing them never parse.
  * Lone surrogates cannot exist in Rust strings at all.
  */
-// eslint-disable-next-line no-control-regex -- control characters are exactly what this matches
 const UNPARSABLE_STRING =
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this matches
   /[\u0000-\u0008\u000b-\u001f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** The literal yagna would read from `value`'s JSON text, or null when the property counts as absent. */

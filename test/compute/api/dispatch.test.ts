@@ -3,7 +3,7 @@ import { firstJobId, JobStore } from '../../../src/compute/jobs';
 import { jobQueue } from '../../../src/compute/queue';
 import { JobStatus } from '../../../src/compute/statuses';
 import { JOB, jobProperties } from '../../../src/compute/workload';
-import type { Core } from '../../../src/core';
+import type { Core } from '../../../src/kernel/core';
 import { newParty } from '../../support/identities';
 import { startTestInstance, testPrefix, TestInstance } from '../../support/instance';
 import { announceApproval, ECHO_SPEC, writeAgreement } from './fixtures';

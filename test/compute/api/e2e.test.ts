@@ -1,7 +1,7 @@
 import { MarketApi } from 'ya-ts-client';
 import { environmentOf, startRunnerMarket } from '../../../src/compute/runnerMarket';
 import type { Runner } from '../../../src/compute/worker';
-import { createLogger } from '../../../src/logger';
+import { createLogger } from '../../../src/kernel/logger';
 import type { ComputeStatus } from '../../../src/types/schemas';
 import { DEMO_SPEC, fetchResult, followJob, negotiate } from '../../../examples/requestor';
 import { startRunner } from '../engine/support';

@@ -3,7 +3,7 @@ import { signOceanMessage } from '../../../src/auth/signatures';
 import { Dispatcher } from '../../../src/compute/dispatch';
 import { writeHeartbeat } from '../../../src/compute/heartbeat';
 import { firstJobId, JobRecord, JobStore } from '../../../src/compute/jobs';
-import type { Core } from '../../../src/core';
+import type { Core } from '../../../src/kernel/core';
 import { newParty, Party } from '../../support/identities';
 import { startTestInstance, TestInstance } from '../../support/instance';
 import { ECHO_SPEC, writeAgreement } from './fixtures';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Core } from '../../../src/core';
+import type { Core } from '../../../src/kernel/core';
 import { jobProperties, offerProperties, RunnerEnvironment } from '../../../src/compute/workload';
 import type { JobSpec } from '../../../src/compute/jobs';
 

@@ -9,7 +9,7 @@ import {
   offerConstraints,
   offerProperties,
 } from '../../../src/compute/workload';
-import { BadRequest } from '../../../src/errors';
+import { Invalid } from '../../../src/kernel/errors';
 import { compileSubscription, match } from '../../../src/market/constraints';
 import { ECHO_SPEC, TEST_ENVIRONMENT } from './fixtures';
 
@@ -46,7 +46,7 @@ describe('workload in the negotiation (bourse.job.* / bourse.runner.*)', () => {
     [{ [JOB.maxDuration]: undefined }, JOB.maxDuration],
   ])('rejects %j with a 400 naming %s', (change, name) => {
     const properties = { ...jobProperties(ECHO_SPEC), ...change };
-    expect(() => jobSpecFromProperties(properties)).toThrow(BadRequest);
+    expect(() => jobSpecFromProperties(properties)).toThrow(Invalid);
     expect(() => jobSpecFromProperties(properties)).toThrow(name);
   });
 

@@ -2,7 +2,7 @@ import { Wallet } from 'ethers';
 import { JobSpec, JobStore, newJobId } from '../../../src/compute/jobs';
 import { isTerminal, JobStatus, STATUS_TEXT } from '../../../src/compute/statuses';
 import { Watchdog } from '../../../src/compute/watchdog';
-import { createLogger } from '../../../src/logger';
+import { createLogger } from '../../../src/kernel/logger';
 import { Dispatcher, testPrefix } from './support';
 
 const spec: JobSpec = { runtime: 'sh', entrypoint: [], algorithm: 'true', inputs: [], maxDurationSeconds: 5 };

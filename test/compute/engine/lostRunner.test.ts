@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Wallet } from 'ethers';
-import { projectRoot } from '../../../src/paths';
+import { projectRoot } from '../../../src/kernel/paths';
 import type { Runner } from '../../../src/compute/worker';
 import { Dispatcher, runnerEnv, startRunner, tempDir, testPrefix } from './support';
 

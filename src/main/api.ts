@@ -1,44 +1,48 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import Router from '@koa/router';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
-import type { Config } from './config';
-import type { Core, Module } from './core';
-import { Waiter } from './events/waiter';
-import { createApp } from './http/app';
-import { Metrics } from './http/metrics';
-import { healthModule } from './http/routes/health';
-import { apiModules } from './modules';
-import { Keys } from './store/keys';
-import { openRedis } from './store/redis';
-import { Scripts } from './store/scripts';
+import { Waiter } from '../events/waiter';
+import { createApp } from '../http/app';
+import { mountRoutes } from '../http/routes';
+import { ConfigError, requireRedisUrl, type Config } from '../kernel/config';
+import type { Core, Lifecycle } from '../kernel/core';
+import { Metrics } from '../kernel/metrics';
+import { Keys } from '../store/keys';
+import { openRedis } from '../store/redis';
+import { Scripts } from '../store/scripts';
+import { buildServices, type ApiServices } from './services';
+import { exitOnSignal } from './signals';
 
 export interface InstanceOptions {
   config: Config;
   /** Must be set here even when config.redisUrl is not (dev resolves the embedded server first). */
   redisUrl: string;
   log: Logger;
-  /** Which modules to build; defaults to the full API. */
-  modules?: (core: Core) => Module[];
+  /** Extra routes mounted after the API's own (tests mount probe routes). */
+  extraRoutes?: (router: Router, core: Core) => void;
   processMetrics?: boolean;
 }
 
 /**
- * One API instance: its Redis connections, its waiter, its modules and its HTTP server.
+ * The API's composition root: one instance's Redis connections, waiter, domain services, routes and HTTP server.
  * Instances hold no market state of their own, so several may share one Redis (in one process in tests).
  */
-export class Instance {
+export class ApiInstance {
   readonly app: Koa;
   private server: http.Server | undefined;
 
   private constructor(
     readonly core: Core,
-    readonly modules: Module[],
+    readonly services: ApiServices,
+    private readonly lifecycles: Lifecycle[],
+    router: Router,
   ) {
-    this.app = createApp(core, modules);
+    this.app = createApp(core, router);
   }
 
-  static async create(options: InstanceOptions): Promise<Instance> {
+  static async create(options: InstanceOptions): Promise<ApiInstance> {
     const { config, log, redisUrl } = options;
     const metrics = new Metrics({ processMetrics: options.processMetrics });
     const keys = new Keys(config.keyPrefix);
@@ -49,10 +53,12 @@ export class Instance {
     await scripts.load();
     const waiter = new Waiter(subscriber, keys, metrics.openLongPolls);
     const core: Core = { config, log, keys, redis, subscriber, scripts, waiter, metrics };
-    // Health, readiness and metrics are part of every instance, whatever else it serves.
-    const modules = [healthModule(core), ...(options.modules ?? apiModules)(core)];
-    for (const module of modules) await module.start?.();
-    return new Instance(core, modules);
+    const { services, lifecycles } = buildServices(core);
+    const router = new Router();
+    mountRoutes(router, core, services);
+    options.extraRoutes?.(router, core);
+    for (const lifecycle of lifecycles) await lifecycle.start?.();
+    return new ApiInstance(core, services, lifecycles, router);
   }
 
   /** Starts the HTTP server; port 0 picks a free one. */
@@ -101,8 +107,31 @@ export class Instance {
       await Promise.race([closed, forced]);
       clearTimeout(timer);
     }
-    for (const module of [...this.modules].reverse()) await module.stop?.();
+    for (const lifecycle of [...this.lifecycles].reverse()) await lifecycle.stop?.();
     this.core.subscriber.disconnect();
     await this.core.redis.quit().catch(() => this.core.redis.disconnect());
   }
+}
+
+function requireAuthSecret(config: Config): string {
+  if (!config.authSecret)
+    throw new ConfigError(
+      'BOURSE_AUTH_SECRET',
+      'is required: set the same secret (32+ characters) on every API instance',
+    );
+  return config.authSecret;
+}
+
+export async function startApi(config: Config, log: Logger, redisUrl: string): Promise<ApiInstance> {
+  const instance = await ApiInstance.create({ config, redisUrl, log, processMetrics: true });
+  const url = await instance.listen();
+  log.info({ url }, 'bourse api listening');
+  return instance;
+}
+
+export async function runApi(config: Config, log: Logger): Promise<void> {
+  const redisUrl = requireRedisUrl(config);
+  requireAuthSecret(config);
+  const instance = await startApi(config, log, redisUrl);
+  exitOnSignal(log, () => instance.close());
 }

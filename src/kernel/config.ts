@@ -139,3 +139,10 @@ export function loadConfig(env: Env = process.env): Config {
     jobWatchdogMs: readInt(env, 'BOURSE_JOB_WATCHDOG_MS', 5000, 100, 600_000),
   };
 }
+
+/** The Redis URL a role needs; `bourse dev` is the only role that starts its own. */
+export function requireRedisUrl(config: Config): string {
+  if (!config.redisUrl)
+    throw new ConfigError('REDIS_URL', 'is required for this role (or use `bourse dev`, which starts its own Redis)');
+  return config.redisUrl;
+}

@@ -1,0 +1,84 @@
+import type { Context, Middleware } from 'koa';
+import { DomainError, type ErrorKind } from '../kernel/errors';
+import type { Metrics } from '../kernel/metrics';
+import { isConnectionError } from '../store/redis';
+
+/** The one table from a domain error's kind to its HTTP status. */
+export const STATUS_OF: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  paymentRequired: 402,
+  forbidden: 403,
+  notFound: 404,
+  timeout: 408,
+  conflict: 409,
+  gone: 410,
+  tooLarge: 413,
+  unavailable: 503,
+};
+
+/**
+ * The wire style of a face's errors: yagna answers `{"message"}` (and 401 as plain text), Ocean clients read
+ * `{"message","error"}`. A route sets `ctx.state.errorStyle`; routes under /api/services are Ocean's even when they
+ * fail before their own middleware ran.
+ */
+export type ErrorStyle = 'yagna' | 'ocean';
+
+export const UNAVAILABLE_MESSAGE = 'Service unavailable: the data store is not reachable, try again shortly';
+/** Seconds a client is asked to wait after a 503 (Redis reconnects within about a second). */
+const RETRY_AFTER_SECONDS = '1';
+
+function styleOf(ctx: Context): ErrorStyle {
+  return ctx.state.errorStyle ?? (ctx.path.startsWith('/api/services/') ? 'ocean' : 'yagna');
+}
+
+/** Writes an error response in the face's style. */
+export function sendError(ctx: Context, status: number, message: string, details?: Record<string, unknown>): void {
+  ctx.status = status;
+  if (status === 503) ctx.set('Retry-After', RETRY_AFTER_SECONDS);
+  const style = styleOf(ctx);
+  if (style === 'yagna' && status === 401) {
+    ctx.type = 'text/plain';
+    ctx.body = message;
+    return;
+  }
+  ctx.body = style === 'ocean' ? { message, error: message, ...details } : { message, ...details };
+}
+
+/** Koa's and the router's own errors (405, 501, malformed URLs) carry a status and an exposable message. */
+function httpStatusOf(err: unknown): number | undefined {
+  const status = (err as { status?: unknown })?.status;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+/**
+ * The one place errors become HTTP responses: domain errors by kind, an unreachable Redis as 503, Koa's own 4xx
+ * with their message, anything else a 500 whose details stay in the log. Plain-text answers of the router (405,
+ * 501) and unmatched routes become JSON too.
+ */
+export function errorMapper(metrics: Metrics): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        sendError(ctx, 404, `No route for ${ctx.method} ${ctx.path}`);
+      } else if ((ctx.status === 405 || ctx.status === 501) && typeof ctx.body === 'string') {
+        sendError(ctx, ctx.status, `Method ${ctx.method} is not allowed on ${ctx.path}`);
+      }
+    } catch (err) {
+      if (err instanceof DomainError) {
+        sendError(ctx, STATUS_OF[err.kind], err.message, err.details);
+      } else if (isConnectionError(err)) {
+        metrics.redisErrors.inc();
+        sendError(ctx, 503, UNAVAILABLE_MESSAGE);
+      } else if (httpStatusOf(err) !== undefined) {
+        const headers = (err as { headers?: Record<string, string> }).headers;
+        if (headers) ctx.set(headers);
+        sendError(ctx, httpStatusOf(err)!, (err as Error).message);
+      } else {
+        ctx.state.log?.error({ err }, 'unhandled error');
+        sendError(ctx, 500, 'Internal server error');
+      }
+    }
+  };
+}
