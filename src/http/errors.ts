@@ -68,7 +68,10 @@ export function errorMapper(metrics: Metrics): Middleware {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
         sendError(ctx, 404, `No route for ${ctx.method} ${ctx.path}`);
-      } else if ((ctx.status === 405 || ctx.status === 501) && typeof ctx.body === 'string') {
+      } else if (
+        (ctx.status === 405 || ctx.status === 501) &&
+        (ctx.body === undefined || typeof ctx.body === 'string')
+      ) {
         sendError(ctx, ctx.status, `Method ${ctx.method} is not allowed on ${ctx.path}`);
       }
     } catch (err) {
