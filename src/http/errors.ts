@@ -60,19 +60,20 @@ function isStackOverflow(err: unknown): boolean {
  * The one place errors become HTTP responses: domain errors by kind, an unreachable Redis as 503, Koa's own 4xx
  * with their message, a stack overflow as 400 (input nested too deeply), anything else a 500 whose details stay in
  * the log. Plain-text answers of the router (405, 501) and unmatched routes become JSON too; their headers (Allow)
- * stay.
+ * stay. No 5xx is ever the client's fault.
  */
 export function errorMapper(metrics: Metrics): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
+      // The router answers a method it does not know at all (PROPFIND) with 501; for a client that is the same
+      // mistake as any other method the path does not serve, so it gets the same 405 (or 404 for an unknown path).
+      const routerAnswer = ctx.body === undefined || typeof ctx.body === 'string';
+      const unknownMethod = ctx.status === 501 && routerAnswer;
+      if ((ctx.status === 404 && ctx.body === undefined) || (unknownMethod && !ctx.response.get('Allow'))) {
         sendError(ctx, 404, `No route for ${ctx.method} ${ctx.path}`);
-      } else if (
-        (ctx.status === 405 || ctx.status === 501) &&
-        (ctx.body === undefined || typeof ctx.body === 'string')
-      ) {
-        sendError(ctx, ctx.status, `Method ${ctx.method} is not allowed on ${ctx.path}`);
+      } else if ((ctx.status === 405 && routerAnswer) || unknownMethod) {
+        sendError(ctx, 405, `Method ${ctx.method} is not allowed on ${ctx.path}`);
       }
     } catch (err) {
       if (err instanceof DomainError) {

@@ -3,7 +3,7 @@ import { fillPath, routeCapture } from './routes';
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 
-describe('405 and 501 answers', () => {
+describe('answers to methods a path does not serve', () => {
   const capture = routeCapture();
   let t: TestInstance;
   beforeAll(async () => {
@@ -34,10 +34,14 @@ describe('405 and 501 answers', () => {
     expect(checked).toBeGreaterThan(100);
   });
 
-  it('answers an unknown method with 501 JSON', async () => {
-    const res = await t.request.propfind('/health');
-    expect(res.status).toBe(501);
-    expect(res.headers['content-type']).toMatch(/application\/json/);
-    expect(res.body.message).toMatch(/PROPFIND/);
+  it('answers a method unknown to HTTP with 405 and Allow on a served path, 404 elsewhere (never 501)', async () => {
+    const known = await t.request.propfind('/health');
+    expect(known.status).toBe(405);
+    expect(known.headers['content-type']).toMatch(/application\/json/);
+    expect(known.headers.allow).toBe('HEAD, GET');
+    expect(known.body.message).toBe('Method PROPFIND is not allowed on /health');
+    const unknown = await t.request.propfind('/no/such/path');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.message).toContain('/no/such/path');
   });
 });
