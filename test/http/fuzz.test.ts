@@ -13,7 +13,7 @@ import { fillPath, routeCapture, type ServedRoute } from './routes';
  */
 /** Fixed for the suite; FUZZ_SEED and FUZZ_RUNS explore further by hand. */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
-const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 50);
 const BATCH = 8;
 const BODY_LIMIT = 64 * 1024; // small, so that oversized bodies are cheap to send
 
@@ -250,5 +250,5 @@ describe('fuzzing every route', () => {
     for (const status of [200, 400, 401, 404, 405, 413]) expect([status, statuses.has(status)]).toEqual([status, true]);
     expect(await snapshot(t, deal)).toEqual(before);
     expect((await t.request.get('/health')).status).toBe(200);
-  });
+  }, 90_000); // about 7 s alone; the margin is for a machine busy with the rest of the suite
 });
