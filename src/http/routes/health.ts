@@ -1,9 +1,13 @@
 import type Router from '@koa/router';
 import type { Core } from '../../kernel/core';
+import { Unavailable } from '../../kernel/errors';
 
 const READY_TIMEOUT_MS = 1000;
 
-/** /health (the process answers), /ready (Redis answers and scripts are loaded), /metrics (Prometheus). */
+/**
+ * /health (the process answers), /ready (Redis answers on both connections and scripts are loaded; a 503 carries
+ * Retry-After), /metrics (Prometheus).
+ */
 export function mountHealthRoutes(router: Router, core: Core): void {
   const ping = async (): Promise<boolean> => {
     if (core.redis.status !== 'ready') return false;
@@ -20,15 +24,11 @@ export function mountHealthRoutes(router: Router, core: Core): void {
     ctx.body = { status: 'ok' };
   });
   router.get('/ready', async (ctx) => {
-    if (!(await ping())) {
-      ctx.status = 503;
-      ctx.body = { message: 'Not ready: Redis is not reachable' };
-    } else if (!core.scripts.loaded) {
-      ctx.status = 503;
-      ctx.body = { message: 'Not ready: Lua scripts are not loaded yet' };
-    } else {
-      ctx.body = { status: 'ready' };
-    }
+    if (!(await ping())) throw new Unavailable('Not ready: Redis is not reachable');
+    // Without the subscriber, long-polls would hear of nothing until their timeout.
+    if (core.subscriber.status !== 'ready') throw new Unavailable('Not ready: the Redis subscriber is not connected');
+    if (!core.scripts.loaded) throw new Unavailable('Not ready: Lua scripts are not loaded yet');
+    ctx.body = { status: 'ready' };
   });
   router.get('/metrics', async (ctx) => {
     ctx.type = core.metrics.registry.contentType;
