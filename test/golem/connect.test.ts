@@ -1,5 +1,6 @@
 import { GolemNetwork } from '@golem-sdk/golem-js';
 import { startTestInstance, TestInstance } from '../support/instance';
+import { until } from '../support/wait';
 import { appKeyParty, requestCount, routeCount } from './support';
 
 /**
@@ -47,8 +48,6 @@ describe('golem-js connects with an app key', () => {
     expect(glm.isConnected()).toBe(false);
     const { waiter } = t.instance.core;
     // The server sees each cancelled poll's socket close and releases its registration.
-    const deadline = Date.now() + 6000;
-    while (waiter.openRegistrations > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(waiter.openRegistrations).toBe(0);
+    await until(() => waiter.openRegistrations === 0, 'every long-poll of the client released', 6000);
   });
 });
