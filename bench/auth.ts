@@ -1,7 +1,8 @@
 /**
  * Cost of authenticating a compute-style request: per-request latency over HTTP of a route guarded by
  * oceanAuth with an auth token, and with a signed request (signature recovery + nonce Lua script), next to
- * the same route unguarded, measured in the same run against one instance.
+ * the same route unguarded, and with an app key (an opaque key looked up in Redis on every request), measured in
+ * the same run against one instance.
  */
 import { Wallet } from 'ethers';
 import pino from 'pino';
@@ -69,6 +70,8 @@ export async function run(): Promise<void> {
     const open = await timeRequests(same('/bench/open'));
     const byToken = await timeRequests(same('/bench/guarded'), { Authorization: `Bearer ${token}` });
     const bySignature = await timeRequests(signed);
+    const appKey = await new Authenticator(instance.core).tokens.appKeys.create(wallet.address, 'bench');
+    const byAppKey = await timeRequests(same('/bench/guarded'), { Authorization: `Bearer ${appKey.key}` });
     const row = (measure: string, s: number[]) => ({
       measure,
       p50: fmt(percentile(s, 50)),
@@ -79,6 +82,7 @@ export async function run(): Promise<void> {
       row('unguarded route', open),
       row('auth token (HS256 + revocation EXISTS)', byToken),
       row('signed request (ecrecover + nonce script)', bySignature),
+      row('app key (one HMGET, no cache: drops apply at once)', byAppKey),
     ]);
   } finally {
     await instance.close(0);
