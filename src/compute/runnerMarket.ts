@@ -81,13 +81,11 @@ class RunnerMarket {
     this.done = this.loop();
   }
 
-  // golem offer properties: what golem-js's default demand needs (subnet, threads, name, payment platforms)
+  // golem offer properties: what golem-js's default demand needs (subnet, threads, name, payment platforms);
+  // the options are read once, so a malformed variable stops the runner at start.
+  private readonly golemOptions = golemOfferOptions(process.env);
   private readonly golemProperties = () =>
-    golemOfferProperties(
-      { address: this.me, cores: this.options.environment.cores },
-      golemOfferOptions(process.env),
-      Date.now(),
-    );
+    golemOfferProperties({ address: this.me, cores: this.options.environment.cores }, this.golemOptions, Date.now());
 
   private async market(): Promise<MarketApi.ProviderService> {
     if (!this.client) {
