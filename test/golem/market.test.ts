@@ -1,5 +1,5 @@
 import { Agreement, Allocation, DemandSpecification, GolemNetwork, OfferProposal, Invoice } from '@golem-sdk/golem-js';
-import { firstValueFrom } from 'rxjs';
+import { firstValueFrom, throwError, timeout } from 'rxjs';
 import { newParty } from '../support/identities';
 import { startTestInstance, TestInstance } from '../support/instance';
 import { BuiltInRunner, startBuiltInRunner } from '../support/runner';
@@ -13,7 +13,7 @@ const BOURSE_JOB = [
   { key: 'bourse.job.maxDuration', value: 60 },
 ];
 
-const PRICING = { model: 'linear', maxStartPrice: 1, maxCpuPerHourPrice: 1, maxEnvPerHourPrice: 1 } as const;
+const PRICING = { model: 'linear', maxStartPrice: 1, maxCpuPerHourPrice: 10, maxEnvPerHourPrice: 10 } as const;
 
 /**
  * golem-js's market and payment modules, unchanged, against Bourse and its built-in runner: the demand golem-js
@@ -21,7 +21,18 @@ const PRICING = { model: 'linear', maxStartPrice: 1, maxCpuPerHourPrice: 1, maxE
  * agreement (announced through golem-js's agreement event reader), and after termination the invoice arrives
  * through the invoice event reader and golem-js accepts it.
  */
-describe('golem-js market: demand → offer → agreement → invoice', () => {
+/** Runner prices (per second, per CPU second, start) and the invoice amounts they must give. */
+const CASES = [
+  { price: '0,0,0', amount: (amount: number) => amount === 0, expected: 'exactly 0' },
+  // Duration is billed from approval to termination (well under a minute here), CPU seconds count 0.
+  {
+    price: '0.001,0.002,0.25',
+    amount: (amount: number) => amount >= 0.25 && amount < 0.31,
+    expected: '0.25 + 0.001/s',
+  },
+];
+
+describe.each(CASES)('golem-js market with a runner priced $price', ({ price, amount, expected }) => {
   let t: TestInstance;
   let runner: BuiltInRunner;
   let glm: GolemNetwork;
@@ -31,7 +42,11 @@ describe('golem-js market: demand → offer → agreement → invoice', () => {
   beforeAll(async () => {
     t = await startTestInstance();
     // golem-js demands at least 2 GiB of storage and 0.5 GiB of memory by default.
-    runner = await startBuiltInRunner(t, { BOURSE_RUNNER_DISK: '4gb', BOURSE_RUNNER_MEMORY: '1gb' });
+    runner = await startBuiltInRunner(t, {
+      BOURSE_RUNNER_DISK: '4gb',
+      BOURSE_RUNNER_MEMORY: '1gb',
+      BOURSE_RUNNER_PRICE: price,
+    });
     const party = await appKeyParty(t);
     glm = new GolemNetwork({ api: { key: party.key, url: t.url } });
     await glm.connect();
@@ -69,15 +84,14 @@ describe('golem-js market: demand → offer → agreement → invoice', () => {
     }
   });
 
-  it('negotiates with the runner, gets an Approved agreement, and golem-js accepts the invoice after termination', async () => {
+  it(`negotiates, gets an Approved agreement, and accepts the invoice (${expected}) after termination`, async () => {
     const approved = new Promise<Agreement>((resolve) =>
       glm.market.events.on('agreementApproved', ({ agreement }) => resolve(agreement)),
     );
     const proposal: OfferProposal = await firstValueFrom(
-      glm.market.collectDraftOfferProposals({
-        demandSpecification: demand,
-        pricing: PRICING,
-      }),
+      glm.market
+        .collectDraftOfferProposals({ demandSpecification: demand, pricing: PRICING })
+        .pipe(timeout({ first: 20_000, with: () => throwError(() => new Error('no draft proposal in 20 s')) })),
     );
     expect(proposal.provider.id).toBe(runner.provider);
     expect(proposal.provider.walletAddress).toBe(runner.provider);
@@ -94,10 +108,15 @@ describe('golem-js market: demand → offer → agreement → invoice', () => {
     await glm.market.terminateAgreement(agreement);
     const { invoice } = await accepted;
     expect(invoice.agreementId).toBe(agreement.id);
-    expect(invoice.amount).toBe('0');
+    expect({ amount: invoice.amount, ok: amount(Number(invoice.amount)) }).toEqual({
+      amount: invoice.amount,
+      ok: true,
+    });
     expect(invoice.getStatus()).toBe('ACCEPTED');
     expect(payment.isFinished()).toBe(true);
     payment.stop();
+    // The acceptance was booked on golem-js's allocation.
+    expect((await glm.payment.getAllocation(allocation.id)).spentAmount).toBe(invoice.amount);
   }, 40_000);
 });
 
