@@ -1,9 +1,10 @@
 /**
  * Cost of authenticating a compute-style request: per-request latency over HTTP of a route guarded by
  * oceanAuth with an auth token, and with a signed request (signature recovery + nonce Lua script), next to
- * the same route unguarded, measured in the same run against one instance. Also the Market API's token check on an
- * ordinary request and on a long-poll (whose token revocation is watched: one more channel in its SUBSCRIBE and one
- * EXISTS), next to the same long-poll without authentication.
+ * the same route unguarded, and with an app key (an opaque key looked up in Redis on every request), measured in
+ * the same run against one instance. Also the Market API's token check on an ordinary request and on a long-poll
+ * (whose token revocation is watched: one more channel in its SUBSCRIBE and one EXISTS), next to the same long-poll
+ * without authentication.
  */
 import { Wallet } from 'ethers';
 import pino from 'pino';
@@ -84,6 +85,8 @@ export async function run(): Promise<void> {
     const market = await timeRequests(same('/bench/market'), bearer);
     const poll = await timeRequests(same('/bench/poll'));
     const marketPoll = await timeRequests(same('/bench/market-poll'), bearer);
+    const appKey = await new Authenticator(instance.core).tokens.appKeys.create(wallet.address, 'bench');
+    const byAppKey = await timeRequests(same('/bench/guarded'), { Authorization: `Bearer ${appKey.key}` });
     const row = (measure: string, s: number[]) => ({
       measure,
       p50: fmt(percentile(s, 50)),
@@ -97,6 +100,7 @@ export async function run(): Promise<void> {
       row('market token, ordinary request', market),
       row('long-poll answered at once, no auth', poll),
       row('market token + long-poll (revocation watched)', marketPoll),
+      row('app key (one HMGET, no cache: drops apply at once)', byAppKey),
     ]);
   } finally {
     await instance.close(0);

@@ -1,6 +1,14 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { generateKey, mintToken, readKeyFile, walletFromKey } from './auth/client';
+import {
+  createAppKey,
+  dropAppKey,
+  generateKey,
+  listAppKeys,
+  mintToken,
+  readKeyFile,
+  walletFromKey,
+} from './auth/client';
 import { ConfigError, loadConfig } from './kernel/config';
 import { createLogger } from './kernel/logger';
 
@@ -66,11 +74,7 @@ program
   .option('--key-file <file>', 'file holding the private key (instead of BOURSE_PRIVATE_KEY)')
   .option('--expires-in <seconds>', 'token lifetime in seconds', '86400')
   .action(async (options: { url: string; keyFile?: string; expiresIn: string }) => {
-    const key = options.keyFile !== undefined ? readKeyFile(options.keyFile) : process.env.BOURSE_PRIVATE_KEY;
-    if (!key) {
-      process.stderr.write('No key: set BOURSE_PRIVATE_KEY or pass --key-file (create one with `bourse keygen`)\n');
-      process.exit(2);
-    }
+    const key = signingKey(options);
     const expiresInSeconds = Number(options.expiresIn);
     if (!Number.isSafeInteger(expiresInSeconds) || expiresInSeconds < 1) {
       process.stderr.write('--expires-in must be a whole number of seconds\n');
@@ -78,6 +82,42 @@ program
     }
     const token = await mintToken({ url: options.url, wallet: walletFromKey(key), expiresInSeconds });
     process.stdout.write(`${token}\n`);
+  });
+
+/** The key in --key-file or BOURSE_PRIVATE_KEY; exits with a hint when there is none. */
+function signingKey(options: { keyFile?: string }): string {
+  const key = options.keyFile !== undefined ? readKeyFile(options.keyFile) : process.env.BOURSE_PRIVATE_KEY;
+  if (!key) {
+    process.stderr.write('No key: set BOURSE_PRIVATE_KEY or pass --key-file (create one with `bourse keygen`)\n');
+    process.exit(2);
+  }
+  return key;
+}
+
+type ApiOptions = { url: string; keyFile?: string };
+const apiCall = (options: ApiOptions) => ({ url: options.url, wallet: walletFromKey(signingKey(options)) });
+const withApiOptions = (command: Command): Command =>
+  command
+    .option('--url <url>', 'base URL of the API', 'http://127.0.0.1:7465')
+    .option('--key-file <file>', 'file holding the private key (instead of BOURSE_PRIVATE_KEY)');
+
+const appKey = program
+  .command('app-key')
+  .description('long-lived, revocable keys for golem-js and yagna clients (app keys never expire)');
+withApiOptions(appKey.command('create <name>'))
+  .description('create an app key for the key in BOURSE_PRIVATE_KEY (or --key-file) and print it')
+  .action(async (name: string, options: ApiOptions) => {
+    process.stdout.write(`${(await createAppKey(apiCall(options), name)).key}\n`);
+  });
+withApiOptions(appKey.command('list'))
+  .description('list the app keys of the key in BOURSE_PRIVATE_KEY (or --key-file): name, key, created')
+  .action(async (options: ApiOptions) => {
+    for (const k of await listAppKeys(apiCall(options))) process.stdout.write(`${k.name}\t${k.key}\t${k.created}\n`);
+  });
+withApiOptions(appKey.command('drop <nameOrKey>'))
+  .description('drop an app key by name or by key; it stops working at once')
+  .action(async (nameOrKey: string, options: ApiOptions) => {
+    await dropAppKey(apiCall(options), nameOrKey);
   });
 
 program.parseAsync(process.argv).catch((err: Error) => {

@@ -45,8 +45,53 @@ export async function mintToken({ url, wallet, expiresInSeconds }: MintTokenOpti
   return token;
 }
 
-async function getJson<T>(url: URL): Promise<T> {
-  const res = await fetch(url).catch((err: Error & { cause?: Error }) => {
+export interface AppKeyCallOptions {
+  url: string;
+  wallet: Wallet;
+}
+
+/** A fresh signed-request triple for `command` (next nonce from the API, signed address + nonce + command). */
+async function signedFields(
+  url: string,
+  wallet: Wallet,
+  command: string,
+): Promise<{ address: string; nonce: string; signature: string }> {
+  const { address } = wallet;
+  const { nonce: last } = await getJson<{ nonce: number }>(new URL(`/api/services/nonce?userAddress=${address}`, url));
+  const nonce = String(last + 1);
+  return { address, nonce, signature: await signOceanMessage(wallet, address + nonce + command) };
+}
+
+/** `bourse app-key create <name>`: a long-lived key for the wallet's address. */
+export async function createAppKey({ url, wallet }: AppKeyCallOptions, name: string): Promise<AppKeyInfo> {
+  const body = { ...(await signedFields(url, wallet, `createAppKey${name}`)), name };
+  return getJson<AppKeyInfo>(new URL('/api/services/appKeys', url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+export async function listAppKeys({ url, wallet }: AppKeyCallOptions): Promise<AppKeyInfo[]> {
+  const query = new URLSearchParams(await signedFields(url, wallet, 'listAppKeys'));
+  return getJson<AppKeyInfo[]>(new URL(`/api/services/appKeys?${query}`, url));
+}
+
+/** Drops the key named (or equal to) `nameOrKey`. */
+export async function dropAppKey({ url, wallet }: AppKeyCallOptions, nameOrKey: string): Promise<void> {
+  const query = new URLSearchParams(await signedFields(url, wallet, `dropAppKey${nameOrKey}`));
+  await getJson(new URL(`/api/services/appKeys/${encodeURIComponent(nameOrKey)}?${query}`, url), { method: 'DELETE' });
+}
+
+export interface AppKeyInfo {
+  name: string;
+  key: string;
+  address: string;
+  created: string;
+}
+
+async function getJson<T>(url: URL, init?: RequestInit): Promise<T> {
+  const res = await fetch(url, init).catch((err: Error & { cause?: Error }) => {
     throw new Error(`Could not reach ${url.origin}: ${err.cause?.message ?? err.message}`);
   });
   const text = await res.text();
@@ -59,5 +104,5 @@ async function getJson<T>(url: URL): Promise<T> {
     }
     throw new Error(`${url.pathname} answered ${res.status}: ${message}`);
   }
-  return JSON.parse(text) as T;
+  return (text === '' ? undefined : JSON.parse(text)) as T;
 }

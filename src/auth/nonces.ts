@@ -1,4 +1,17 @@
+import path from 'node:path';
 import type { Core } from '../kernel/core';
+import { defineScript, outcome } from '../store/scripts';
+
+const advanceScript = defineScript({
+  name: 'nonce.advance',
+  file: path.join(__dirname, 'lua', 'nonce_advance.lua'),
+  keys: ['nonce'],
+  args: ['candidate'],
+  parse: (reply) => {
+    const { code, values } = outcome(reply);
+    return { accepted: code === 'ok', stored: Number(values[0]) };
+  },
+});
 
 /**
  * Per-address nonces: each signed request carries one strictly greater than the last accepted, so a
@@ -15,11 +28,6 @@ export class NonceService {
 
   /** Stores `nonce` if it is greater than the stored one; otherwise leaves it and reports the stored nonce. */
   async advance(address: string, nonce: string): Promise<{ accepted: boolean; stored: number }> {
-    const [accepted, stored] = await this.core.scripts.run<[number, string]>(
-      'nonce_advance',
-      [this.core.keys.nonce(address)],
-      [nonce],
-    );
-    return { accepted: accepted === 1, stored: Number(stored) };
+    return this.core.scripts.call(advanceScript, { nonce: this.core.keys.nonce(address) }, { candidate: nonce });
   }
 }

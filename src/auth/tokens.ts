@@ -2,13 +2,16 @@ import { createSecretKey, KeyObject, randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import type { Core } from '../kernel/core';
 import { Unauthenticated } from '../kernel/errors';
+import { AppKeyService, looksLikeAppKey } from './appKeys';
 
 export interface TokenClaims {
   /** Lower-cased 0x address the token acts for. */
   address: string;
   jti: string;
-  /** Expiry, unix seconds. */
+  /** Expiry, unix seconds (Infinity for an app key). */
   exp: number;
+  /** The app key's name when the bearer is an app key rather than a JWT. */
+  appKey?: string;
 }
 
 export type TokenFailure = 'invalid' | 'expired' | 'revoked';
@@ -17,14 +20,17 @@ export type TokenFailure = 'invalid' | 'expired' | 'revoked';
  * Auth tokens: HS256 JWTs (sub = address, exp, jti, iat) from the secret every instance shares.
  * Revocation is a Redis key per jti that expires together with the token, and a wake-up on that key that ends the
  * long-polls the token holds on every instance.
+ * App keys (long-lived, see AppKeyService) are accepted wherever a token is: verify() tells them apart by shape.
  */
 export class TokenService {
   /** Imported once: jose would otherwise import raw key bytes again on every sign and verify. */
   private readonly secret: KeyObject;
+  readonly appKeys: AppKeyService;
 
   constructor(private readonly core: Core) {
     if (!core.config.authSecret) throw new Error('BOURSE_AUTH_SECRET is required to issue or check auth tokens');
     this.secret = createSecretKey(Buffer.from(core.config.authSecret, 'utf8'));
+    this.appKeys = new AppKeyService(core);
   }
 
   async issue(address: string, expiresAt: number): Promise<string> {
@@ -39,6 +45,13 @@ export class TokenService {
 
   /** The token's claims, or why it cannot be used. */
   async verify(token: string): Promise<TokenClaims | TokenFailure> {
+    if (looksLikeAppKey(token)) {
+      const found = await this.appKeys.lookup(token);
+      // A dropped key reads as never issued: nothing remembers it.
+      return found
+        ? { address: found.address, jti: `appkey:${found.name}`, exp: Infinity, appKey: found.name }
+        : 'invalid';
+    }
     let payload;
     try {
       ({ payload } = await jwtVerify(token, this.secret, { algorithms: ['HS256'] }));
@@ -54,6 +67,14 @@ export class TokenService {
 
   /** Marks a token revoked until it would have expired anyway. Returns false when it was already revoked. */
   async revoke(claims: TokenClaims): Promise<boolean> {
+    if (claims.appKey !== undefined) {
+      try {
+        await this.appKeys.drop(claims.address, claims.appKey);
+        return true;
+      } catch {
+        return false; // a concurrent drop won
+      }
+    }
     const { redis, keys, waiter } = this.core;
     const ttl = Math.max(1, claims.exp - Math.floor(Date.now() / 1000));
     const set = await redis.set(keys.revokedToken(claims.jti), '1', 'EX', ttl, 'NX');

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { MarketApi } from 'ya-ts-client';
 import { mintToken } from '../auth/client';
 import { DomainError } from '../kernel/errors';
+import { golemOfferOptions, golemOfferProperties } from './golemOffer';
 import type { RunnerConfig } from './runnerConfig';
 import {
   environmentFromOffer,
@@ -80,6 +81,12 @@ class RunnerMarket {
     this.done = this.loop();
   }
 
+  // golem offer properties: what golem-js's default demand needs (subnet, threads, name, payment platforms);
+  // the options are read once, so a malformed variable stops the runner at start.
+  private readonly golemOptions = golemOfferOptions(process.env);
+  private readonly golemProperties = () =>
+    golemOfferProperties({ address: this.me, cores: this.options.environment.cores }, this.golemOptions, Date.now());
+
   private async market(): Promise<MarketApi.ProviderService> {
     if (!this.client) {
       const token = await mintToken({
@@ -108,7 +115,7 @@ class RunnerMarket {
         const market = await this.market();
         if (!this.offerId) {
           this.offerId = (await market.subscribeOffer({
-            properties: offerProperties(environment),
+            properties: { ...offerProperties(environment), ...this.golemProperties() }, // golem offer properties
             constraints: offerConstraints(environment),
           })) as string;
           log.info({ offerId: this.offerId, provider: this.me }, 'runner offer published');
@@ -139,7 +146,7 @@ class RunnerMarket {
       await this.settle(
         verdict.accept
           ? market.counterProposalOffer(this.offerId!, proposal.proposalId, {
-              properties: offerProperties(environment),
+              properties: { ...offerProperties(environment), ...this.golemProperties() }, // golem offer properties
               constraints: offerConstraints(environment),
             })
           : market.rejectProposalDemand(this.offerId!, proposal.proposalId, { message: verdict.reason }),

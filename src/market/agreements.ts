@@ -3,6 +3,7 @@ import type { Core } from '../kernel/core';
 import { DomainError, Invalid, Conflict, Gone, NotFound, TimedOut } from '../kernel/errors';
 import { AgreementEventLog, type AgreementOperationEvent, type Reason } from './agreementEvents';
 import { parseRfc3339Micros } from './agreementTime';
+import { onAgreementTerminated } from '../payment/hook';
 import type { Agreement, AgreementListEntry, AgreementProposal } from '../types/schemas';
 export type { Agreement, AgreementListEntry, AgreementProposal };
 
@@ -268,6 +269,7 @@ export class AgreementService {
   /** terminateAgreement (either party, from Approved); afterwards the pair may negotiate again. */
   async terminate(caller: string, hex: string, reason: Reason | null): Promise<void> {
     const record = await this.transition('terminate', caller, hex, { reason });
+    await onAgreementTerminated(this.core, hex); // payment hook
     if (!this.market) return;
     try {
       await this.market.createInitialProposal(record.demandId, record.offerId, hex);

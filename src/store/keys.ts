@@ -31,6 +31,14 @@ export class Keys {
   revokedToken(jti: string): string {
     return this.k('auth', 'revoked', jti);
   }
+  /** Hash of one app key (address, name, createdMs); the key itself is the secret, so it names the record. */
+  appKey(key: string): string {
+    return this.k('auth', 'appkey', key);
+  }
+  /** Hash name → key of one address's app keys. */
+  ownerAppKeys(address: string): string {
+    return this.k('auth', 'appkeys', address.toLowerCase());
+  }
 
   // ---- market: subscriptions -------------------------------------------------------------
   subscription(id: string): string {
@@ -104,6 +112,31 @@ export class Keys {
   /** Wake-up key for waiters on one agreement's state (waitForApproval). */
   agreementState(hex: string): string {
     return this.k('agreement', hex, 'state');
+  }
+
+  // ---- payment: allocations, invoices, debit notes (a ledger of documents) -----------------
+  allocation(id: string): string {
+    return this.k('pay', 'allocation', id);
+  }
+  /** Sorted set allocation id → creation (ms) of one owner. */
+  ownerAllocations(address: string): string {
+    return this.k('pay', 'allocations', address.toLowerCase());
+  }
+  /** One invoice or debit note. */
+  paymentDocument(kind: 'invoice' | 'debitNote', id: string): string {
+    return this.k('pay', kind, id);
+  }
+  /** Sorted set document id → creation (ms) of the invoices or debit notes one identity issued or received. */
+  partyDocuments(kind: 'invoice' | 'debitNote', address: string): string {
+    return this.k('pay', kind, 'party', address.toLowerCase());
+  }
+  /** Append-only invoice or debit-note event log of one identity (sorted by unique, increasing µs timestamp). */
+  paymentEvents(kind: 'invoice' | 'debitNote', address: string): string {
+    return this.k('pay', kind, 'events', address.toLowerCase());
+  }
+  /** Last payment-event timestamp (µs) issued to one identity for one kind, so each is strictly greater. */
+  paymentEventClock(kind: 'invoice' | 'debitNote', address: string): string {
+    return this.k('pay', kind, 'clock', address.toLowerCase());
   }
 
   // ---- compute ---------------------------------------------------------------------------

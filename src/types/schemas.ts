@@ -3,6 +3,14 @@
 /* eslint-disable */
 
 /**
+ * POST /payment-api/v1/invoices/{id}/accept (and debitNotes): the amount accepted (the document's full amount) and the requestor's allocation it is booked against.
+ */
+export interface Acceptance {
+  totalAmountAccepted: string;
+  allocationId: string;
+}
+
+/**
  * An agreement as one party sees it (golem-market-api.md §3).
  */
 export interface Agreement {
@@ -61,6 +69,15 @@ export type AgreementOperationEvent = {
 export interface AgreementProposal {
   proposalId: string;
   validTo: string;
+}
+
+/**
+ * PUT /payment-api/v1/allocations/{allocationId}: a new budget (not below what is spent) and/or timeout.
+ */
+export interface AllocationUpdate {
+  totalAmount?: string;
+  timeout?: string | null;
+  deposit?: {} | null;
 }
 
 /**
@@ -246,6 +263,35 @@ export interface DemandOfferBase {
 }
 
 /**
+ * POST /payment-api/v1/allocations (yagna Allocation). Read-only fields a client sends (allocationId, spentAmount, remainingAmount, timestamp) are ignored; the answer echoes the body with them set.
+ */
+export interface NewAllocation {
+  allocationId?: string;
+  /**
+   * The caller's own address (the default); any other is refused.
+   */
+  address?: string;
+  /**
+   * driver-network-token, e.g. erc20-holesky-tglm; default: the API's configured platform.
+   */
+  paymentPlatform?: string;
+  /**
+   * Budget, a non-negative decimal number as text.
+   */
+  totalAmount: string;
+  spentAmount?: string;
+  remainingAmount?: string;
+  timestamp?: string;
+  /**
+   * RFC 3339 date-time after which the allocation is gone.
+   */
+  timeout?: string | null;
+  makeDeposit?: boolean;
+  extendTimeout?: number | null;
+  deposit?: {} | null;
+}
+
+/**
  * Body of beginScan. timeout = idle lifetime of the iterator in whole seconds (default 300).
  */
 export interface NewScan {
@@ -308,4 +354,13 @@ export interface ProposalRejectedEvent {
 export interface Reason {
   message: string;
   [k: string]: unknown;
+}
+
+/**
+ * POST /payment-api/v1/invoices/{id}/reject (and debitNotes).
+ */
+export interface Rejection {
+  rejectionReason: 'UNSOLICITED_SERVICE' | 'BAD_SERVICE' | 'INCORRECT_AMOUNT';
+  totalAmountAccepted: string;
+  message?: string;
 }

@@ -81,3 +81,41 @@ describe('bourse keygen and bourse token', () => {
     expect(tooLong.stderr).toContain('a token may live at most');
   });
 });
+
+describe('bourse app-key create / list / drop', () => {
+  let t: TestInstance;
+  beforeAll(async () => {
+    t = await startAuthInstance();
+  });
+  afterAll(() => t.close());
+
+  it('creates a key that works, lists it, drops it by name; it stops working', async () => {
+    const wallet = Wallet.createRandom();
+    const env = { BOURSE_PRIVATE_KEY: wallet.privateKey };
+    const created = await bourse(['app-key', 'create', 'golem', '--url', t.url], env);
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    const key = created.stdout.trim();
+    const auth = () => t.request.get('/test/market').set('Authorization', `Bearer ${key}`);
+    expect((await auth()).body).toEqual({ identity: wallet.address.toLowerCase() });
+
+    const listed = await bourse(['app-key', 'list', '--url', t.url], env);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.split('\t').slice(0, 2)).toEqual(['golem', key]);
+
+    const duplicate = await bourse(['app-key', 'create', 'golem', '--url', t.url], env);
+    expect(duplicate.code).toBe(1);
+    expect(duplicate.stderr).toContain('already exists');
+
+    const dropped = await bourse(['app-key', 'drop', 'golem', '--url', t.url], env);
+    expect(dropped.code).toBe(0);
+    expect((await auth()).status).toBe(401);
+    expect((await bourse(['app-key', 'list', '--url', t.url], env)).stdout).toBe('');
+  });
+
+  it('without a key it fails with a hint', async () => {
+    const res = await bourse(['app-key', 'create', 'x', '--url', t.url]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('BOURSE_PRIVATE_KEY');
+  });
+});

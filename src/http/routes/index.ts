@@ -2,16 +2,22 @@ import type Router from '@koa/router';
 import type { Core } from '../../kernel/core';
 import type { ApiServices } from '../../main/services';
 import { mountAgreementRoutes } from './agreements';
+import { mountAppKeyRoutes } from './appKeys';
 import { mountAuthRoutes } from './auth';
 import { mountComputeRoutes } from './compute';
 import { mountHealthRoutes } from './health';
+import { mountIdentityRoutes } from './identity';
 import { mountMarketRoutes } from './market';
+import { mountPaymentRoutes } from './payment';
 
 /** Every route of the API, face by face. Routes are thin: parse → call a domain service → render. */
 export function mountRoutes(router: Router, core: Core, services: ApiServices): void {
   mountHealthRoutes(router, core);
   mountAuthRoutes(router, core);
+  mountAppKeyRoutes(router, core);
+  mountIdentityRoutes(router, core);
   mountMarketRoutes(router, services.market);
   mountAgreementRoutes(router, core, services.agreements);
   mountComputeRoutes(router, core, services.compute.service, services.compute.logs);
+  mountPaymentRoutes(router, core, services.payment);
 }
