@@ -6,6 +6,7 @@ import { mountAuthRoutes } from './auth';
 import { mountComputeRoutes } from './compute';
 import { mountHealthRoutes } from './health';
 import { mountMarketRoutes } from './market';
+import { mountOceanRoutes } from './oceanRoot';
 
 /** Every route of the API, face by face. Routes are thin: parse → call a domain service → render. */
 export function mountRoutes(router: Router, core: Core, services: ApiServices): void {
@@ -14,4 +15,5 @@ export function mountRoutes(router: Router, core: Core, services: ApiServices): 
   mountMarketRoutes(router, services.market);
   mountAgreementRoutes(router, core, services.agreements);
   mountComputeRoutes(router, core, services.compute.service, services.compute.logs);
+  mountOceanRoutes(router, core, services); // ocean.js discovery (GET /) and initializeCompute
 }
