@@ -1,4 +1,4 @@
-import { ProviderInstance } from '@oceanprotocol/lib';
+import { LoggerInstance, LogLevel, ProviderInstance } from '@oceanprotocol/lib';
 import { decodeJwt } from 'jose';
 import { getBytes, Wallet } from 'ethers';
 import { messageHash } from '../../src/auth/signatures';
@@ -19,6 +19,7 @@ describe('ocean.js ProviderInstance against Bourse', () => {
   const provider = Wallet.createRandom().address.toLowerCase();
 
   beforeAll(async () => {
+    LoggerInstance.setLevel(LogLevel.None); // the refusals these tests provoke are asserted, not logged
     t = await startTestInstance();
     node = t.url;
     const beat: RunnerHeartbeat = {
