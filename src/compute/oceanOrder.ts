@@ -29,8 +29,8 @@ function agreementOf(body: ComputeStartRequest, datasets: ComputeDataset[]): str
   const order = first?.transferTxId || first?.documentId;
   if (!order) {
     throw new Invalid(
-      'Missing agreementId: name the approved agreement in "agreementId" or as the order of the first dataset ' +
-        '("datasets[0].transferTxId" or "datasets[0].documentId")',
+      "Invalid request body: body must have required property 'agreementId', or name the approved agreement as " +
+        'the order of the first dataset (datasets[0].transferTxId or datasets[0].documentId)',
     );
   }
   return order;

@@ -159,8 +159,11 @@ describe('ocean.js jobs on Bourse', () => {
     const byDid = { documentId: 'did:op:1234', serviceId: 'compute' } as ComputeAlgorithm;
     const cases: Array<[object, string]> = [
       [{ datasets: [order(agreementId)], algorithm: byDid }, 'cannot resolve an algorithm DID'],
-      [{ datasets: [{ serviceId: 'compute' }], algorithm: algorithm(COPY) }, 'Missing agreementId'],
-      [{ algorithm: algorithm(COPY) }, 'Missing agreementId'],
+      [
+        { datasets: [{ serviceId: 'compute' }], algorithm: algorithm(COPY) },
+        "must have required property 'agreementId'",
+      ],
+      [{ algorithm: algorithm(COPY) }, "must have required property 'agreementId'"],
     ];
     for (const [body, message] of cases) {
       const res = await world.t.request.post(`${API}/compute`).set('Authorization', owner.token).send(body);
