@@ -152,6 +152,11 @@ describe('ocean.js jobs on Bourse', () => {
       .post(`${API}/initializeCompute`)
       .send({ datasets: [order(agreementId)], consumerAddress: Wallet.createRandom().address });
     expect(res.status).toBe(404);
+    // An order that is not an agreement id (an Ocean DID) names nothing.
+    const did = await world.t.request
+      .post(`${API}/initializeCompute`)
+      .send({ datasets: [{ documentId: 'did:op:abc' }], consumerAddress: owner.wallet.address });
+    expect(did.status).toBe(404);
   });
 
   it('Ocean orders Bourse cannot run are clear 400s that start nothing', async () => {

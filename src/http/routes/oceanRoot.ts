@@ -37,6 +37,8 @@ export const OCEAN_SERVICE_ENDPOINTS: Record<string, [string, string]> = {
   delete_auth_token: ['DELETE', `${API}/deleteAuthToken`],
 };
 
+/** Agreement ids are 64 hex digits; anything else names no agreement (and is never used in a key name). */
+const AGREEMENT_ID = /^[0-9a-f]{64}$/;
 const isStartRequest = validator<ComputeStartRequest>('ComputeStartRequest.json');
 
 /**
@@ -63,7 +65,8 @@ export function mountOceanRoutes(router: Router, core: Core, services: ApiServic
     if (!isStartRequest(body)) return;
     const consumer = parseAddress(requireField(ctx, 'consumerAddress'), 'consumerAddress').toLowerCase();
     const order = oceanOrder(body);
-    const agreement = await services.agreements.render(order.agreementId.toLowerCase(), consumer);
+    const hex = order.agreementId.toLowerCase();
+    const agreement = AGREEMENT_ID.test(hex) ? await services.agreements.render(hex, consumer) : undefined;
     if (!agreement || agreement.demand.requestorId.toLowerCase() !== consumer)
       throw new NotFound(`Agreement ${order.agreementId} not found`);
     ctx.body = initializeAnswer(
