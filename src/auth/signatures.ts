@@ -30,12 +30,13 @@ export function isSignedBy(message: string, signature: string, address: string):
   return signedForms(hash).some((form) => recover(form, signature) === expected);
 }
 
-/** The encodings of `hash` a signer may have signed; the minimal one only differs when the hash starts with 0x00. */
+/**
+ * The encodings of `hash` a signer may have signed, the likeliest first: the minimal bytes only differ from the full
+ * 32 when the hash starts with 0x00, and then ocean.js (the common client) signed them.
+ */
 function signedForms(hash: string): Array<Uint8Array | string> {
   const full = getBytes(hash);
-  const forms: Array<Uint8Array | string> = [full, hash];
-  if (full[0] === 0) forms.push(toBeArray(hash));
-  return forms;
+  return full[0] === 0 ? [toBeArray(hash), full, hash] : [full, hash];
 }
 
 function recover(signed: Uint8Array | string, signature: string): string | undefined {
