@@ -20,8 +20,8 @@ export function messageHash(message: string): string {
 const SIGNATURE = /^0x[0-9a-fA-F]{128}(00|01|1b|1c|1B|1C)$/;
 
 /**
- * Whether `signature` was made by `address` over `message` (either form). Never throws: anything malformed is simply
- * "no".
+ * Whether `signature` was made by `address` over `message` (in an accepted form). Never throws: anything malformed is
+ * simply "no".
  */
 export function isSignedBy(message: string, signature: string, address: string): boolean {
   if (!SIGNATURE.test(signature)) return false;
