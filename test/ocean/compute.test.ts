@@ -130,6 +130,37 @@ describe('ocean.js jobs on Bourse', () => {
     }
   }, 60_000);
 
+  it('computeStreamableLogs follows a running job live; computeStop ends the job and the stream', async () => {
+    const sleeper = "console.log('streamed line'); setTimeout(() => console.log('never'), 120000);";
+    const job = firstJob(
+      await ProviderInstance.computeStart(
+        node,
+        owner.wallet,
+        env,
+        [order(agreementId)],
+        algorithm(sleeper),
+        100,
+        '',
+        [],
+        0,
+      ),
+    );
+    const stream = (await ProviderInstance.computeStreamableLogs(node, owner.wallet, job.jobId)) as AsyncIterable<
+      Uint8Array | string
+    >;
+    let text = '';
+    let stopped: Promise<unknown> | undefined;
+    for await (const chunk of stream) {
+      text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+      if (!stopped && text.includes('streamed line'))
+        stopped = ProviderInstance.computeStop(job.jobId, node, owner.wallet);
+    }
+    await stopped;
+    expect(text).toContain('streamed line');
+    expect(text).not.toContain('never');
+    expect(await awaitFinished(owner.wallet, job.jobId)).toMatchObject({ stopRequested: true });
+  }, 40_000);
+
   it('initializeCompute answers the agreement as the valid order, at its price', async () => {
     const answer = await ProviderInstance.initializeCompute(
       [order(agreementId)],
