@@ -209,7 +209,7 @@ describe('ocean.js jobs on Bourse', () => {
     expect(after).toBe(before);
   });
 
-  it('status without credentials (ocean.js with a signer): one job, for its owner’s address only, no bytes', async () => {
+  it('unsigned status (ocean.js with a signer): one job, for its owner’s address only, no bytes', async () => {
     const [job] = (await world.t.request.get(`${API}/compute`).set('Authorization', owner.token)).body;
     const anonymous = (query: Record<string, string>) => world.t.request.get(`${API}/compute`).query(query);
     const own = await anonymous({ consumerAddress: owner.wallet.address, jobId: job.jobId });
