@@ -37,9 +37,9 @@ export class TokenIssuer {
     return this.auth.tokens.issue(address, expiresAt);
   }
 
-  /** Revokes `token` for the signer of `message`: only the address it was issued to may (403 otherwise). */
-  async revoke(signed: SignedFields, message: string, token: string): Promise<void> {
-    this.auth.checkSignature(signed, [message]);
+  /** Revokes `token` for the signer of (one of) `message`: only the address it was issued to may (403 otherwise). */
+  async revoke(signed: SignedFields, message: string | string[], token: string): Promise<void> {
+    this.auth.checkSignature(signed, [message].flat());
     const claims = await this.auth.tokens.verify(token);
     if (typeof claims === 'string') throw new Invalid(TOKEN_FAILURE_TEXT[claims]);
     if (claims.address !== signed.address.toLowerCase())

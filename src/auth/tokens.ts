@@ -1,4 +1,5 @@
 import { createSecretKey, KeyObject, randomUUID } from 'node:crypto';
+import { getAddress } from 'ethers';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import type { Core } from '../kernel/core';
 import { Unauthenticated } from '../kernel/errors';
@@ -17,7 +18,8 @@ export interface TokenClaims {
 export type TokenFailure = 'invalid' | 'expired' | 'revoked';
 
 /**
- * Auth tokens: HS256 JWTs (sub = address, exp, jti, iat) from the secret every instance shares.
+ * Auth tokens: HS256 JWTs (sub = address, exp, jti, iat) from the secret every instance shares. They also carry
+ * ocean-node's `address` claim (checksummed): ocean.js reads the caller's consumerAddress from it.
  * Revocation is a Redis key per jti that expires together with the token, and a wake-up on that key that ends the
  * long-polls the token holds on every instance.
  * App keys (long-lived, see AppKeyService) are accepted wherever a token is: verify() tells them apart by shape.
@@ -34,7 +36,7 @@ export class TokenService {
   }
 
   async issue(address: string, expiresAt: number): Promise<string> {
-    return new SignJWT({})
+    return new SignJWT({ address: getAddress(address) })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(address.toLowerCase())
       .setJti(randomUUID())

@@ -1,6 +1,7 @@
 import type { Core } from '../kernel/core';
 import type { ComputeEnvironment } from '../types/schemas';
 import { readLiveRunners } from './heartbeat';
+import { c2dV2Fields } from './oceanEnvironment';
 
 /**
  * The compute environments of live runners (GET computeEnvironments), in Ocean Provider's shape: one
@@ -22,5 +23,6 @@ export async function liveEnvironments(core: Core, nowMs = Date.now()): Promise<
       currentJobs: beat.currentJobs,
       maxJobs: beat.maxJobs,
       lastSeen: beat.lastSeenMs / 1000,
+      ...c2dV2Fields(beat), // ocean C2D v2
     }));
 }

@@ -91,7 +91,7 @@ export interface AuthToken {
 }
 
 /**
- * POST /api/services/auth/token/invalidate (ocean-node style). The signature signs address + nonce + "invalidateAuthToken"; only the token's own address may revoke it.
+ * POST /api/services/auth/token/invalidate (ocean-node style). The signature signs address + nonce + "invalidateAuthToken" or, as ocean.js does, address + nonce; only the token's own address may revoke it.
  */
 export interface AuthTokenInvalidateRequest {
   address: string;
@@ -131,18 +131,24 @@ export interface AuthTokenRequest {
 }
 
 /**
- * An Ocean dataset reference of POST /api/services/compute; Bourse fetches its URL (`url`, or ocean-node's `fileObject.url`) into inputs/.
+ * An Ocean dataset reference of POST /api/services/compute (Provider's dataset/additionalDatasets, ocean-node's datasets[]). Bourse fetches its URL (`url`, or ocean-node's `fileObject.url`) into inputs/; an entry without a URL names the order (transferTxId, else documentId) and is not an input.
  */
 export interface ComputeDataset {
   url?: string;
   documentId?: string;
+  serviceId?: string;
+  /**
+   * The order that paid for the dataset: in Bourse, the agreement id.
+   */
+  transferTxId?: string;
   fileObject?: {
     url?: string;
   };
+  userdata?: {};
 }
 
 /**
- * One live runner's environment (GET /api/services/computeEnvironments), in Ocean Provider's shape; consumerAddress is the provider identity the runner serves.
+ * One live runner's environment (GET /api/services/computeEnvironments): Ocean Provider's fields and, beside them, ocean-node's C2D v2 fields (runningJobs, fees, resources, free, platform); consumerAddress is the provider identity the runner serves.
  */
 export interface ComputeEnvironment {
   /**
@@ -164,6 +170,44 @@ export interface ComputeEnvironment {
    * Epoch seconds of the last heartbeat.
    */
   lastSeen: number;
+  /**
+   * C2D v2: jobs running now (same as currentJobs).
+   */
+  runningJobs: number;
+  /**
+   * C2D v2: per-chain fee tokens and prices. Empty: Bourse is paid through the agreement, on no chain.
+   */
+  fees: {
+    [k: string]: {}[];
+  };
+  /**
+   * C2D v2: cpu (cores), ram and disk (GB). Every job may use up to the runner's whole ram and disk (limits are per job); inUse is the share of job slots taken.
+   */
+  resources: {
+    id: 'cpu' | 'ram' | 'disk';
+    total: number;
+    min: number;
+    max: number;
+    inUse: number;
+  }[];
+  /**
+   * C2D v2: the limits a freeCompute job runs within (it still runs under an approved agreement).
+   */
+  free: {
+    maxJobDuration: number;
+    maxJobs: number;
+    resources: {
+      id: 'cpu' | 'ram' | 'disk';
+      total: number;
+      min: number;
+      max: number;
+      inUse: number;
+    }[];
+  };
+  platform: {
+    architecture: string;
+    os: string;
+  };
 }
 
 /**
@@ -177,10 +221,10 @@ export interface ComputeResultEntry {
 }
 
 /**
- * POST /api/services/compute: a further job under an approved agreement. Auth fields (consumerAddress, nonce, signature) are read by the auth middleware; the workload defaults to the agreement's bourse.job.* properties.
+ * POST /api/services/compute and /freeCompute: a further job under an approved agreement, named by agreementId or, as ocean.js sends it, by the order of the first dataset (datasets[0] or dataset: transferTxId, else documentId). Auth fields (consumerAddress, nonce, signature) are read by the auth middleware; the workload defaults to the agreement's bourse.job.* properties.
  */
 export interface ComputeStartRequest {
-  agreementId: string;
+  agreementId?: string;
   consumerAddress?: string;
   nonce?: string | number;
   signature?: string;
@@ -195,6 +239,9 @@ export interface ComputeStartRequest {
         checksum?: string;
       };
     };
+    documentId?: string;
+    serviceId?: string;
+    transferTxId?: string;
   };
   dataset?: ComputeDataset;
   /**
@@ -202,6 +249,19 @@ export interface ComputeStartRequest {
    */
   additionalDatasets?: ComputeDataset[];
   maxJobDuration?: number;
+  /**
+   * @maxItems 32
+   */
+  datasets?: ComputeDataset[];
+  chainId?: number | string | null;
+  /**
+   * ocean-node's escrow payment; ignored: the agreement is the payment.
+   */
+  payment?: {};
+  /**
+   * ocean-node's resource request; ignored: a job gets the runner's per-job limits.
+   */
+  resources?: {}[];
 }
 
 /**

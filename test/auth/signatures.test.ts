@@ -1,4 +1,4 @@
-import { Wallet } from 'ethers';
+import { getBytes, toBeArray, Wallet } from 'ethers';
 import { isSignedBy, messageHash, signOceanMessage } from '../../src/auth/signatures';
 
 // reference/ocean-compute.md §2.1: Hardhat dev key #0 (public test key).
@@ -114,5 +114,45 @@ describe('Ocean signing primitive (reference §2.1 vectors)', () => {
       expect(isSignedBy(message, bad, A)).toBe(false);
     }
     expect(isSignedBy(message, signature, 'nonsense')).toBe(false);
+  });
+});
+
+describe('the encodings of the hash a signer may sign: exactly those ocean-node or Provider accept', () => {
+  const wallet = new Wallet(HARDHAT_KEY_0);
+  /** The first message `${A}<n>startCompute` whose hash starts with a zero byte (about 1 in 256). */
+  function leadingZeroMessage(): string {
+    for (let n = 1700000000000; ; n++) {
+      const message = `${A}${n}startCompute`;
+      if (getBytes(messageHash(message))[0] === 0) return message;
+    }
+  }
+
+  it('a hash with a leading zero byte: ocean.js signs it as 31 bytes (toBeArray), which verifies', async () => {
+    const message = leadingZeroMessage();
+    const hash = messageHash(message);
+    expect(hash.startsWith('0x00')).toBe(true);
+    const minimal = toBeArray(hash);
+    expect(minimal.length).toBe(31);
+    expect(isSignedBy(message, await wallet.signMessage(minimal), A)).toBe(true);
+    // The full 32 bytes and the hex text verify too; another message's signature does not.
+    expect(isSignedBy(message, await wallet.signMessage(getBytes(hash)), A)).toBe(true);
+    expect(isSignedBy(message, await wallet.signMessage(hash), A)).toBe(true);
+    expect(isSignedBy(`${message}x`, await wallet.signMessage(minimal), A)).toBe(false);
+  });
+
+  it('nothing looser: the message text itself, other truncations and the bare hash text are refused', async () => {
+    for (const message of [VECTORS[0].message, leadingZeroMessage()]) {
+      const hash = messageHash(message);
+      const bytes = getBytes(hash);
+      for (const other of [
+        message, // EIP-191 over the message text, not its hash
+        bytes.slice(0, 31), // trailing byte dropped
+        bytes.slice(2), // two leading bytes dropped
+        hash.slice(2), // hex text without 0x
+        hash.toUpperCase(), // hex text in another case
+      ]) {
+        expect(isSignedBy(message, await wallet.signMessage(other), A)).toBe(false);
+      }
+    }
   });
 });

@@ -80,11 +80,11 @@ describe('auth tokens', () => {
     const { token } = created.body as { token: string };
     expect((await compute(token)).body).toEqual({ identity: wallet.address.toLowerCase() });
 
-    // The Provider layout (no command) is not accepted on the ocean-node route.
-    const unbound = await t.request
+    // A message bound to another command is not accepted on the invalidate route.
+    const otherCommand = await t.request
       .post('/api/services/auth/token/invalidate')
-      .send({ ...(await signedQuery(wallet, ++nonce)), token });
-    expectOceanError(unbound, 401, /^Invalid signature$/);
+      .send({ ...(await signedQuery(wallet, ++nonce, 'createAuthToken')), token });
+    expectOceanError(otherCommand, 401, /^Invalid signature$/);
     expect((await compute(token)).status).toBe(200);
 
     const invalidated = await t.request
@@ -92,6 +92,19 @@ describe('auth tokens', () => {
       .send({ ...(await signedQuery(wallet, ++nonce, 'invalidateAuthToken')), token });
     expect(invalidated.status).toBe(200);
     expect(invalidated.body).toEqual({ success: true });
+    expectOceanError(await compute(token), 401, /^Token is deleted\.$/);
+  });
+
+  it('invalidate also accepts address + nonce, the message ocean.js signs for it', async () => {
+    const wallet = Wallet.createRandom();
+    const created = await t.request
+      .post('/api/services/auth/token')
+      .send(await signedQuery(wallet, ++nonce, 'createAuthToken'));
+    const { token } = created.body as { token: string };
+    const invalidated = await t.request
+      .post('/api/services/auth/token/invalidate')
+      .send({ ...(await signedQuery(wallet, ++nonce)), token });
+    expect([invalidated.status, invalidated.body]).toEqual([200, { success: true }]);
     expectOceanError(await compute(token), 401, /^Token is deleted\.$/);
   });
 

@@ -66,7 +66,9 @@ export function mountAuthRoutes(router: Router, core: Core): void {
   router.post('/api/services/auth/token/invalidate', oceanErrorStyle, async (ctx) => {
     isAuthTokenInvalidateRequest(ctx.request.body);
     const signed = readSignedFields(ctx, 'address');
-    await issuer.revoke(signed, commandMessage(signed, 'invalidateAuthToken'), requireField(ctx, 'token'));
+    // ocean.js signs address + nonce here (no command name); ocean-node's command layout is accepted too.
+    const layouts = [commandMessage(signed, 'invalidateAuthToken'), providerMessage(signed)];
+    await issuer.revoke(signed, layouts, requireField(ctx, 'token'));
     ctx.body = { success: true };
   });
 }

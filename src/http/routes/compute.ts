@@ -1,14 +1,15 @@
 import type { Context } from 'koa';
 import type Router from '@koa/router';
 import { Authenticator } from '../../auth/authenticator';
-import { readField, requireField, type SignedFields } from '../../auth/fields';
+import { parseAddress, readField, requireField, type SignedFields } from '../../auth/fields';
 import { oceanAuth } from '../../auth/middleware';
 import type { ComputeService, JobFilter } from '../../compute/computeService';
 import type { LogTail } from '../../compute/logTail';
 import { liveEnvironments } from '../../compute/environments';
+import { oceanOrder } from '../../compute/oceanOrder';
 import type { JobRecord } from '../../compute/jobs';
 import type { Core } from '../../kernel/core';
-import { Invalid } from '../../kernel/errors';
+import { Invalid, Unauthenticated } from '../../kernel/errors';
 import type { ComputeStartRequest, ComputeStatus } from '../../types/schemas';
 import { validator } from '../validate';
 
@@ -51,6 +52,19 @@ const providerMessage = {
   logs: (ctx: Context, s: SignedFields) => s.address + (readField(ctx, 'jobId') ?? '') + s.nonce,
 };
 
+/**
+ * ocean status: ocean.js asks a job's status with no credentials when it holds a signer (ocean-node answers status
+ * by consumerAddress + jobId alone). Such a request must name both, and is answered only for a job that address owns
+ * or provides (404 otherwise, like an unknown job): status and result names, never result bytes or logs, which
+ * stay behind a signature or token. Listing jobs without a jobId needs credentials.
+ */
+function anonymousStatusCaller(ctx: Context): string {
+  const consumer = readField(ctx, 'consumerAddress');
+  if (consumer === undefined || readField(ctx, 'jobId') === undefined)
+    throw new Unauthenticated('Missing signature or auth token (or consumerAddress and jobId for one job status)');
+  return parseAddress(consumer, 'consumerAddress').toLowerCase();
+}
+
 /** A safe `Content-Disposition` file name: no directories, no quotes or control characters. */
 function attachmentName(filename: string): string {
   return filename.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || 'result';
@@ -69,22 +83,27 @@ export function mountComputeRoutes(router: Router, core: Core, service: ComputeS
     ctx.body = await liveEnvironments(core);
   });
 
+  const startJob = async (ctx: Context): Promise<void> => {
+    const body: unknown = ctx.request.body;
+    if (!isStartRequest(body)) return;
+    const { agreementId, override } = oceanOrder(body); // ocean order
+    const job = await service.start(identity(ctx), agreementId, override);
+    ctx.body = [renderStatus(job)];
+  };
   router.post(
     '/api/services/compute',
     oceanAuth(auth, { command: 'startCompute', message: providerMessage.start }),
-    async (ctx) => {
-      const body: unknown = ctx.request.body;
-      if (!isStartRequest(body)) return;
-      const job = await service.start(identity(ctx), body.agreementId, body);
-      ctx.body = [renderStatus(job)];
-    },
+    startJob,
   );
+  // ocean order: ocean-node's free start; in Bourse it is a further job under an approved agreement all the same.
+  router.post('/api/services/freeCompute', oceanAuth(auth, { command: 'freeStartCompute' }), startJob);
 
   router.get(
     '/api/services/compute',
-    oceanAuth(auth, { command: 'getComputeStatus', message: providerMessage.jobs }),
+    oceanAuth(auth, { command: 'getComputeStatus', message: providerMessage.jobs, required: false }),
     async (ctx) => {
-      ctx.body = (await service.list(identity(ctx), filterOf(ctx))).map(renderStatus);
+      const caller = (ctx.state.identity as string | undefined) ?? anonymousStatusCaller(ctx); // ocean status
+      ctx.body = (await service.list(caller, filterOf(ctx))).map(renderStatus);
     },
   );
 

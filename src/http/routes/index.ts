@@ -9,6 +9,7 @@ import { mountHealthRoutes } from './health';
 import { mountIdentityRoutes } from './identity';
 import { mountMarketRoutes } from './market';
 import { mountPaymentRoutes } from './payment';
+import { mountOceanRoutes } from './oceanRoot';
 
 /** Every route of the API, face by face. Routes are thin: parse → call a domain service → render. */
 export function mountRoutes(router: Router, core: Core, services: ApiServices): void {
@@ -20,4 +21,5 @@ export function mountRoutes(router: Router, core: Core, services: ApiServices): 
   mountAgreementRoutes(router, core, services.agreements);
   mountComputeRoutes(router, core, services.compute.service, services.compute.logs);
   mountPaymentRoutes(router, core, services.payment);
+  mountOceanRoutes(router, core, services); // ocean.js discovery (GET /) and initializeCompute
 }
