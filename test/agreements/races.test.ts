@@ -1,4 +1,5 @@
 import type { Response, Test } from 'supertest';
+import { decodeHandoff } from '../../src/market/agreements/handoff';
 import { twoInstancesOfOneMarket, type TestInstance } from '../support/instance';
 import { agreement, client, inSeconds, type Client } from './fixtures';
 
@@ -72,7 +73,10 @@ async function handedOff(): Promise<Map<string, number>> {
   const { redis, keys } = a.instance.core;
   const entries = await redis.xrange(keys.approvedAgreements(), '-', '+');
   const counts = new Map<string, number>();
-  for (const [, fields] of entries) counts.set(fields[1], (counts.get(fields[1]) ?? 0) + 1);
+  for (const [, fields] of entries) {
+    const id = decodeHandoff(fields)?.agreementId ?? 'malformed';
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
   return counts;
 }
 

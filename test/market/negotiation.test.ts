@@ -128,6 +128,7 @@ describe('market: matching and negotiation', () => {
         eventDate: expect.any(String),
         proposalId: counter.body,
         reason: { message: 'too cheap', 'golem.proposal.rejection.is-final': false },
+        eventId: expect.stringMatching(/^[0-9a-f]{16}$/),
       });
       expect((await requestor.get(`/demands/${demandId}/proposals/${counter.body}`)).body.state).toBe('Rejected');
       // The issuer cannot counter its rejected proposal; the rejecting provider can (restart), which restores it to

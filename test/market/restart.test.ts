@@ -1,9 +1,9 @@
-import type { MarketService } from '../../src/market/module';
+import type { MarketServices } from '../../src/market';
 import { newParty } from '../support/identities';
 import { startTestInstance, testPrefix, type TestInstance } from '../support/instance';
 import { BASE, marketOf } from './helpers';
 
-function marketService(t: TestInstance): MarketService {
+function marketService(t: TestInstance): MarketServices {
   return t.instance.services.market;
 }
 

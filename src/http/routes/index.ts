@@ -11,7 +11,7 @@ import { mountMarketRoutes } from './market';
 export function mountRoutes(router: Router, core: Core, services: ApiServices): void {
   mountHealthRoutes(router, core);
   mountAuthRoutes(router, core);
-  mountMarketRoutes(router, services.market);
+  mountMarketRoutes(router, core, services.market);
   mountAgreementRoutes(router, core, services.agreements);
   mountComputeRoutes(router, core, services.compute.service, services.compute.logs);
 }

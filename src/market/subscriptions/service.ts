@@ -1,60 +1,38 @@
-import type { Core } from '../kernel/core';
-import { Invalid, Gone, NotFound } from '../kernel/errors';
-import { compileSubscription, ConstraintParseError, type CompiledSubscription } from './constraints';
-import { newSubscriptionId } from './ids';
-import { MARKET_RETENTION_MS } from './limits';
-import type { DemandOfferBase } from '../types/schemas';
+import path from 'node:path';
+import type { Core, Lifecycle } from '../../kernel/core';
+import { Gone, Invalid, NotFound } from '../../kernel/errors';
+import { Periodic } from '../../kernel/loops';
+import { defineScript, outcome } from '../../store/scripts';
+import { compileSubscription, ConstraintParseError, type CompiledSubscription } from '../constraints';
+import { newSubscriptionId } from '../ids';
+import { MARKET_RETENTION_MS, SWEEP_INTERVAL_MS } from '../limits';
+import {
+  isLive,
+  parseSubscriptionRecord,
+  subscriptionToHash,
+  type SubscriptionKind,
+  type SubscriptionRecord,
+} from './record';
+import type { DemandOfferBase } from '../../types/schemas';
 export type { DemandOfferBase };
 
-export type SubscriptionKind = 'demand' | 'offer';
+const createScript = defineScript({
+  name: 'subscription.create',
+  file: path.join(__dirname, 'lua', 'create.lua'),
+  keys: ['record', 'active', 'owned', 'stream'],
+  args: ['id', 'kind', 'createdAt', 'expiresAt', 'purgeAt', 'oldestStreamId', 'streamChannel'],
+  parse: (reply) => String(outcome(reply).values[0]),
+});
 
-/**
- * A demand or offer as stored at `keys.subscription(id)` (a contract other modules read).
- * `properties` is the JSON text of the flat, key-sorted map; `seq` is its position in the subscription stream.
- */
-export interface SubscriptionRecord {
-  id: string;
-  kind: SubscriptionKind;
-  owner: string;
-  properties: string;
-  constraints: string;
-  createdAt: number;
-  expiresAt: number;
-  state: 'active' | 'unsubscribed';
-  seq: string;
-}
+type EndOutcome = 'ok' | 'missing' | 'unsubscribed' | 'expired' | 'active';
 
-export function parseSubscriptionRecord(hash: Record<string, string>): SubscriptionRecord | undefined {
-  if (!hash.id) return undefined;
-  return {
-    id: hash.id,
-    kind: hash.kind as SubscriptionKind,
-    owner: hash.owner,
-    properties: hash.properties,
-    constraints: hash.constraints,
-    createdAt: Number(hash.createdAt),
-    expiresAt: Number(hash.expiresAt),
-    state: hash.state as SubscriptionRecord['state'],
-    seq: hash.seq,
-  };
-}
-
-/** A subscription stream entry: 'sub' when a subscription starts, 'end' when it is unsubscribed or expires. */
-export interface StreamEntry {
-  op: 'sub' | 'end';
-  id: string;
-  kind: SubscriptionKind;
-}
-
-export function parseStreamEntry(fields: string[]): StreamEntry {
-  const map: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i]] = fields[i + 1];
-  return { op: map.op as StreamEntry['op'], id: map.id, kind: map.kind as SubscriptionKind };
-}
-
-export function isLive(record: SubscriptionRecord, now = Date.now()): boolean {
-  return record.state === 'active' && record.expiresAt > now;
-}
+const endScript = defineScript({
+  name: 'subscription.end',
+  file: path.join(__dirname, 'lua', 'end.lua'),
+  keys: ['record', 'active', 'owned', 'events', 'notices', 'inflight', 'stream'],
+  args: ['id', 'mode', 'caller', 'kind', 'now', 'eventsChannel', 'oldestStreamId'],
+  parse: (reply): EndOutcome => outcome(reply).code as EndOutcome,
+});
 
 /** Compiles what a client posted; an unparsable constraint is a 400 carrying the parser's positioned message. */
 export function compileBody(id: string, body: DemandOfferBase): CompiledSubscription {
@@ -68,9 +46,21 @@ export function compileBody(id: string, body: DemandOfferBase): CompiledSubscrip
 
 const KIND_NAME: Record<SubscriptionKind, string> = { demand: 'Demand', offer: 'Offer' };
 
-/** Demands and offers: subscribe, list, unsubscribe, and the expiry sweep (golem-market-api.md §4.1). */
-export class Subscriptions {
-  constructor(private readonly core: Core) {}
+/** Demands and offers: subscribe, list, unsubscribe, and the expiry sweep (a Periodic of every instance). */
+export class Subscriptions implements Lifecycle {
+  private readonly sweeper: Periodic;
+
+  constructor(private readonly core: Core) {
+    this.sweeper = new Periodic('subscription-expiry', SWEEP_INTERVAL_MS, () => this.sweepExpired().then(), core.log);
+  }
+
+  async start(): Promise<void> {
+    this.sweeper.start();
+  }
+
+  stop(): Promise<void> {
+    return this.sweeper.stop();
+  }
 
   private get ttlMs(): number {
     return this.core.config.subscriptionTtlSeconds * 1000;
@@ -88,28 +78,36 @@ export class Subscriptions {
     const compiled = compileBody('', body);
     const properties = JSON.stringify(compiled.flatProperties);
     const id = newSubscriptionId([properties, body.constraints, owner, String(createdAt), String(expiresAt)]);
-    const seq = await this.core.scripts.run<string>(
-      'subscription_create',
-      [
-        keys.subscription(id),
-        keys.activeSubscriptions(kind),
-        keys.ownerSubscriptions(owner, kind),
-        keys.subscriptionStream(),
-      ],
-      [
+    const record = {
+      id,
+      kind,
+      owner,
+      properties,
+      constraints: body.constraints,
+      createdAt,
+      expiresAt,
+      state: 'active' as const,
+    };
+    const seq = await this.core.scripts.call(
+      createScript,
+      {
+        record: keys.subscription(id),
+        active: keys.activeSubscriptions(kind),
+        owned: keys.ownerSubscriptions(owner, kind),
+        stream: keys.subscriptionStream(),
+      },
+      {
         id,
         kind,
-        owner,
-        properties,
-        body.constraints,
         createdAt,
         expiresAt,
-        expiresAt + MARKET_RETENTION_MS,
-        this.oldestStreamId(createdAt),
-        keys.wakeChannel(keys.subscriptionStream()),
-      ],
+        purgeAt: expiresAt + MARKET_RETENTION_MS,
+        oldestStreamId: this.oldestStreamId(createdAt),
+        streamChannel: keys.wakeChannel(keys.subscriptionStream()),
+      },
+      { args: subscriptionToHash(record) },
     );
-    return { id, kind, owner, properties, constraints: body.constraints, createdAt, expiresAt, state: 'active', seq };
+    return { ...record, seq };
   }
 
   async get(id: string): Promise<SubscriptionRecord | undefined> {
@@ -141,42 +139,48 @@ export class Subscriptions {
    * Another identity's subscription is "not found" and nothing changes.
    */
   async unsubscribe(kind: SubscriptionKind, id: string, caller: string): Promise<void> {
-    const outcome = await this.end(kind, id, 'unsubscribe', caller);
-    if (outcome === 'ok') return;
+    const result = await this.end(kind, id, 'unsubscribe', caller);
+    if (result === 'ok') return;
     const name = KIND_NAME[kind];
     // yagna: a demand is gone after unsubscribe (404 every time); an offer keeps an "unsubscribed" marker (410).
-    if (kind === 'demand' || outcome === 'missing') throw new NotFound(`${name} [${id}] not found.`);
-    if (outcome === 'unsubscribed') throw new Gone(`${name} [${id}] already unsubscribed.`);
+    if (kind === 'demand' || result === 'missing') throw new NotFound(`${name} [${id}] not found.`);
+    if (result === 'unsubscribed') throw new Gone(`${name} [${id}] already unsubscribed.`);
     throw new Gone(`Can't unsubscribe expired ${name} [${id}].`);
   }
 
-  private async end(
+  private end(
     kind: SubscriptionKind,
     id: string,
     mode: 'unsubscribe' | 'expire',
     caller: string,
     owner = caller,
-  ): Promise<string> {
+  ): Promise<EndOutcome> {
     const { keys } = this.core;
     const now = Date.now();
-    return this.core.scripts.run<string>(
-      'subscription_end',
-      [
-        keys.subscription(id),
-        keys.activeSubscriptions(kind),
-        keys.ownerSubscriptions(owner, kind),
-        keys.negotiationEvents(id),
-        keys.negotiationNotices(id),
-        keys.subscriptionStream(),
-      ],
-      [id, mode, caller, kind, now, keys.wakeChannel(keys.negotiationEvents(id)), this.oldestStreamId(now)],
+    return this.core.scripts.call(
+      endScript,
+      {
+        record: keys.subscription(id),
+        active: keys.activeSubscriptions(kind),
+        owned: keys.ownerSubscriptions(owner, kind),
+        events: keys.negotiationEvents(id),
+        notices: keys.negotiationNotices(id),
+        inflight: keys.negotiationInflight(id),
+        stream: keys.subscriptionStream(),
+      },
+      {
+        id,
+        mode,
+        caller,
+        kind,
+        now,
+        eventsChannel: keys.wakeChannel(keys.negotiationEvents(id)),
+        oldestStreamId: this.oldestStreamId(now),
+      },
     );
   }
 
-  /**
-   * Ends every subscription whose lifetime is over (any instance may run this; each end happens once). Returns how
-   * many.
-   */
+  /** Ends every subscription whose lifetime is over (any instance may run this; each end happens once). */
   async sweepExpired(batch = 500): Promise<number> {
     let ended = 0;
     for (const kind of ['demand', 'offer'] as const) {

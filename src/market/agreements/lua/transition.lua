@@ -1,24 +1,19 @@
--- One agreement state transition (golem-market-api.md §4.5-4.7), atomically: the caller's role and visibility,
--- the lazy expiry at validTo, the state check, the new fields, one event per party, the wake-ups and hand-offs.
+-- One agreement state transition, atomically: the caller's role and visibility, the lazy expiry at validTo, the
+-- state check, the new fields, one event per party, the wake-ups and the hand-off to compute. The rules come from
+-- the one state table (AGREEMENT_ACTIONS in record.ts): ARGV spec is the called action's row as JSON.
 -- Action 'read' only applies a due expiry (GET, list, waitForApproval, the expiry sweeper).
--- KEYS: 1 agreement, 2 expiring agreements, 3 requestor's event log, 4 provider's event log, 5 requestor's event
---       clock, 6 provider's event clock, 7 provider's agreement index, 8 offer's negotiation notices,
---       9 approved-agreements stream, 10 agreement state wake key, 11 offer's negotiation events (wake key)
--- ARGV: 1 action, 2 caller ('' = the system), 3 wake channel prefix, 4 now ISO, 5 appSessionId,
---       6 reason JSON or '', 7 event retention ms, 8 AgreementEvent notice JSON (confirm)
+-- KEYS: agreement, expiring, requestorLog, providerLog, requestorClock, providerClock (event logs and their
+--       clocks), providerIndex (the provider's agreements), offerNotices, approvals (the hand-off stream),
+--       stateKey (wake key of the agreement's state), offerQueue (wake key of the offer's collects)
+-- ARGV: action, spec (JSON {caller, from, to, event}), caller ('' = the system), wakePrefix, nowIso, session,
+--       reason (JSON or ''), retentionMs, notice (AgreementEvent entry for confirm), handoffFields (JSON list of
+--       the hand-off entry's field names, in order), handoffVersion, bound (notice queue length)
 -- Returns {'ok', state} | {'notfound'} | {'illegal', state}
-local ACTIONS = {
-  read = { role = 'party' },
-  confirm = { role = 'requestor', from = { Proposal = true }, to = 'Pending' },
-  approve = { role = 'provider', from = { Pending = true }, to = 'Approved', event = 'AgreementApprovedEvent' },
-  reject = { role = 'provider', from = { Pending = true }, to = 'Rejected', event = 'AgreementRejectedEvent' },
-  cancel = { role = 'requestor', from = { Proposal = true, Pending = true }, to = 'Cancelled', event = 'AgreementCancelledEvent' },
-  terminate = { role = 'party', from = { Approved = true }, to = 'Terminated', event = 'AgreementTerminatedEvent' },
-}
-local action, caller, wakePrefix, nowIso = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local session, reason, retentionMs = ARGV[5], ARGV[6], tonumber(ARGV[7])
-local spec = ACTIONS[action]
-if not spec then return redis.error_reply('unknown agreement action ' .. tostring(action)) end
+--- @include "enqueueEvent"
+local action, spec, caller, wakePrefix, nowIso = ARGV[1], cjson.decode(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
+local session, reason, retentionMs = ARGV[6], ARGV[7], tonumber(ARGV[8])
+local from = {}
+for _, state in ipairs(spec.from) do from[state] = true end
 
 local a = redis.call('HMGET', KEYS[1], 'id', 'state', 'requestorId', 'providerId', 'validToMs', 'confirmedDate',
   'requestorSession', 'providerSession', 'createdMs')
@@ -31,11 +26,12 @@ local role
 if caller == '' and action == 'read' then role = 'system'
 elseif caller == a[3] then role = 'requestor'
 elseif caller == a[4] and confirmed then role = 'provider' end
-if not role or (spec.role ~= 'party' and role ~= 'system' and role ~= spec.role) then return {'notfound'} end
+if not role or (spec.caller ~= 'party' and role ~= 'system' and role ~= spec.caller) then return {'notfound'} end
 
 local function wake(key) redis.call('PUBLISH', wakePrefix .. key, key) end
 local time = redis.call('TIME')
 local nowUs = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local nowMs = math.floor(nowUs / 1000)
 
 -- validTo is the handshake deadline: an agreement still in Proposal/Pending then is Expired (no event).
 if (state == 'Proposal' or state == 'Pending') and tonumber(a[5]) * 1000 <= nowUs then
@@ -45,7 +41,7 @@ if (state == 'Proposal' or state == 'Pending') and tonumber(a[5]) * 1000 <= nowU
   wake(KEYS[10])
 end
 if action == 'read' then return {'ok', state} end
-if not spec.from[state] then return {'illegal', state} end
+if not from[state] then return {'illegal', state} end
 
 local requestorSession, providerSession = a[7], a[8]
 redis.call('HSET', KEYS[1], 'state', spec.to)
@@ -56,13 +52,22 @@ if action == 'confirm' then
   requestorSession = session
   redis.call('HSET', KEYS[1], 'confirmedDate', nowIso, 'requestorSession', session)
   redis.call('ZADD', KEYS[7], a[9], id)
-  redis.call('RPUSH', KEYS[8], ARGV[8])
-  wake(KEYS[11])
+  enqueueEvent(KEYS[8], ARGV[9], tonumber(ARGV[12]), 0, wakePrefix .. KEYS[11], KEYS[11])
 elseif action == 'approve' then
   providerSession = session
   redis.call('HSET', KEYS[1], 'approvedDate', nowIso, 'providerSession', session)
-  -- The dispatcher acknowledges within seconds; a day of history bounds the stream and still covers any outage.
-  redis.call('XADD', KEYS[9], 'MINID', '~', math.floor(nowUs / 1000) - 86400000, '*', 'agreementId', id)
+  local r = redis.call('HMGET', KEYS[1], 'requestorId', 'providerId', 'validToMs', 'demandProperties',
+    'offerProperties')
+  local values = { v = ARGV[11], agreementId = id, requestorId = r[1], providerId = r[2], validToMs = r[3],
+    approvedAtMs = string.format('%.0f', nowMs), demandProperties = r[4], offerProperties = r[5] }
+  local entry = {}
+  for _, name in ipairs(cjson.decode(ARGV[10])) do
+    if values[name] == nil then return redis.error_reply('no value for hand-off field ' .. name) end
+    table.insert(entry, name)
+    table.insert(entry, values[name])
+  end
+  -- Compute acknowledges within seconds; a day of history bounds the stream and still covers any outage.
+  redis.call('XADD', KEYS[9], 'MINID', '~', string.format('%.0f', nowMs - 86400000), '*', unpack(entry))
 elseif action == 'terminate' then
   redis.call('HSET', KEYS[1], 'terminator', terminator, 'terminatedDate', nowIso)
 end

@@ -1,20 +1,19 @@
 import type Redis from 'ioredis';
-import type { Core } from '../kernel/core';
-import { compileSubscription, SubscriptionIndex, type CompiledSubscription } from './constraints';
-import type { Proposals } from './proposals';
-import {
-  isLive,
-  parseStreamEntry,
-  type SubscriptionKind,
-  type SubscriptionRecord,
-  type Subscriptions,
-} from './subscriptions';
+import type { Core, Lifecycle } from '../../kernel/core';
+import { StreamReader } from '../../kernel/loops';
+import { compileSubscription, SubscriptionIndex, type CompiledSubscription } from '../constraints';
+import { isLive, parseStreamEntry, type SubscriptionKind, type SubscriptionRecord } from './record';
+import type { Subscriptions } from './service';
+
+/** What the matcher does with a pair: create its Initial proposal (idempotently; negotiation owns proposals). */
+export interface InitialProposals {
+  createInitial(demandId: string, offerId: string): Promise<unknown>;
+}
 
 /** Entries read from the stream per round trip, and Initial proposals created concurrently. */
 const READ_BATCH = 500;
 const CREATE_CONCURRENCY = 200;
 const READ_BLOCK_MS = 1000;
-const RETRY_DELAY_MS = 500;
 
 interface Indexed {
   compiled: CompiledSubscription;
@@ -33,45 +32,39 @@ export function compareStreamIds(a: string, b: string): number {
 }
 
 /**
- * Pairs demands and offers (DESIGN §6). Every instance tails the subscription stream on its own connection and keeps
+ * Pairs demands and offers. Every instance tails the subscription stream on its own connection and keeps
  * an index of the active subscriptions; a subscription read at position p is matched against the indexed counterparts
  * before p, so each pair is considered when its later member is read. Every instance does this, and the Initial
  * proposal's id is derived from the pair, so the proposal (and its one event) exists once whoever gets there first.
  */
-export class Matcher {
+export class Matcher implements Lifecycle {
   private readonly indexes: Record<SubscriptionKind, SubscriptionIndex> = {
     demand: new SubscriptionIndex(),
     offer: new SubscriptionIndex(),
   };
   private readonly entries = new Map<string, Indexed>();
-  private reader: Redis | undefined;
+  private readonly reader: StreamReader;
   private cursor = '0-0';
-  private stopped = false;
-  private loop: Promise<void> | undefined;
 
   constructor(
     private readonly core: Core,
     private readonly subscriptions: Subscriptions,
-    private readonly proposals: Proposals,
-  ) {}
+    private readonly proposals: InitialProposals,
+  ) {
+    this.reader = new StreamReader('matcher', core.redis, (connection) => this.step(connection), core.log);
+  }
 
   get size(): number {
     return this.entries.size;
   }
 
   async start(): Promise<void> {
-    const reader = this.core.redis.duplicate({ connectionName: 'bourse-stream' });
-    reader.on('error', () => this.core.metrics.redisErrors.inc());
-    await reader.connect();
-    this.reader = reader;
     await this.bootstrap();
-    this.loop = this.run(reader);
+    await this.reader.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.reader?.disconnect();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.reader.stop();
   }
 
   /**
@@ -98,32 +91,23 @@ export class Matcher {
     }
   }
 
-  private async run(reader: Redis): Promise<void> {
-    const stream = this.core.keys.subscriptionStream();
-    while (!this.stopped) {
-      try {
-        const reply = (await reader.xread(
-          'COUNT',
-          READ_BATCH,
-          'BLOCK',
-          READ_BLOCK_MS,
-          'STREAMS',
-          stream,
-          this.cursor,
-        )) as Array<[string, Array<[string, string[]]>]> | null;
-        const batch = reply?.[0]?.[1] ?? [];
-        if (batch.length === 0) continue;
-        await this.process(batch);
-        // Advance only after the whole batch is done: after a failure it is read and processed again.
-        this.cursor = batch[batch.length - 1][0];
-        // A lagging instance may move it back; that only means some entries get matched again after a restart.
-        await this.core.redis.set(this.core.keys.matcherCursor(), this.cursor);
-      } catch (err) {
-        if (this.stopped) return;
-        this.core.log.warn({ err }, 'matcher: reading the subscription stream failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
-      }
-    }
+  /** One blocking read of the stream; the cursor advances only after the whole batch is done (else it is re-read). */
+  private async step(connection: Redis): Promise<void> {
+    const reply = (await connection.xread(
+      'COUNT',
+      READ_BATCH,
+      'BLOCK',
+      READ_BLOCK_MS,
+      'STREAMS',
+      this.core.keys.subscriptionStream(),
+      this.cursor,
+    )) as Array<[string, Array<[string, string[]]>]> | null;
+    const batch = reply?.[0]?.[1] ?? [];
+    if (batch.length === 0) return;
+    await this.process(batch);
+    this.cursor = batch[batch.length - 1][0];
+    // A lagging instance may move it back; that only means some entries get matched again after a restart.
+    await this.core.redis.set(this.core.keys.matcherCursor(), this.cursor);
   }
 
   private async process(batch: Array<[string, string[]]>): Promise<void> {

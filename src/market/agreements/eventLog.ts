@@ -1,15 +1,10 @@
-import type { Core } from '../kernel/core';
-import { isoMicros } from './agreementTime';
-import type { Reason } from './negotiation';
-import type { AgreementOperationEvent } from '../types/schemas';
-export type { AgreementOperationEvent };
-export type { Reason };
-
-export type AgreementEventType =
-  'AgreementApprovedEvent' | 'AgreementRejectedEvent' | 'AgreementCancelledEvent' | 'AgreementTerminatedEvent';
+import type { Core } from '../../kernel/core';
+import { isoMicros } from '../time';
+import type { AgreementOperationEvent, Reason } from '../../types/schemas';
+export type { AgreementOperationEvent, Reason };
 
 /**
- * One entry of an identity's log as agreement_transition.lua writes it: µs timestamp, the viewer's session, the event.
+ * One entry of an identity's log as transition.lua writes it: µs timestamp, the viewer's session, the event.
  */
 interface StoredEvent {
   t: number;
@@ -31,8 +26,8 @@ export interface AgreementEventQuery {
 const FILTER_BATCH = 200;
 
 /**
- * The append-only agreement event log of each identity (golem-market-api.md §4.7): written only by
- * agreement_transition.lua, read here. Reading never consumes; clients page with the last `eventDate`.
+ * The append-only agreement event log of each identity: written only by transition.lua, read here. Reading never
+ * consumes; clients page with the last `eventDate`.
  */
 export class AgreementEventLog {
   constructor(private readonly core: Core) {}

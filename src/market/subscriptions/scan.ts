@@ -1,10 +1,20 @@
-import type { Core } from '../kernel/core';
-import { Invalid, Forbidden, NotFound } from '../kernel/errors';
-import { compileSubscription, ConstraintParseError, toTypedProperties, Tri, type Predicate } from './constraints';
-import { renderSubscription, type OfferView } from './render';
-import { isLive, parseStreamEntry, type Subscriptions } from './subscriptions';
-import type { NewScan } from '../types/schemas';
+import path from 'node:path';
+import type { Core } from '../../kernel/core';
+import { Invalid, Forbidden, NotFound } from '../../kernel/errors';
+import { defineScript, outcome } from '../../store/scripts';
+import { compileSubscription, ConstraintParseError, toTypedProperties, Tri, type Predicate } from '../constraints';
+import { isLive, parseStreamEntry, renderSubscription, type OfferView } from './record';
+import type { Subscriptions } from './service';
+import type { NewScan } from '../../types/schemas';
 export type { NewScan };
+
+const advanceScript = defineScript({
+  name: 'scan.advance',
+  file: path.join(__dirname, 'lua', 'scan_advance.lua'),
+  keys: ['scan'],
+  args: ['cursor', 'idleMs'],
+  parse: (reply) => outcome(reply).code,
+});
 
 /** yagna: an idle iterator lives 300 s; a batch holds at most 500 offers. */
 export const DEFAULT_SCAN_TIMEOUT_S = 300;
@@ -21,7 +31,7 @@ interface ScanRecord {
 }
 
 /**
- * Offer scans (golem-market-api.md §2.6): an iterator over active offers in subscription order, filtered by the scan's
+ * Offer scans: an iterator over active offers in subscription order, filtered by the scan's
  * constraints evaluated on the offer's properties only (definite TRUE). Its cursor is a position in the subscription
  * stream; the record expires when idle for its timeout.
  */
@@ -149,7 +159,11 @@ export class Scans {
   }
 
   private async advance(id: string, record: ScanRecord, cursor: string): Promise<void> {
-    await this.core.scripts.run('scan_advance', [this.core.keys.scan(id)], [cursor, record.timeoutMs]);
+    await this.core.scripts.call(
+      advanceScript,
+      { scan: this.core.keys.scan(id) },
+      { cursor, idleMs: record.timeoutMs },
+    );
   }
 
   /** Scan constraints compile once per process (they are few and immutable). */
