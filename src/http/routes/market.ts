@@ -32,15 +32,24 @@ function scanId(ctx: Context): string {
 }
 
 /**
- * Tells the inbox how a collect's response ended once it has: written out, or abandoned by the client (then its
- * events are delivered again).
+ * Tells the inbox how a collect's response ended once it has: written out, or not (the client left first, or the
+ * connection broke while writing: Node still reports such a response finished, so a socket error counts too).
+ * Then its events are delivered again.
  */
 function settleWhenSent(ctx: Context, collected: Collected, log: Core['log']): void {
   const settle = (written: boolean): void => {
     collected.settle(written).catch((err: unknown) => log.warn({ err }, 'negotiation delivery not settled'));
   };
   if ((ctx.state.abort as AbortSignal).aborted) return settle(false);
-  ctx.res.once('close', () => settle(ctx.res.writableFinished));
+  let broken = false;
+  const onError = (): void => {
+    broken = true;
+  };
+  ctx.socket.once('error', onError);
+  ctx.res.once('close', () => {
+    ctx.socket.off('error', onError);
+    settle(ctx.res.writableFinished && !broken);
+  });
 }
 
 /** Market API: subscriptions, negotiation events, proposals, scans. */

@@ -52,6 +52,7 @@ const transitionScript = defineScript({
     'handoffFields',
     'handoffVersion',
     'bound',
+    'nowMs',
   ],
   parse: (reply): TransitionResult => {
     const { code, values } = outcome(reply);
@@ -137,6 +138,7 @@ export function runTransition(core: Core, call: TransitionCall): Promise<Transit
       handoffFields: JSON.stringify(HANDOFF_FIELDS),
       handoffVersion: HANDOFF_VERSION,
       bound: MAX_QUEUED_EVENTS,
+      nowMs: now.getTime(),
     },
   );
 }

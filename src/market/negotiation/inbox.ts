@@ -88,28 +88,63 @@ export class Inbox {
     maxEvents: number,
     signal?: AbortSignal,
   ): Promise<Collected> {
-    const { keys, waiter } = this.core;
     const record = await this.subscriptions.get(id);
     if (!record || record.owner !== caller || record.kind !== kind) throw subscriptionGone(id);
     const viewer = roleOfKind(kind);
     // Wake at the expiry at the latest, so a waiting collect ends with 404 when its subscription expires.
     const deadline = Date.now() + Math.min(timeoutMs, record.expiresAt - Date.now());
-    let nextLeaseMs = 0;
-    const take = async (): Promise<Collected | undefined> => {
-      const taken = await this.take(id, viewer, caller, maxEvents);
-      nextLeaseMs = taken.nextLeaseMs;
-      return taken.collected;
-    };
     for (;;) {
-      // A delivery whose instance died comes back when its lease ends: look again then, even if nothing wakes us.
-      const untilLease = nextLeaseMs > 0 ? Math.max(0, nextLeaseMs - Date.now()) + 1 : Infinity;
-      const waitMs = Math.max(0, Math.min(deadline - Date.now(), untilLease));
-      const collected = await waiter.poll([keys.negotiationEvents(id)], waitMs, signal, take);
+      const { collected, leaseEnded } = await this.pollOnce(id, viewer, caller, maxEvents, deadline, signal);
       if (collected) return collected;
-      if (signal?.aborted || Date.now() >= deadline || nextLeaseMs === 0) break;
+      if (!leaseEnded || signal?.aborted || Date.now() >= deadline) break;
     }
     if (Date.now() >= record.expiresAt && !signal?.aborted) throw expiredError(id);
     return { events: [], settle: nothingToSettle };
+  }
+
+  /**
+   * One long-poll until `deadline`. A delivery still out (its instance may have died) comes back when its lease
+   * ends, which wakes no one: the poll then ends at that moment (`leaseEnded`), so the caller looks again.
+   */
+  private async pollOnce(
+    id: string,
+    viewer: Role,
+    caller: string,
+    maxEvents: number,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{ collected?: Collected; leaseEnded: boolean }> {
+    const wake = new AbortController();
+    const forward = (): void => wake.abort();
+    signal?.addEventListener('abort', forward, { once: true });
+    if (signal?.aborted) wake.abort();
+    let timer: NodeJS.Timeout | undefined;
+    let leaseEnded = false;
+    const read = async (): Promise<Collected | undefined> => {
+      const taken = await this.take(id, viewer, caller, maxEvents);
+      if (!taken.collected && taken.nextLeaseMs > 0 && !timer) {
+        timer = setTimeout(
+          () => {
+            leaseEnded = true;
+            wake.abort();
+          },
+          Math.max(0, taken.nextLeaseMs - Date.now()) + 1,
+        );
+      }
+      return taken.collected;
+    };
+    try {
+      const collected = await this.core.waiter.poll(
+        [this.core.keys.negotiationEvents(id)],
+        Math.max(0, deadline - Date.now()),
+        wake.signal,
+        read,
+      );
+      return { collected, leaseEnded };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', forward);
+    }
   }
 
   /** One atomic take from the queues, rendered; no `collected` when nothing (renderable) was there. */

@@ -7,7 +7,8 @@
 --       stateKey (wake key of the agreement's state), offerQueue (wake key of the offer's collects)
 -- ARGV: action, spec (JSON {caller, from, to, event}), caller ('' = the system), wakePrefix, nowIso, session,
 --       reason (JSON or ''), retentionMs, notice (AgreementEvent entry for confirm), handoffFields (JSON list of
---       the hand-off entry's field names, in order), handoffVersion, bound (notice queue length)
+--       the hand-off entry's field names, in order), handoffVersion, bound (notice queue length), nowMs (the
+--       instant nowIso names)
 -- Returns {'ok', state} | {'notfound'} | {'illegal', state}
 --- @include "enqueueEvent"
 local action, spec, caller, wakePrefix, nowIso = ARGV[1], cjson.decode(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
@@ -59,7 +60,7 @@ elseif action == 'approve' then
   local r = redis.call('HMGET', KEYS[1], 'requestorId', 'providerId', 'validToMs', 'demandProperties',
     'offerProperties')
   local values = { v = ARGV[11], agreementId = id, requestorId = r[1], providerId = r[2], validToMs = r[3],
-    approvedAtMs = string.format('%.0f', nowMs), demandProperties = r[4], offerProperties = r[5] }
+    approvedAtMs = ARGV[13], demandProperties = r[4], offerProperties = r[5] }
   local entry = {}
   for _, name in ipairs(cjson.decode(ARGV[10])) do
     if values[name] == nil then return redis.error_reply('no value for hand-off field ' .. name) end

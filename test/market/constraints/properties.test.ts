@@ -12,8 +12,8 @@ import {
   requiredEqualities,
   toTypedProperties,
   type CompiledSubscription,
-} from '../../src/market/constraints';
-import { literalTokens } from '../../src/market/constraints/equalities';
+} from '../../../src/market/constraints';
+import { literalTokens } from '../../../src/market/constraints/equalities';
 import {
   EQUALITIES,
   NARROW,

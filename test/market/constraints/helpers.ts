@@ -9,7 +9,7 @@ import {
   toTypedProperties,
   triName,
   type TriName,
-} from '../../src/market/constraints';
+} from '../../../src/market/constraints';
 
 /** Interpreter and compiled predicate must agree; returns their common answer (or both, to show a mismatch). */
 export function resolve(constraint: string, properties: unknown): TriName | string {
@@ -34,6 +34,6 @@ export interface Vectors {
 
 /** The constraint vectors, vendored under test/vectors (see its README for where they come from). */
 export function loadVectors(): Vectors {
-  const file = path.resolve(__dirname, '../vectors/constraints.json');
+  const file = path.resolve(__dirname, '../../vectors/constraints.json');
   return JSON.parse(fs.readFileSync(file, 'utf8')) as Vectors;
 }

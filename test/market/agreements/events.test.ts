@@ -1,5 +1,5 @@
-import { newParty } from '../support/identities';
-import { twoInstancesOfOneMarket, type TestInstance } from '../support/instance';
+import { newParty } from '../../support/identities';
+import { twoInstancesOfOneMarket, type TestInstance } from '../../support/instance';
 import { agreement, client, type Client } from './fixtures';
 
 /** Agreement event logs: exactly once, in order, per party, paged by the last eventDate; session filter; bounds. */

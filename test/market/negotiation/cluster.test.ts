@@ -1,28 +1,20 @@
-import { newParty } from '../support/identities';
-import { startTestInstance, testPrefix, type TestInstance } from '../support/instance';
-import { marketOf, uniqueTag, type Event } from './helpers';
-
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+import { newParty } from '../../support/identities';
+import { twoInstancesOfOneMarket, type TestInstance } from '../../support/instance';
+import { marketClient, uniqueTag } from '../../support/marketClient';
+import type { NegotiationEvent } from '../../support/marketEvents';
+import { until } from '../../support/wait';
 
 describe('market across two API instances on one Redis', () => {
   let a: TestInstance;
   let b: TestInstance;
-  beforeAll(async () => {
-    const prefix = testPrefix();
-    [a, b] = await Promise.all([startTestInstance({ prefix }), startTestInstance({ prefix })]);
+  twoInstancesOfOneMarket((first, second) => {
+    [a, b] = [first, second];
   });
-  afterAll(() => Promise.all([a.close(), b.close()]));
 
   it('an offer on A and a demand on B produce exactly one Initial proposal', async () => {
     const tag = uniqueTag();
-    const provider = marketOf(a, await newParty(a));
-    const requestor = marketOf(b, await newParty(b));
+    const provider = marketClient(a, await newParty(a));
+    const requestor = marketClient(b, await newParty(b));
     await provider.subscribeOffer({ tag }, `(tag=${tag})`);
     const demandId = await requestor.subscribeDemand({ tag }, `(tag=${tag})`);
     const [event] = await requestor.collectOffers(demandId);
@@ -35,8 +27,8 @@ describe('market across two API instances on one Redis', () => {
     const tag = uniqueTag();
     const partyR = await newParty(a);
     const partyP = await newParty(a);
-    const requestorA = marketOf(a, partyR);
-    const providerB = marketOf(b, partyP);
+    const requestorA = marketClient(a, partyR);
+    const providerB = marketClient(b, partyP);
     const offerId = await providerB.subscribeOffer({ tag }, `(tag=${tag})`);
     const demandId = await requestorA.subscribeDemand({ tag }, `(tag=${tag})`);
     const [initial] = await requestorA.collectOffers(demandId);
@@ -63,8 +55,8 @@ describe('market across two API instances on one Redis', () => {
     expect(reply.status).toBe(200);
     const res = await waiting;
     expect(res.status).toBe(200);
-    expect((res.body as Event[])[0].proposal!.proposalId).toBe(`R-${(reply.body as string).slice(2)}`);
-    expect((res.body as Event[])[0].proposal!.prevProposalId).toBe(counter.body);
+    expect((res.body as NegotiationEvent[])[0].proposal!.proposalId).toBe(`R-${(reply.body as string).slice(2)}`);
+    expect((res.body as NegotiationEvent[])[0].proposal!.prevProposalId).toBe(counter.body);
     expect(returnedAt - counteredAt).toBeLessThan(100);
     expect(returnedAt - started).toBeLessThan(5000);
   });
@@ -75,7 +67,7 @@ describe('market across two API instances on one Redis', () => {
       const tag = uniqueTag();
       const instances = [a, b];
       const parties = await Promise.all(Array.from({ length: 100 }, () => newParty(a)));
-      const markets = parties.map((party, i) => marketOf(instances[i % 2], party));
+      const markets = parties.map((party, i) => marketClient(instances[i % 2], party));
       const subscriptions = await Promise.all(
         markets.map((m, i) =>
           i < 50 ? m.subscribeOffer({ tag, n: i }, `(tag=${tag})`) : m.subscribeDemand({ tag, n: i }, `(tag=${tag})`),
@@ -93,7 +85,7 @@ describe('market across two API instances on one Redis', () => {
       const late = await Promise.all(
         demandIds.map((id, i) => markets[50 + i].get(`/demands/${id}/events?timeout=0.3`)),
       );
-      expect(late.flatMap((r) => r.body as Event[])).toEqual([]);
+      expect(late.flatMap((r) => r.body as NegotiationEvent[])).toEqual([]);
     },
   );
 
@@ -101,9 +93,9 @@ describe('market across two API instances on one Redis', () => {
   async function initialOnBothInstances() {
     const tag = uniqueTag();
     const requestor = await newParty(a);
-    const onA = marketOf(a, requestor);
-    const onB = marketOf(b, requestor);
-    const provider = marketOf(b, await newParty(b));
+    const onA = marketClient(a, requestor);
+    const onB = marketClient(b, requestor);
+    const provider = marketClient(b, await newParty(b));
     const offerId = await provider.subscribeOffer({ tag }, `(tag=${tag})`);
     const demandId = await onA.subscribeDemand({ tag }, `(tag=${tag})`);
     const [initial] = await onA.collectOffers(demandId);
@@ -135,7 +127,7 @@ describe('market across two API instances on one Redis', () => {
     expect(reject.status).toBe(204);
     const state = (await onA.get(`/demands/${demandId}/proposals/${pid}`)).body.state as string;
     const providerEvents = await provider.collectDemands(offerId, 1);
-    const more = (await provider.get(`/offers/${offerId}/events?timeout=0.3`)).body as Event[];
+    const more = (await provider.get(`/offers/${offerId}/events?timeout=0.3`)).body as NegotiationEvent[];
     const types = [...providerEvents, ...more].map((e) => e.eventType).sort();
     if (state === 'Rejected') {
       // counter, then reject: the provider saw the Initial proposal (through the counter), so it is told of the

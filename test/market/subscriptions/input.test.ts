@@ -1,16 +1,16 @@
-import { newParty } from '../support/identities';
-import { startTestInstance, type TestInstance } from '../support/instance';
-import { BASE, marketOf, uniqueTag, type Market } from './helpers';
+import { newParty } from '../../support/identities';
+import { startTestInstance, type TestInstance } from '../../support/instance';
+import { MARKET_BASE, marketClient, uniqueTag, type MarketClient } from '../../support/marketClient';
 
 /** Bad input: each is a 4xx with a JSON message, and nothing changes. */
 describe('market: bad input', () => {
   let t: TestInstance;
-  let m: Market;
+  let m: MarketClient;
   let demandId: string;
   let offerId: string;
   beforeAll(async () => {
     t = await startTestInstance();
-    m = marketOf(t, await newParty(t));
+    m = marketClient(t, await newParty(t));
     demandId = await m.subscribeDemand({ tag: uniqueTag() }, '(nothing=matches)');
     offerId = await m.subscribeOffer({ tag: uniqueTag() }, '(nothing=matches)');
   });
@@ -93,7 +93,7 @@ describe('market: bad input', () => {
   });
 
   it("someone else's subscription: 404 and nothing changes", async () => {
-    const other = marketOf(t, await newParty(t));
+    const other = marketClient(t, await newParty(t));
     expect((await other.get(`/demands/${demandId}/events?timeout=0`)).status).toBe(404);
     expect((await other.get(`/offers/${offerId}/events?timeout=0`)).status).toBe(404);
     expect((await other.del(`/demands/${demandId}`)).status).toBe(404);
@@ -106,7 +106,7 @@ describe('market: bad input', () => {
   });
 
   it('no token: 401 plain text; property queries: 404', async () => {
-    const res = await t.request.get(`${BASE}/demands`);
+    const res = await t.request.get(`${MARKET_BASE}/demands`);
     expect(res.status).toBe(401);
     expect(res.text).toBe('Missing application key');
     expect((await m.post(`/offers/${offerId}/propertyQuery/q1`, {})).status).toBe(404);

@@ -5,7 +5,7 @@ import {
   match,
   matchesYes,
   parseConstraints,
-} from '../../src/market/constraints';
+} from '../../../src/market/constraints';
 import { loadVectors, resolve } from './helpers';
 
 const vectors = loadVectors();

@@ -1,9 +1,10 @@
 import { MarketApi } from 'ya-ts-client';
-import { newParty, type Party } from '../support/identities';
-import { startTestInstance, type TestInstance } from '../support/instance';
-import { validator } from '../../src/http/validate';
+import { newParty, type Party } from '../../support/identities';
+import { startTestInstance, type TestInstance } from '../../support/instance';
+import { validator } from '../../../src/http/validate';
 import { nextNegotiationEvent } from './fixtures';
-import { yaClient } from '../support/yaClient';
+import type { AgreementEvent } from '../../support/marketEvents';
+import { yaClient } from '../../support/yaClient';
 
 // Every body the test sees must also match its schema in schemas/.
 const schemaChecks = {
@@ -17,8 +18,6 @@ const schemaChecks = {
  * negotiation: subscribe → Initial proposal → counter → counter → create → confirm → AgreementEvent →
  * approve / waitForApproval → AgreementApprovedEvent → terminate → AgreementTerminatedEvent → reason.
  */
-
-type AgreementEvent = { eventDate: string; agreementId: string; eventType: string; [k: string]: unknown };
 
 const DEMAND = {
   properties: { 'golem.node.debug.subnet': 'happy', 'golem.srv.comp.expiration': Date.now() + 3_600_000 },

@@ -1,4 +1,4 @@
-import { startTestInstance, type TestInstance } from '../support/instance';
+import { startTestInstance, type TestInstance } from '../../support/instance';
 import { agreement, API_DEMAND, client, negotiateViaApi, nextNegotiationEvent } from './fixtures';
 
 /** Listing and its filters, lazy expiry on read, and negotiation after an agreement ends. */

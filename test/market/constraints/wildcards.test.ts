@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { wildcardPattern } from '../../src/market/constraints/values';
+import { wildcardPattern } from '../../../src/market/constraints/values';
 
 /** yagna's own construction, the reference the linear matcher must agree with. */
 const reference = (value: string, text: string): boolean =>

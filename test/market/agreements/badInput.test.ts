@@ -1,5 +1,5 @@
-import { newParty } from '../support/identities';
-import { startTestInstance, type TestInstance } from '../support/instance';
+import { newParty } from '../../support/identities';
+import { startTestInstance, type TestInstance } from '../../support/instance';
 import { agreement, as, client, negotiation, patchProposal, type Negotiation } from './fixtures';
 
 /** Bad input and strangers: each a 4xx with a JSON message, and nothing changes. */

@@ -1,5 +1,5 @@
 import type { Response } from 'supertest';
-import { startTestInstance, type TestInstance } from '../support/instance';
+import { startTestInstance, type TestInstance } from '../../support/instance';
 import { agreement, inSeconds, type Client } from './fixtures';
 
 /**

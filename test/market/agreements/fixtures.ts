@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import type { Test } from 'supertest';
-import { newParty, type Party } from '../support/identities';
-import type { TestInstance } from '../support/instance';
-import { yaClient } from '../support/yaClient';
+import { proposalToHash, type ProposalRecord } from '../../../src/market/negotiation/proposal';
+import { newParty, type Party } from '../../support/identities';
+import type { TestInstance } from '../../support/instance';
+import { marketClient, type AgreementClient } from '../../support/marketClient';
+import type { NegotiationEvent } from '../../support/marketEvents';
+import { yaClient } from '../../support/yaClient';
+export { as, inSeconds } from '../../support/marketClient';
 
 /**
- * Negotiation fixtures written straight into Redis following the market's proposal-record contract, so the
- * agreement state machine can be tested without going through negotiation (the happy-path test does that).
+ * Negotiation fixtures stored through the proposal record's codec, so the agreement state machine can be tested
+ * without going through negotiation (the happy-path test does that).
  */
 
 const hex64 = (): string => randomBytes(32).toString('hex');
@@ -44,7 +47,7 @@ async function writeProposal(
   f: ProposalFields,
 ): Promise<void> {
   const { keys, redis } = t.instance.core;
-  await redis.hset(keys.proposal(id), {
+  const record: ProposalRecord = {
     id,
     demandId: n.demandId,
     offerId: n.offerId,
@@ -58,9 +61,10 @@ async function writeProposal(
     prevId: f.prevId,
     counterId: f.counterId,
     agreementId: '',
-    providerKnows: f.issuer === 'provider' && f.state === 'Initial' ? '' : '1',
+    providerKnows: !(f.issuer === 'provider' && f.state === 'Initial'),
     reason: '',
-  });
+  };
+  await redis.hset(keys.proposal(id), ...proposalToHash(record));
 }
 
 /** A negotiation of two fresh parties that reached a provider Draft (or the given parties' next one). */
@@ -102,52 +106,16 @@ export async function negotiation(
   return n;
 }
 
-/** Overwrites fields of a stored proposal (e.g. to make it Rejected for a refusal test). */
-export async function patchProposal(t: TestInstance, hex: string, fields: Record<string, string>): Promise<void> {
-  await t.instance.core.redis.hset(t.instance.core.keys.proposal(hex), fields);
+/** Overwrites fields of a stored proposal (e.g. to make it Rejected for a refusal test), through its codec. */
+export async function patchProposal(t: TestInstance, hex: string, fields: Partial<ProposalRecord>): Promise<void> {
+  await t.instance.core.redis.hset(t.instance.core.keys.proposal(hex), ...proposalToHash(fields));
 }
 
-export const as =
-  (party: Party) =>
-  (test: Test): Test =>
-    test.set('Authorization', `Bearer ${party.token}`);
-
-/** A small typed client over supertest for one party. */
-export function client(t: TestInstance, party: Party) {
-  const auth = as(party);
-  const base = '/market-api/v1';
-  return {
-    create: (proposalId: string, validTo: string = inSeconds(3600)) =>
-      auth(t.request.post(`${base}/agreements`).send({ proposalId, validTo })),
-    get: (id: string) => auth(t.request.get(`${base}/agreements/${id}`)),
-    list: (query: Record<string, string> = {}) => auth(t.request.get(`${base}/agreements`).query(query)),
-    confirm: (id: string, appSessionId?: string) =>
-      auth(t.request.post(`${base}/agreements/${id}/confirm`).query(appSessionId ? { appSessionId } : {})),
-    wait: (id: string, timeout = 5) => auth(t.request.post(`${base}/agreements/${id}/wait`).query({ timeout })),
-    approve: (id: string, appSessionId?: string) =>
-      auth(t.request.post(`${base}/agreements/${id}/approve`).query(appSessionId ? { appSessionId } : {})),
-    reject: (id: string, reason?: object | null) =>
-      withReason(auth(t.request.post(`${base}/agreements/${id}/reject`)), reason),
-    cancel: (id: string, reason?: object | null) =>
-      withReason(auth(t.request.post(`${base}/agreements/${id}/cancel`)), reason),
-    terminate: (id: string, reason?: object | null) =>
-      withReason(auth(t.request.post(`${base}/agreements/${id}/terminate`)), reason),
-    reasonGet: (id: string) => auth(t.request.get(`${base}/agreements/${id}/terminate/reason`)),
-    reasonPost: (id: string) => auth(t.request.post(`${base}/agreements/${id}/terminate/reason`)),
-    events: (query: Record<string, string | number> = {}) =>
-      auth(t.request.get(`${base}/agreementEvents`).query({ timeout: 0, maxEvents: 100, ...query })),
-  };
+/** One party's agreement calls (the agreements part of the suite's Market API client). */
+export function client(t: TestInstance, party: Party): AgreementClient {
+  return marketClient(t, party).agreements;
 }
-export type Client = ReturnType<typeof client>;
-
-function withReason(test: Test, reason: object | null | undefined): Test {
-  if (reason === undefined) return test;
-  return test.set('Content-Type', 'application/json').send(JSON.stringify(reason));
-}
-
-export function inSeconds(seconds: number): string {
-  return new Date(Date.now() + seconds * 1000).toISOString();
-}
+export type Client = AgreementClient;
 
 /** Creates an agreement from a fresh negotiation's Draft; returns its id and the parties' clients. */
 export async function agreement(t: TestInstance, validTo?: string, parties?: { requestor: Party; provider: Party }) {
@@ -159,20 +127,10 @@ export async function agreement(t: TestInstance, validTo?: string, parties?: { r
   return { n, id: res.body as string, requestor, provider };
 }
 
-export type NegotiationEventBody = {
-  eventType: string;
-  eventDate: string;
-  proposal?: { proposalId: string; state: string; issuerId: string };
-  agreement?: { agreementId: string; state: string };
-};
-
 /** Long-polls a negotiation queue until an event of `type` arrives. */
-export async function nextNegotiationEvent(
-  collect: () => Promise<unknown[]>,
-  type: string,
-): Promise<NegotiationEventBody> {
+export async function nextNegotiationEvent(collect: () => Promise<unknown[]>, type: string): Promise<NegotiationEvent> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const found = ((await collect()) as NegotiationEventBody[]).find((e) => e.eventType === type);
+    const found = ((await collect()) as NegotiationEvent[]).find((e) => e.eventType === type);
     if (found) return found;
   }
   throw new Error(`no ${type} arrived`);

@@ -1,16 +1,16 @@
 import http from 'node:http';
-import { newParty } from '../support/identities';
-import { startTestInstance, type TestInstance } from '../support/instance';
-import { BASE, marketOf, uniqueTag, type Market } from './helpers';
+import { newParty } from '../../support/identities';
+import { startTestInstance, type TestInstance } from '../../support/instance';
+import { MARKET_BASE, marketClient, uniqueTag, type MarketClient } from '../../support/marketClient';
 
 describe('market: offer scans', () => {
   let t: TestInstance;
-  let requestor: Market;
-  let provider: Market;
+  let requestor: MarketClient;
+  let provider: MarketClient;
   beforeAll(async () => {
     t = await startTestInstance();
-    requestor = marketOf(t, await newParty(t));
-    provider = marketOf(t, await newParty(t));
+    requestor = marketClient(t, await newParty(t));
+    provider = marketClient(t, await newParty(t));
   });
   afterAll(() => t.close());
 
@@ -87,7 +87,7 @@ describe('market: offer scans', () => {
     const tag = uniqueTag();
     const existing = await provider.subscribeOffer({ tag }, '()');
     const id = await beginScan({ type: 'offer', constraints: `(tag=${tag})` });
-    const url = new URL(`${t.url}${BASE}/scan/${id}/events`);
+    const url = new URL(`${t.url}${MARKET_BASE}/scan/${id}/events`);
     const received: string[] = [];
     let resolveTwo: () => void;
     const two = new Promise<void>((resolve) => (resolveTwo = resolve));

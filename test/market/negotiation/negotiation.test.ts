@@ -1,15 +1,15 @@
-import { newParty } from '../support/identities';
-import { startTestInstance, type TestInstance } from '../support/instance';
-import { marketOf, uniqueTag, type Market } from './helpers';
+import { newParty } from '../../support/identities';
+import { startTestInstance, type TestInstance } from '../../support/instance';
+import { marketClient, uniqueTag, type MarketClient } from '../../support/marketClient';
 
 describe('market: matching and negotiation', () => {
   let t: TestInstance;
-  let requestor: Market;
-  let provider: Market;
+  let requestor: MarketClient;
+  let provider: MarketClient;
   beforeAll(async () => {
     t = await startTestInstance();
-    requestor = marketOf(t, await newParty(t));
-    provider = marketOf(t, await newParty(t));
+    requestor = marketClient(t, await newParty(t));
+    provider = marketClient(t, await newParty(t));
   });
   afterAll(() => t.close());
 
@@ -177,7 +177,7 @@ describe('market: matching and negotiation', () => {
   it('drops two concurrent collects of the same events into disjoint sets', async () => {
     const tag = uniqueTag();
     const demandId = await requestor.subscribeDemand({ tag }, `(tag=${tag})`);
-    const providers = await Promise.all(Array.from({ length: 6 }, async () => marketOf(t, await newParty(t))));
+    const providers = await Promise.all(Array.from({ length: 6 }, async () => marketClient(t, await newParty(t))));
     await Promise.all(providers.map((p) => p.subscribeOffer({ tag }, `(tag=${tag})`)));
     const seen: string[] = [];
     while (seen.length < 6) {

@@ -1,5 +1,5 @@
 import type { Response, Test } from 'supertest';
-import { twoInstancesOfOneMarket, type TestInstance } from '../support/instance';
+import { twoInstancesOfOneMarket, type TestInstance } from '../../support/instance';
 import { agreement, client, inSeconds } from './fixtures';
 
 /**

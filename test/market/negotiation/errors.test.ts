@@ -1,6 +1,6 @@
-import { newParty } from '../support/identities';
-import { startTestInstance, type TestInstance } from '../support/instance';
-import { marketOf, uniqueTag, type Market } from './helpers';
+import { newParty } from '../../support/identities';
+import { startTestInstance, type TestInstance } from '../../support/instance';
+import { marketClient, uniqueTag, type MarketClient } from '../../support/marketClient';
 
 /** The counter/reject error table (golem-market-api.md §2.3), row by row. */
 describe('market: counter/reject error rows', () => {
@@ -16,8 +16,8 @@ describe('market: counter/reject error rows', () => {
 
   async function pair(on: TestInstance = t) {
     const tag = uniqueTag();
-    const requestor = marketOf(on, await newParty(on));
-    const provider = marketOf(on, await newParty(on));
+    const requestor = marketClient(on, await newParty(on));
+    const provider = marketClient(on, await newParty(on));
     const offerId = await provider.subscribeOffer({ tag }, `(tag=${tag})`);
     const demandId = await requestor.subscribeDemand({ tag }, `(tag=${tag})`);
     const [initial] = await requestor.collectOffers(demandId);
@@ -26,9 +26,9 @@ describe('market: counter/reject error rows', () => {
     return { tag, requestor, provider, offerId, demandId, pid, body };
   }
 
-  const counter = (m: Market, demandId: string, pid: string, body: object) =>
+  const counter = (m: MarketClient, demandId: string, pid: string, body: object) =>
     m.post(`/demands/${demandId}/proposals/${pid}`, body);
-  const reject = (m: Market, demandId: string, pid: string) =>
+  const reject = (m: MarketClient, demandId: string, pid: string) =>
     m.post(`/demands/${demandId}/proposals/${pid}/reject`, { message: 'no' });
 
   it('unknown proposal, or one of another subscription: 404 on counter and on reject', async () => {
@@ -121,7 +121,7 @@ describe('market: counter/reject error rows', () => {
 
   it('a caller who is not a party: 404 for everything, and nothing changes', async () => {
     const { requestor, demandId, pid, body } = await pair();
-    const stranger = marketOf(t, await newParty(t));
+    const stranger = marketClient(t, await newParty(t));
     expect((await counter(stranger, demandId, pid, body)).status).toBe(404);
     expect((await reject(stranger, demandId, pid)).status).toBe(404);
     expect((await stranger.get(`/demands/${demandId}/proposals/${pid}`)).status).toBe(404);

@@ -1,4 +1,9 @@
-import { ConstraintParseError, MAX_NESTING, parseConstraints, type ConstraintNode } from '../../src/market/constraints';
+import {
+  ConstraintParseError,
+  MAX_NESTING,
+  parseConstraints,
+  type ConstraintNode,
+} from '../../../src/market/constraints';
 
 const ref = (name: string, extra: Partial<{ aspect: string; valueType: string }> = {}) => ({
   name,

@@ -1,4 +1,4 @@
-import { flattenProperties, toLiteral, toTypedProperties } from '../../src/market/constraints';
+import { flattenProperties, toLiteral, toTypedProperties } from '../../../src/market/constraints';
 
 describe('flattenProperties', () => {
   it('joins nested keys with dots and keeps arrays whole', () => {

@@ -1,6 +1,6 @@
 import type { Response, Test } from 'supertest';
-import { decodeHandoff } from '../../src/market/agreements/handoff';
-import { twoInstancesOfOneMarket, type TestInstance } from '../support/instance';
+import { decodeHandoff } from '../../../src/market/agreements/handoff';
+import { twoInstancesOfOneMarket, type TestInstance } from '../../support/instance';
 import { agreement, client, inSeconds, type Client } from './fixtures';
 
 /**

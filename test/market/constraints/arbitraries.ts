@@ -1,7 +1,7 @@
 /** fast-check generators of constraint trees and property sets over small vocabularies, plus a printer. */
 import fc from 'fast-check';
-import type { ComparisonOperator, ConstraintNode, PropertyRef, ValueType } from '../../src/market/constraints';
-import { parseListSyntax } from '../../src/market/constraints/values';
+import type { ComparisonOperator, ConstraintNode, PropertyRef, ValueType } from '../../../src/market/constraints';
+import { parseListSyntax } from '../../../src/market/constraints/values';
 
 export interface Vocabulary {
   readonly names: readonly string[];

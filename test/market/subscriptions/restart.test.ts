@@ -1,7 +1,7 @@
-import type { MarketServices } from '../../src/market';
-import { newParty } from '../support/identities';
-import { startTestInstance, testPrefix, type TestInstance } from '../support/instance';
-import { BASE, marketOf } from './helpers';
+import type { MarketServices } from '../../../src/market';
+import { newParty } from '../../support/identities';
+import { startTestInstance, testPrefix, type TestInstance } from '../../support/instance';
+import { MARKET_BASE, marketClient } from '../../support/marketClient';
 
 function marketService(t: TestInstance): MarketServices {
   return t.instance.services.market;
@@ -25,7 +25,7 @@ describe('market restart', () => {
     const { redis, keys } = a.instance.core;
 
     // Let A match something, so the market has a matched position, then stop A's matcher (as if it crashed).
-    await marketOf(a, provider).subscribeOffer({ warmup: true });
+    await marketClient(a, provider).subscribeOffer({ warmup: true });
     const deadline = Date.now() + 5000;
     for (;;) {
       const [[lastId]] = await redis.xrevrange(keys.subscriptionStream(), '+', '-', 'COUNT', 1);
@@ -36,14 +36,14 @@ describe('market restart', () => {
     await marketService(a).matcher.stop();
 
     // Subscribed while nobody matches.
-    await marketOf(a, provider).subscribeOffer({ kind: 'late' });
-    const demandId = await marketOf(a, requestor).subscribeDemand({}, '(kind=late)');
+    await marketClient(a, provider).subscribeOffer({ kind: 'late' });
+    const demandId = await marketClient(a, requestor).subscribeDemand({}, '(kind=late)');
 
     // A fresh instance picks up from the matched position and produces the Initial proposal.
     const b = await startTestInstance({ prefix });
     started.push(b);
     const res = await b.request
-      .get(`${BASE}/demands/${demandId}/events?timeout=5`)
+      .get(`${MARKET_BASE}/demands/${demandId}/events?timeout=5`)
       .set('Authorization', `Bearer ${requestor.token}`);
     expect(res.status).toBe(200);
     expect(res.body.map((e: { eventType: string }) => e.eventType)).toEqual(['ProposalEvent']);

@@ -1,19 +1,7 @@
-import { newParty } from '../support/identities';
-import { startTestInstance, type TestInstance } from '../support/instance';
-import { marketOf, uniqueTag } from './helpers';
-
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-/** supertest sends a request only when it is awaited or then'd: start it now, await it later. */
-function send<T>(request: PromiseLike<T>): Promise<T> {
-  return Promise.resolve(request);
-}
+import { newParty } from '../../support/identities';
+import { startTestInstance, type TestInstance } from '../../support/instance';
+import { marketClient, uniqueTag } from '../../support/marketClient';
+import { send, until } from '../../support/wait';
 
 describe('market: negotiation event long-polls', () => {
   let t: TestInstance;
@@ -26,7 +14,7 @@ describe('market: negotiation event long-polls', () => {
     t.instance.core.waiter.refCount(t.instance.core.keys.negotiationEvents(id)) > 0;
 
   it('timeout=1 on an empty queue returns [] after 1 s (± 150 ms)', async () => {
-    const m = marketOf(t, await newParty(t));
+    const m = marketClient(t, await newParty(t));
     const demandId = await m.subscribeDemand({ tag: uniqueTag() }, '(nothing=matches)');
     const started = Date.now();
     const res = await m.get(`/demands/${demandId}/events?timeout=1`);
@@ -38,7 +26,7 @@ describe('market: negotiation event long-polls', () => {
   });
 
   it('caps the timeout at BOURSE_MAX_LONG_POLL_SECONDS', async () => {
-    const m = marketOf(t, await newParty(t));
+    const m = marketClient(t, await newParty(t));
     const offerId = await m.subscribeOffer({ tag: uniqueTag() }, '(nothing=matches)');
     const started = Date.now();
     const res = await m.get(`/offers/${offerId}/events?timeout=60`);
@@ -47,7 +35,7 @@ describe('market: negotiation event long-polls', () => {
   });
 
   it('unsubscribing during a wait answers the waiting collect with 404 within 100 ms', async () => {
-    const m = marketOf(t, await newParty(t));
+    const m = marketClient(t, await newParty(t));
     for (const [kind, id] of [
       ['demands', await m.subscribeDemand({ tag: uniqueTag() }, '(nothing=matches)')],
       ['offers', await m.subscribeOffer({ tag: uniqueTag() }, '(nothing=matches)')],
@@ -68,7 +56,7 @@ describe('market: negotiation event long-polls', () => {
   });
 
   it('unsubscribing one demand does not disturb a collect waiting on another (yagna #738)', async () => {
-    const m = marketOf(t, await newParty(t));
+    const m = marketClient(t, await newParty(t));
     const keep = await m.subscribeDemand({ tag: uniqueTag() }, '(nothing=matches)');
     const drop = await m.subscribeDemand({ tag: uniqueTag() }, '(nothing=matches)');
     const poll = send(m.get(`/demands/${keep}/events?timeout=0.5`));
@@ -82,7 +70,7 @@ describe('market: negotiation event long-polls', () => {
   it('a subscription that expires while a collect waits ends it with 404 "expired"', async () => {
     const short = await startTestInstance({ env: { BOURSE_SUBSCRIPTION_TTL_SECONDS: '1' } });
     try {
-      const m = marketOf(short, await newParty(short));
+      const m = marketClient(short, await newParty(short));
       const demandId = await m.subscribeDemand({ tag: uniqueTag() }, '(nothing=matches)');
       const started = Date.now();
       const res = await m.get(`/demands/${demandId}/events?timeout=5`);
@@ -97,8 +85,8 @@ describe('market: negotiation event long-polls', () => {
 
   it('a waiting collect returns the event as soon as it is written, well before its timeout', async () => {
     const tag = uniqueTag();
-    const requestor = marketOf(t, await newParty(t));
-    const provider = marketOf(t, await newParty(t));
+    const requestor = marketClient(t, await newParty(t));
+    const provider = marketClient(t, await newParty(t));
     const demandId = await requestor.subscribeDemand({ tag }, `(tag=${tag})`);
     const started = Date.now();
     const poll = send(requestor.get(`/demands/${demandId}/events?timeout=2`));
@@ -111,7 +99,7 @@ describe('market: negotiation event long-polls', () => {
 
   it('shutting the instance down answers waiting collects with []', async () => {
     const other = await startTestInstance();
-    const m = marketOf(other, await newParty(other));
+    const m = marketClient(other, await newParty(other));
     const demandId = await m.subscribeDemand({ tag: uniqueTag() }, '(nothing=matches)');
     const poll = send(m.get(`/demands/${demandId}/events?timeout=30`));
     await until(() => other.instance.core.waiter.refCount(other.instance.core.keys.negotiationEvents(demandId)) > 0);

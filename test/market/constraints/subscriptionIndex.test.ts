@@ -1,4 +1,4 @@
-import { SubscriptionIndex, compileSubscription, type CompiledSubscription } from '../../src/market/constraints';
+import { SubscriptionIndex, compileSubscription, type CompiledSubscription } from '../../../src/market/constraints';
 
 const offer = (id: string, subnet: string, constraints = `(golem.node.debug.subnet=${subnet})`) =>
   compileSubscription({
