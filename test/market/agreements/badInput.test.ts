@@ -1,3 +1,4 @@
+import { NotFound } from '../../../src/kernel/errors';
 import { newParty } from '../../support/identities';
 import { startTestInstance, type TestInstance } from '../../support/instance';
 import { agreement, as, client, negotiation, patchProposal, type Negotiation } from './fixtures';
@@ -156,6 +157,22 @@ describe('strangers and malformed calls', () => {
     expect((await x.provider.wait(x.id, 0)).status).toBe(404);
     expect((await x.requestor.get(x.id)).body.state).toBe('Pending');
     expect((await x.requestor.events()).body).toEqual([]);
+  });
+
+  it("a stranger's reason is not even read: one too deep to serialise is 404, never a 500", async () => {
+    const x = await agreement(t);
+    expect((await x.requestor.confirm(x.id)).status).toBe(204);
+    const stranger = await newParty(t);
+    const root: Record<string, unknown> = { message: 'mine' };
+    let level = root;
+    for (let i = 0; i < 20_000; i++) level = (level.a = {}) as Record<string, unknown>;
+    expect(() => JSON.stringify(root)).toThrow(RangeError); // what serialising it first would have hit
+    const { agreements } = t.instance.services;
+    const reason = root as { message: string };
+    for (const call of [agreements.reject, agreements.cancel, agreements.terminate]) {
+      await expect(call.call(agreements, stranger.address, x.id, reason)).rejects.toBeInstanceOf(NotFound);
+    }
+    expect((await x.requestor.get(x.id)).body.state).toBe('Pending');
   });
 
   it('rejects malformed ids, reason bodies and query parameters with 400 and changes nothing', async () => {

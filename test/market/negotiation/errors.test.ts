@@ -1,3 +1,5 @@
+import { NotFound } from '../../../src/kernel/errors';
+import { parseProposalId } from '../../../src/market/ids';
 import { newParty } from '../../support/identities';
 import { startTestInstance, type TestInstance } from '../../support/instance';
 import { marketClient, uniqueTag, type MarketClient } from '../../support/marketClient';
@@ -132,4 +134,35 @@ describe('market: counter/reject error rows', () => {
     expect((await requestor.get('/demands')).body.map((d: { demandId: string }) => d.demandId)).toContain(demandId);
     expect((await counter(requestor, demandId, pid, body)).status).toBe(200);
   });
+
+  it("a stranger's body is not even read: a counter too deep to flatten is 404, never a 500", async () => {
+    const { requestor, demandId, pid } = await pair();
+    const stranger = await newParty(t);
+    const deep = nested(20_000);
+    expect(() => JSON.stringify(deep)).toThrow(RangeError); // what flattening it first would have hit
+    const { negotiation } = t.instance.services.market;
+    const counterCall = negotiation.counter('demand', demandId, parseProposalId(pid), stranger.address, {
+      properties: deep,
+      constraints: '()',
+    });
+    await expect(counterCall).rejects.toBeInstanceOf(NotFound);
+    const rejectCall = negotiation.reject('demand', demandId, parseProposalId(pid), stranger.address, {
+      message: 'no',
+      deep,
+    });
+    await expect(rejectCall).rejects.toBeInstanceOf(NotFound);
+    expect((await requestor.get(`/demands/${demandId}/proposals/${pid}`)).body.state).toBe('Initial');
+  });
 });
+
+/** An object nested `depth` levels deep, built without recursion. */
+function nested(depth: number): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  let level = root;
+  for (let i = 0; i < depth; i++) {
+    const next: Record<string, unknown> = {};
+    level.a = next;
+    level = next;
+  }
+  return root;
+}
