@@ -117,12 +117,19 @@ export function client(t: TestInstance, party: Party): AgreementClient {
 }
 export type Client = AgreementClient;
 
-/** Creates an agreement from a fresh negotiation's Draft; returns its id and the parties' clients. */
-export async function agreement(t: TestInstance, validTo?: string, parties?: { requestor: Party; provider: Party }) {
+/**
+ * Creates an agreement from a fresh negotiation's Draft; returns its id and the parties' clients. `validTo` may be
+ * a function, evaluated just before the agreement is created (so slow party set-up does not eat into it).
+ */
+export async function agreement(
+  t: TestInstance,
+  validTo?: string | (() => string),
+  parties?: { requestor: Party; provider: Party },
+) {
   const n = await negotiation(t, parties);
   const requestor = client(t, n.requestor);
   const provider = client(t, n.provider);
-  const res = await requestor.create(`R-${n.draftHex}`, validTo);
+  const res = await requestor.create(`R-${n.draftHex}`, typeof validTo === 'function' ? validTo() : validTo);
   if (res.status !== 200) throw new Error(`createAgreement failed: ${res.status} ${res.text}`);
   return { n, id: res.body as string, requestor, provider };
 }

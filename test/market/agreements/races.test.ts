@@ -27,12 +27,14 @@ interface Round {
 }
 
 /** A fresh pair of parties with a Pending agreement (so each round's logs hold only its own events). */
-async function pendingRound(validTo?: string): Promise<Round> {
-  const x = await agreement(a, validTo);
+async function pendingRound(validInSeconds?: number): Promise<Round & { validTo: string }> {
+  let validTo = inSeconds(3600);
+  const x = await agreement(a, () => (validTo = inSeconds(validInSeconds ?? 3600)));
   const confirm = await x.requestor.confirm(x.id);
   if (confirm.status !== 204) throw new Error(`confirm failed: ${confirm.status} ${confirm.text}`);
   return {
     id: x.id,
+    validTo,
     requestorA: x.requestor,
     providerA: x.provider,
     requestorB: client(b, x.n.requestor),
@@ -149,10 +151,9 @@ it('two approves on two instances: exactly one wins, 100 rounds', async () => {
 it('approve vs expiry at validTo: exactly one outcome, 100 rounds', async () => {
   const outcomes = { approved: 0, expired: 0 };
   await inBatches(async (i) => {
-    const validTo = inSeconds(1.5);
-    const round = await pendingRound(validTo);
+    const round = await pendingRound(1.5);
     // Aim the approve at validTo (± 20 ms), while both instances' sweepers race to expire it.
-    const target = Date.parse(validTo) + ((i % 41) - 20);
+    const target = Date.parse(round.validTo) + ((i % 41) - 20);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, target - Date.now())));
     const approve = await (i % 2 === 0 ? round.providerA : round.providerB).approve(round.id);
     if (approve.status === 204) {

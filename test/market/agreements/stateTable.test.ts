@@ -1,9 +1,10 @@
 import type { Response } from 'supertest';
+import { AGREEMENT_ACTIONS, type Action } from '../../../src/market/agreements/record';
 import { startTestInstance, type TestInstance } from '../../support/instance';
 import { agreement, inSeconds, type Client } from './fixtures';
 
 /**
- * Every cell of the call × state table of golem-market-api.md §4.5, each on a fresh agreement brought into
+ * Every cell of the agreement call × state table (yagna's answers), each on a fresh agreement brought into
  * its state through the API, with the state afterwards (changed on success, unchanged on refusal).
  */
 
@@ -150,7 +151,7 @@ const cells = Object.entries(TABLE).flatMap(([call, row]) =>
   Object.entries(row).map(([state, expected]) => [call as Call, state as State, expected] as const),
 );
 
-describe('agreement call × state table (§4.5)', () => {
+describe('agreement call × state table', () => {
   it.each(cells)('%s on %s', async (call, state, expected) => {
     const { id, requestor, provider } = await inState(state);
     const res = await CALLS[call](requestor, provider, id);
@@ -164,4 +165,25 @@ describe('agreement call × state table (§4.5)', () => {
     if (expected.status >= 400) expect(res.type).toBe('application/json');
     expect((await requestor.get(id)).body.state).toBe(expected.then ?? state);
   });
+});
+
+describe("the implementation's one state table agrees with the specification above", () => {
+  const SPEC_CALLS: Record<Exclude<Action, 'read'>, Call[]> = {
+    confirm: ['confirm'],
+    approve: ['approve'],
+    reject: ['reject'],
+    cancel: ['cancel'],
+    terminate: ['terminate (R)', 'terminate (P)'],
+  };
+  it.each(Object.entries(SPEC_CALLS))(
+    '%s: allowed from exactly the 204 cells, moving to their state',
+    (action, calls) => {
+      const spec = AGREEMENT_ACTIONS[action as Exclude<Action, 'read'>];
+      for (const call of calls) {
+        const allowed = Object.entries(TABLE[call]).filter(([, cell]) => cell.status === 204);
+        expect([...spec.from].sort()).toEqual(allowed.map(([state]) => state).sort());
+        for (const [, cell] of allowed) expect(cell.then).toBe(spec.to);
+      }
+    },
+  );
 });

@@ -93,6 +93,6 @@ it('answers 410 expired within a second of validTo, woken by the sweeper alone',
   expect(res.body.message).toBe(`Agreement [R-${x.id}] expired.`);
   expect(late).toBeGreaterThanOrEqual(0);
   expect(late).toBeLessThan(1000);
-  // Expiry writes no event (§4.7).
+  // Expiry writes no event.
   expect((await x.requestor.events()).body).toEqual([]);
 });

@@ -4,7 +4,7 @@ import { newParty } from '../../support/identities';
 import { startTestInstance, type TestInstance } from '../../support/instance';
 import { marketClient, uniqueTag, type MarketClient } from '../../support/marketClient';
 
-/** The counter/reject error table (golem-market-api.md §2.3), row by row. */
+/** The counter/reject error table (yagna's answers), row by row. */
 describe('market: counter/reject error rows', () => {
   let t: TestInstance;
   let short: TestInstance; // subscriptions live 1 s

@@ -43,7 +43,11 @@ describe('market: negotiation event long-polls', () => {
       let endedAt = 0;
       const poll = m.get(`/${kind}/${id}/events?timeout=2`).then((res) => ((endedAt = Date.now()), res));
       await until(() => waiting(id));
-      expect((await t.instance.core.metrics.openLongPolls.get()).values[0].value).toBe(1);
+      // The gauge counts a poll once its SUBSCRIBE is acknowledged, a moment after it registered.
+      const openPolls = async (): Promise<number> =>
+        (await t.instance.core.metrics.openLongPolls.get()).values[0].value;
+      await until(async () => (await openPolls()) > 0, 'the poll to be counted');
+      expect(await openPolls()).toBe(1);
       expect((await m.del(`/${kind}/${id}`)).status).toBe(204);
       const unsubscribedAt = Date.now();
       const res = await poll;
