@@ -69,18 +69,23 @@ export class Scans {
 
   /** The caller's iterator (404 unknown or expired, 403 another identity's), its idle lifetime renewed. */
   async load(id: string, caller: string): Promise<ScanRecord> {
+    const record = await this.read(id, caller);
+    await this.advance(id, record, '');
+    return record;
+  }
+
+  /** The caller's iterator as stored (404 unknown or expired, 403 another identity's). */
+  private async read(id: string, caller: string): Promise<ScanRecord> {
     const hash = await this.core.redis.hgetall(this.core.keys.scan(id));
     if (!hash.owner) throw new NotFound(`Iterator with id "${id}" not found`);
     if (hash.owner !== caller) throw new Forbidden('Access denied');
-    const record: ScanRecord = {
+    return {
       owner: hash.owner,
-      type: hash.type as ScanRecord['type'],
+      type: hash.type === 'demand' ? 'demand' : 'offer',
       constraints: hash.constraints,
       cursor: hash.cursor,
       timeoutMs: Number(hash.timeoutMs),
     };
-    await this.advance(id, record, '');
-    return record;
   }
 
   /** JSON mode: the next batch after the cursor, waiting up to `timeoutMs` for one; [] on timeout. */
@@ -92,7 +97,7 @@ export class Scans {
     signal?: AbortSignal,
   ): Promise<OfferView[]> {
     const { waiter, keys } = this.core;
-    await this.load(id, caller);
+    // Each look is one read of the record, one of the stream and one script (cursor and idle lifetime).
     return (
       (await waiter.poll([keys.subscriptionStream()], timeoutMs, signal, () => this.next(id, caller, maxEvents))) ?? []
     );
@@ -122,10 +127,13 @@ export class Scans {
     }
   }
 
-  /** Up to `max` matching offers after the cursor, advancing it; undefined when none. */
+  /** Up to `max` matching offers after the cursor, advancing it (and renewing the iterator); undefined when none. */
   private async next(id: string, caller: string, max: number): Promise<OfferView[] | undefined> {
-    const record = await this.load(id, caller);
-    if (record.type !== 'offer') return undefined; // demand scans never yield anything (yagna)
+    const record = await this.read(id, caller);
+    if (record.type !== 'offer') {
+      await this.advance(id, record, '');
+      return undefined; // demand scans never yield anything (yagna)
+    }
     const predicate = this.predicate(record.constraints);
     const found: OfferView[] = [];
     let cursor = record.cursor;
@@ -154,7 +162,7 @@ export class Scans {
       }
       if (found.length >= max || page.length < STREAM_PAGE) break;
     }
-    if (cursor !== record.cursor) await this.advance(id, record, cursor);
+    await this.advance(id, record, cursor === record.cursor ? '' : cursor);
     return found.length > 0 ? found : undefined;
   }
 
