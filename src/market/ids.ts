@@ -88,10 +88,16 @@ export function newAgreementId(): string {
   return randomBytes(32).toString('hex');
 }
 
+/** An agreement id in its stored form (64 lower-case hex), or undefined when `raw` is not one in any case. */
+export function normaliseAgreementId(raw: string): string | undefined {
+  return AGREEMENT_ID.test(raw) ? raw.toLowerCase() : undefined;
+}
+
 /** Validates an agreement id from a path (64 hex, the same for both parties); normalised to lower case. */
 export function parseAgreementId(raw: string): string {
-  if (!AGREEMENT_ID.test(raw)) throw new Invalid(`Invalid Agreement id. Id [${raw}] has invalid format.`);
-  return raw.toLowerCase();
+  const id = normaliseAgreementId(raw);
+  if (id === undefined) throw new Invalid(`Invalid Agreement id. Id [${raw}] has invalid format.`);
+  return id;
 }
 
 /**
