@@ -83,11 +83,7 @@ describe('market through the published ya-ts-client (requestor and provider)', (
     });
 
     await requestor.rejectProposalOffer(demandId as string, draft.proposal.proposalId, { message: 'price too high' });
-    const [rejected] = (await provider.collectDemands(offerId as string, 5, 10)) as unknown as Array<{
-      eventType: string;
-      proposalId: string;
-      reason: { message: string };
-    }>;
+    const [rejected] = (await provider.collectDemands(offerId as string, 5, 10)) as unknown as NegotiationEvent[];
     expect(rejected).toMatchObject({
       eventType: 'ProposalRejectedEvent',
       proposalId: providerCounter,

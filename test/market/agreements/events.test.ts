@@ -1,5 +1,6 @@
 import { newParty } from '../../support/identities';
 import { twoInstancesOfOneMarket, type TestInstance } from '../../support/instance';
+import type { AgreementEvent } from '../../support/marketEvents';
 import { agreement, client, type Client } from './fixtures';
 
 /** Agreement event logs: exactly once, in order, per party, paged by the last eventDate; session filter; bounds. */
@@ -8,22 +9,14 @@ let a: TestInstance;
 let b: TestInstance;
 twoInstancesOfOneMarket((first, second) => ([a, b] = [first, second]));
 
-type Event = {
-  eventDate: string;
-  agreementId: string;
-  eventType: string;
-  terminator?: string;
-  reason?: { message: string };
-};
-
 /** Reads a party's whole log page by page, each page starting after the previous page's last eventDate. */
-async function readAll(party: Client, pageSize: number): Promise<Event[]> {
-  const all: Event[] = [];
+async function readAll(party: Client, pageSize: number): Promise<AgreementEvent[]> {
+  const all: AgreementEvent[] = [];
   let cursor: string | undefined;
   for (;;) {
     const res = await party.events({ maxEvents: pageSize, ...(cursor ? { afterTimestamp: cursor } : {}) });
     expect(res.status).toBe(200);
-    const page = res.body as Event[];
+    const page = res.body as AgreementEvent[];
     expect(page.length).toBeLessThanOrEqual(pageSize);
     if (page.length === 0) return all;
     all.push(...page);
@@ -92,16 +85,16 @@ it("filters by the viewer's own appSessionId and long-polls until an event arriv
   expect((await y.provider.approve(y.id, 'provider-y')).status).toBe(204);
 
   const only = async (c: Client, session: string) =>
-    ((await c.events({ appSessionId: session })).body as Event[]).map((e) => e.agreementId);
+    ((await c.events({ appSessionId: session })).body as AgreementEvent[]).map((e) => e.agreementId);
   expect(await only(x.requestor, 'session-x')).toEqual([x.id]);
   expect(await only(x.requestor, 'session-y')).toEqual([y.id]);
   expect(await only(x.provider, 'provider-y')).toEqual([y.id]);
   // Sessions are per role: the requestor's session does not select the provider's events.
   expect(await only(x.provider, 'session-x')).toEqual([]);
-  expect(((await x.requestor.events()).body as Event[]).map((e) => e.agreementId)).toEqual([x.id, y.id]);
+  expect(((await x.requestor.events()).body as AgreementEvent[]).map((e) => e.agreementId)).toEqual([x.id, y.id]);
 
   // A waiting collect returns as soon as the event is written (on the other instance).
-  const last = ((await x.provider.events()).body as Event[]).pop()!.eventDate;
+  const last = ((await x.provider.events()).body as AgreementEvent[]).pop()!.eventDate;
   const started = Date.now();
   const poll = x.provider.events({ timeout: 20, afterTimestamp: last }).then((res) => res);
   await new Promise<void>((resolve) => {
@@ -144,7 +137,7 @@ it('trims log entries older than the retention when it appends', async () => {
   );
   expect(await redis.zcard(log)).toBe(1);
   expect((await x.requestor.cancel(x.id, { message: 'trim' })).status).toBe(204);
-  const events = (await x.requestor.events()).body as Event[];
+  const events = (await x.requestor.events()).body as AgreementEvent[];
   expect(events.map((e) => e.reason?.message)).toEqual(['trim']);
   expect(await redis.zcard(log)).toBe(1);
   expect(await redis.pttl(log)).toBeGreaterThan(0);

@@ -1,5 +1,6 @@
 import type { Response, Test } from 'supertest';
 import { decodeHandoff } from '../../../src/market/agreements/handoff';
+import type { AgreementEvent } from '../../support/marketEvents';
 import { twoInstancesOfOneMarket, type TestInstance } from '../../support/instance';
 import { agreement, client, inSeconds, type Client } from './fixtures';
 
@@ -58,7 +59,7 @@ async function consistent(round: Round, state: string): Promise<void> {
   }
   const expected = TERMINAL_EVENT[state] ? [TERMINAL_EVENT[state]] : [];
   for (const party of [round.requestorB, round.providerA]) {
-    const events = (await party.events()).body as Array<{ agreementId: string; eventType: string }>;
+    const events = (await party.events()).body as AgreementEvent[];
     expect(events.map((e) => e.eventType)).toEqual(expected);
     for (const e of events) expect(e.agreementId).toBe(round.id);
   }

@@ -1,5 +1,6 @@
 import type { MarketServices } from '../../../src/market';
 import { newParty } from '../../support/identities';
+import type { NegotiationEvent } from '../../support/marketEvents';
 import { startTestInstance, testPrefix, type TestInstance } from '../../support/instance';
 import { MARKET_BASE, marketClient } from '../../support/marketClient';
 
@@ -46,7 +47,7 @@ describe('market restart', () => {
       .get(`${MARKET_BASE}/demands/${demandId}/events?timeout=5`)
       .set('Authorization', `Bearer ${requestor.token}`);
     expect(res.status).toBe(200);
-    expect(res.body.map((e: { eventType: string }) => e.eventType)).toEqual(['ProposalEvent']);
+    expect((res.body as NegotiationEvent[]).map((e) => e.eventType)).toEqual(['ProposalEvent']);
     expect(res.body[0].proposal.properties).toEqual({ kind: 'late' });
   });
 });
