@@ -15,7 +15,7 @@ import { loadConfig } from '../src/kernel/config';
 import { ApiInstance } from '../src/main/api';
 import { createLogger } from '../src/kernel/logger';
 import { compileSubscription, match } from '../src/market/constraints';
-import type { MarketService } from '../src/market/module';
+import type { MarketServices } from '../src/market';
 import { EmbeddedRedis } from '../src/store/embeddedRedis';
 import { fmt, nowMs, percentile, rawPubSubLatency, table } from './support';
 
@@ -171,7 +171,7 @@ async function idlePolls(
 
 async function hugeMatch(
   base: string,
-  market: MarketService,
+  market: MarketServices,
   requestor: string,
 ): Promise<Record<string, string | number>> {
   const providers = Array.from({ length: 50 }, (_, i) => `0x${(i + 1).toString(16).padStart(40, '0')}`);

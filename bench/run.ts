@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- <name> [<name> ...]` runs bench/<name>.ts (each exports `run()`); no name lists them.
+ * `npm run bench -- <name> [<name> ...] [--flags]` runs bench/<name>.ts (each exports `run()`, which may read the
+ * flags from process.argv); no name lists them.
  * Benchmarks print ratios against a baseline measured in the same run; they are never test assertions.
  */
 import fs from 'node:fs';
@@ -11,7 +12,7 @@ async function main(): Promise<void> {
     .filter((f) => f.endsWith('.ts') && !['run.ts', 'support.ts'].includes(f))
     .map((f) => path.basename(f, '.ts'))
     .sort();
-  const wanted = process.argv.slice(2);
+  const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
   if (wanted.length === 0) {
     console.log(`usage: npm run bench -- <name>\navailable: ${available.join(', ')}`);
     return;

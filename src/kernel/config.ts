@@ -39,6 +39,11 @@ export interface Config {
   apiUrl: string;
   /** How often each API instance's compute watchdog fails jobs past their agreement's validity or deadline. */
   jobWatchdogMs: number;
+  /**
+   * Lease of a negotiation event delivery whose response never went out (the market's default when unset; tests
+   * shorten it).
+   */
+  negotiationLeaseMs?: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -137,6 +142,9 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     apiUrl: readApiUrl(env),
     jobWatchdogMs: readInt(env, 'BOURSE_JOB_WATCHDOG_MS', 5000, 100, 600_000),
+    negotiationLeaseMs: env.BOURSE_NEGOTIATION_LEASE_MS
+      ? readInt(env, 'BOURSE_NEGOTIATION_LEASE_MS', 0, 100, 600_000)
+      : undefined,
   };
 }
 

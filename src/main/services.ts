@@ -1,25 +1,26 @@
 import { createCompute } from '../compute/module';
 import type { Core, Lifecycle } from '../kernel/core';
-import { createAgreements } from '../market/agreementsModule';
-import { MarketService } from '../market/module';
+import { createMarket, type MarketServices } from '../market';
+import { onAgreementTerminated } from '../payment/hook';
 import { PaymentService } from '../payment/module';
 
 /** The domain services of one API instance, built once by the composition root. */
 export interface ApiServices {
-  market: MarketService;
-  agreements: ReturnType<typeof createAgreements>['service'];
+  market: MarketServices;
+  /** The agreement service; also compute's AgreementLookup. */
+  agreements: MarketServices['agreements'];
   compute: ReturnType<typeof createCompute>;
   payment: PaymentService;
 }
 
 /** Builds every domain service of the API and lists their background work in start order. */
 export function buildServices(core: Core): { services: ApiServices; lifecycles: Lifecycle[] } {
-  const market = new MarketService(core);
-  const agreements = createAgreements(core, market);
+  const market = createMarket(core);
   const compute = createCompute(core);
   const payment = new PaymentService(core);
+  market.services.agreements.onTerminated((agreement) => onAgreementTerminated(core, agreement));
   return {
-    services: { market, agreements: agreements.service, compute, payment },
-    lifecycles: [market, agreements, compute],
+    services: { market: market.services, agreements: market.services.agreements, compute, payment },
+    lifecycles: [...market.lifecycles, compute],
   };
 }

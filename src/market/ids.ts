@@ -1,8 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Invalid } from '../kernel/errors';
 
 /**
- * Identifier formats of the Market API (golem-market-api.md §1.5), generated and parsed here only.
+ * Identifier formats of the Market API (subscriptions, proposals, agreements), generated and parsed here only.
  * A proposal is stored once under its 64-hex hash and shown as `R-<hex>` to the requestor, `P-<hex>` to the provider.
  */
 
@@ -70,4 +70,46 @@ export function parseProposalId(raw: string): ProposalRef {
   if (hex.length !== 64)
     throw new Invalid(`Path deserialize error: Id [${raw}] hash has invalid length. Should be |64|`);
   return { side: owner === 'R' ? 'requestor' : 'provider', hex: hex.toLowerCase() };
+}
+
+/** The side a subscription negotiates for: a demand's owner is the requestor, an offer's the provider. */
+export function roleOfKind(kind: 'demand' | 'offer'): Role {
+  return kind === 'demand' ? 'requestor' : 'provider';
+}
+
+// ---- agreements ------------------------------------------------------------------------------------------------
+
+const AGREEMENT_ID = /^[0-9a-fA-F]{64}$/;
+const REQUESTOR_PROPOSAL_ID = /^R-([0-9a-fA-F]{64})$/;
+const ANY_PROPOSAL_ID = /^[RP]-[0-9a-fA-F]{64}$/;
+
+/** A new agreement id: 64 random hex digits, the same for both parties. */
+export function newAgreementId(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/** An agreement id in its stored form (64 lower-case hex), or undefined when `raw` is not one in any case. */
+export function normaliseAgreementId(raw: string): string | undefined {
+  return AGREEMENT_ID.test(raw) ? raw.toLowerCase() : undefined;
+}
+
+/** Validates an agreement id from a path (64 hex, the same for both parties); normalised to lower case. */
+export function parseAgreementId(raw: string): string {
+  const id = normaliseAgreementId(raw);
+  if (id === undefined) throw new Invalid(`Invalid Agreement id. Id [${raw}] has invalid format.`);
+  return id;
+}
+
+/**
+ * The proposal a createAgreement body names: the hex of a requestor-side id `R-<hex>`; undefined for a well-formed
+ * provider-side id `P-<hex>` (which the requestor cannot promote). Anything else is a 400 with yagna's wording.
+ */
+export function parseAgreementProposalId(raw: string): string | undefined {
+  if (!ANY_PROPOSAL_ID.test(raw)) throw new Invalid(`Invalid Agreement id. Id [${raw}] has invalid format.`);
+  return REQUESTOR_PROPOSAL_ID.exec(raw)?.[1].toLowerCase();
+}
+
+/** How a party sees an agreement id in messages: yagna prints its per-node form `R-`/`P-`; 'party' = plain. */
+export function agreementLabel(hex: string, role: Role | 'party'): string {
+  return role === 'party' ? hex : renderProposalId(hex, role);
 }

@@ -1,5 +1,5 @@
 import type { Core } from '../kernel/core';
-import { isoMicros } from '../market/agreementTime';
+import { isoMicros } from '../market/time';
 import type { DocumentKind } from './records';
 
 /** A payment event as served: yagna's InvoiceEvent / DebitNoteEvent (eventType, eventDate, the document id, …). */

@@ -60,7 +60,7 @@ export class Keys {
   ownerSubscriptions(owner: string, kind: 'demand' | 'offer'): string {
     return this.k('subs', 'owner', owner.toLowerCase(), kind);
   }
-  /** Destructive negotiation event queue of one subscription (collectOffers / collectDemands). */
+  /** Negotiation event queue (ProposalEvent) of one subscription (collectOffers / collectDemands). */
   negotiationEvents(subscriptionId: string): string {
     return this.k('sub', subscriptionId, 'events');
   }
@@ -70,6 +70,10 @@ export class Keys {
    */
   negotiationNotices(subscriptionId: string): string {
     return this.k('sub', subscriptionId, 'notices');
+  }
+  /** Hash delivery id → events a collect of one subscription returned and that are not yet acknowledged. */
+  negotiationInflight(subscriptionId: string): string {
+    return this.k('sub', subscriptionId, 'inflight');
   }
 
   // ---- market: proposals -----------------------------------------------------------------
@@ -105,7 +109,7 @@ export class Keys {
   agreementEventClock(address: string): string {
     return this.k('agreements', 'clock', address.toLowerCase());
   }
-  /** Stream of approved agreement ids: the hand-off from the market to the compute dispatcher. */
+  /** Stream of approved agreements (versioned hand-off entries): what compute learns of an approval. */
   approvedAgreements(): string {
     return this.k('agreements', 'approved');
   }

@@ -1,7 +1,8 @@
 import { MarketApi } from 'ya-ts-client';
 import { newParty, type Party } from '../support/identities';
 import { startTestInstance, type TestInstance } from '../support/instance';
-import { uniqueTag } from './helpers';
+import { uniqueTag } from '../support/marketClient';
+import type { NegotiationEvent, ProposalBody } from '../support/marketEvents';
 import { yaClient } from '../support/yaClient';
 
 type ApiError = InstanceType<typeof MarketApi.ApiError>;
@@ -15,16 +16,8 @@ async function failure(promise: Promise<unknown>): Promise<ApiError> {
   throw new Error('expected the call to fail');
 }
 
-interface ProposalEvent {
-  eventType: string;
-  proposal: {
-    proposalId: string;
-    state: string;
-    issuerId: string;
-    prevProposalId?: string;
-    properties: Record<string, unknown>;
-  };
-}
+/** A ProposalEvent: a negotiation event that carries its proposal. */
+type ProposalEvent = NegotiationEvent & { proposal: ProposalBody };
 
 describe('market through the published ya-ts-client (requestor and provider)', () => {
   let t: TestInstance;
@@ -90,11 +83,7 @@ describe('market through the published ya-ts-client (requestor and provider)', (
     });
 
     await requestor.rejectProposalOffer(demandId as string, draft.proposal.proposalId, { message: 'price too high' });
-    const [rejected] = (await provider.collectDemands(offerId as string, 5, 10)) as unknown as Array<{
-      eventType: string;
-      proposalId: string;
-      reason: { message: string };
-    }>;
+    const [rejected] = (await provider.collectDemands(offerId as string, 5, 10)) as unknown as NegotiationEvent[];
     expect(rejected).toMatchObject({
       eventType: 'ProposalRejectedEvent',
       proposalId: providerCounter,

@@ -4,14 +4,10 @@ import { marketAuth } from '../../auth/middleware';
 import { TokenService } from '../../auth/tokens';
 import type { Core } from '../../kernel/core';
 import { Invalid } from '../../kernel/errors';
-import { parseRfc3339Micros } from '../../market/agreementTime';
-import {
-  AGREEMENT_STATES,
-  AgreementService,
-  parseAgreementId,
-  type AgreementProposal,
-  type AgreementState,
-} from '../../market/agreements';
+import { AGREEMENT_STATES, type AgreementState } from '../../market/agreements/record';
+import type { AgreementProposal, AgreementService } from '../../market/agreements/service';
+import { parseAgreementId } from '../../market/ids';
+import { parseRfc3339Micros } from '../../market/time';
 import { maxEvents, queryValue, reasonBody, sendId, timeoutMs } from '../query';
 import { validator } from '../validate';
 
@@ -40,10 +36,7 @@ function stateFilter(ctx: Context): AgreementState | undefined {
   return raw as AgreementState;
 }
 
-/**
- * Agreement endpoints of the Market API (golem-market-api.md §2.4, §2.5). Thin: parse, call the
- * AgreementService, render.
- */
+/** Agreement endpoints of the Market API. Thin: parse, call the AgreementService, render. */
 export function mountAgreementRoutes(root: Router, core: Core, agreements: AgreementService): void {
   const auth = marketAuth(new TokenService(core));
   const maxWait = core.config.maxLongPollSeconds;

@@ -17,7 +17,7 @@ export function mountRoutes(router: Router, core: Core, services: ApiServices): 
   mountAuthRoutes(router, core);
   mountAppKeyRoutes(router, core);
   mountIdentityRoutes(router, core);
-  mountMarketRoutes(router, services.market);
+  mountMarketRoutes(router, core, services.market);
   mountAgreementRoutes(router, core, services.agreements);
   mountComputeRoutes(router, core, services.compute.service, services.compute.logs);
   mountPaymentRoutes(router, core, services.payment);

@@ -2,12 +2,14 @@ import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { marketAuth } from '../../auth/middleware';
 import { TokenService } from '../../auth/tokens';
+import type { Core } from '../../kernel/core';
 import { Invalid, NotFound } from '../../kernel/errors';
+import type { MarketServices } from '../../market';
 import { parseProposalId, parseSubscriptionId } from '../../market/ids';
-import type { MarketService } from '../../market/module';
-import { renderSubscription } from '../../market/render';
-import { MAX_SCAN_BATCH, type NewScan } from '../../market/scan';
-import type { DemandOfferBase, SubscriptionKind } from '../../market/subscriptions';
+import type { Collected } from '../../market/negotiation/inbox';
+import { renderSubscription, type SubscriptionKind } from '../../market/subscriptions/record';
+import { MAX_SCAN_BATCH, type NewScan } from '../../market/subscriptions/scan';
+import type { DemandOfferBase } from '../../market/subscriptions/service';
 import { maxEvents, reasonBody, sendId, timeoutMs } from '../query';
 import { validator } from '../validate';
 
@@ -29,9 +31,29 @@ function scanId(ctx: Context): string {
   return id;
 }
 
-/** Market API: subscriptions, negotiation events, proposals, scans (golem-market-api.md §2.1–2.3, §2.6, §2.7). */
-export function mountMarketRoutes(router: Router, market: MarketService): void {
-  const { core } = market;
+/**
+ * Tells the inbox how a collect's response ended once it has: written out, or not (the client left first, or the
+ * connection broke while writing: Node still reports such a response finished, so a socket error counts too).
+ * Then its events are delivered again.
+ */
+function settleWhenSent(ctx: Context, collected: Collected, log: Core['log']): void {
+  const settle = (written: boolean): void => {
+    collected.settle(written).catch((err: unknown) => log.warn({ err }, 'negotiation delivery not settled'));
+  };
+  if ((ctx.state.abort as AbortSignal).aborted) return settle(false);
+  let broken = false;
+  const onError = (): void => {
+    broken = true;
+  };
+  ctx.socket.once('error', onError);
+  ctx.res.once('close', () => {
+    ctx.socket.off('error', onError);
+    settle(ctx.res.writableFinished && !broken);
+  });
+}
+
+/** Market API: subscriptions, negotiation events, proposals, scans. */
+export function mountMarketRoutes(router: Router, core: Core, market: MarketServices): void {
   const auth: Middleware = marketAuth(new TokenService(core));
   const maxWait = core.config.maxLongPollSeconds;
   const identity = (ctx: Context): string => ctx.state.identity as string;
@@ -59,7 +81,9 @@ export function mountMarketRoutes(router: Router, market: MarketService): void {
       const id = subscriptionId(ctx);
       const wait = timeoutMs(ctx, maxWait);
       const max = maxEvents(ctx);
-      ctx.body = await market.events.collect(kind, id, identity(ctx), wait, max, ctx.state.abort as AbortSignal);
+      const collected = await market.inbox.collect(kind, id, identity(ctx), wait, max, ctx.state.abort as AbortSignal);
+      settleWhenSent(ctx, collected, core.log);
+      ctx.body = collected.events;
     });
     router.get(`${path}/:subscriptionId/proposals/:proposalId`, auth, async (ctx) => {
       ctx.body = await market.negotiation.getProposal(kind, subscriptionId(ctx), proposalRef(ctx), identity(ctx));
@@ -89,7 +113,7 @@ export function mountMarketRoutes(router: Router, market: MarketService): void {
   });
   router.get(`${BASE}/scan/:scanId/events`, auth, async (ctx) => {
     const id = scanId(ctx);
-    if (ctx.get('accept').includes('text/event-stream')) return streamScan(ctx, market, id, identity(ctx));
+    if (ctx.get('accept').includes('text/event-stream')) return streamScan(ctx, core, market, id, identity(ctx));
     const wait = timeoutMs(ctx, maxWait);
     const max = maxEvents(ctx, MAX_SCAN_BATCH, MAX_SCAN_BATCH);
     ctx.body = await market.scans.collect(id, identity(ctx), wait, max, ctx.state.abort as AbortSignal);
@@ -104,7 +128,7 @@ export function mountMarketRoutes(router: Router, market: MarketService): void {
  * The SSE variant of scan collection: `event: offer` per offer, until the client leaves, the scan ends or shutdown.
  * Written to the raw response (Koa's stream piping would report a client's disconnect as an error).
  */
-async function streamScan(ctx: Context, market: MarketService, id: string, caller: string): Promise<void> {
+async function streamScan(ctx: Context, core: Core, market: MarketServices, id: string, caller: string): Promise<void> {
   await market.scans.load(id, caller); // 404 / 403 as a normal response, before the stream starts
   // The request's own abort signal is released when the handler returns; the stream outlives it.
   const gone = new AbortController();
@@ -120,7 +144,7 @@ async function streamScan(ctx: Context, market: MarketService, id: string, calle
         for (const offer of offers) res.write(`event: offer\ndata: ${JSON.stringify(offer)}\n\n`);
       }
     } catch (err) {
-      if (!(err instanceof NotFound)) market.core.log.warn({ err }, 'scan stream ended with an error');
+      if (!(err instanceof NotFound)) core.log.warn({ err }, 'scan stream ended with an error');
     } finally {
       res.end();
     }

@@ -4,7 +4,7 @@ import { marketAuth } from '../../auth/middleware';
 import { TokenService } from '../../auth/tokens';
 import type { Core } from '../../kernel/core';
 import { Invalid } from '../../kernel/errors';
-import { parseRfc3339Micros } from '../../market/agreementTime';
+import { parseRfc3339Micros } from '../../market/time';
 import type { PaymentService } from '../../payment/module';
 import type { DocumentKind } from '../../payment/records';
 import type { Acceptance, AllocationUpdate, NewAllocation, Rejection } from '../../types/schemas';

@@ -1,0 +1,144 @@
+import path from 'node:path';
+import type { Core } from '../../kernel/core';
+import { defineScript, outcome } from '../../store/scripts';
+import { MAX_QUEUED_EVENTS } from '../limits';
+import { agreementEventEntry } from '../negotiation/proposal';
+import type { Reason } from '../../types/schemas';
+import { HANDOFF_FIELDS, HANDOFF_VERSION } from './handoff';
+import { AGREEMENT_ACTIONS, agreementToHash, type Action, type AgreementRecord, type AgreementState } from './record';
+import type { CreateRefusal } from './refusals';
+
+/** Typed calls of the agreement scripts (create.lua, transition.lua): every key and argument by name. */
+
+const createScript = defineScript({
+  name: 'agreement.create',
+  file: path.join(__dirname, 'lua', 'create.lua'),
+  keys: ['proposal', 'agreement', 'expiring', 'partyIndex'],
+  args: ['caller', 'id', 'validToMs', 'nowMs', 'retentionMs'],
+  parse: (reply) => {
+    const { code, values } = outcome(reply);
+    return { code: code as 'ok' | CreateRefusal, detail: values[0] as string | undefined };
+  },
+});
+
+export type TransitionResult = { code: 'ok' | 'illegal'; state: AgreementState } | { code: 'notfound' };
+
+const transitionScript = defineScript({
+  name: 'agreement.transition',
+  file: path.join(__dirname, 'lua', 'transition.lua'),
+  keys: [
+    'agreement',
+    'expiring',
+    'requestorLog',
+    'providerLog',
+    'requestorClock',
+    'providerClock',
+    'providerIndex',
+    'offerNotices',
+    'approvals',
+    'stateKey',
+    'offerQueue',
+  ],
+  args: [
+    'action',
+    'spec',
+    'caller',
+    'wakePrefix',
+    'nowIso',
+    'session',
+    'reason',
+    'retentionMs',
+    'notice',
+    'handoffFields',
+    'handoffVersion',
+    'bound',
+    'nowMs',
+  ],
+  parse: (reply): TransitionResult => {
+    const { code, values } = outcome(reply);
+    if (code === 'notfound') return { code };
+    return { code: code === 'ok' ? 'ok' : 'illegal', state: values[0] as AgreementState };
+  },
+});
+
+/** Who an agreement is between (never changes). */
+export interface PartyIds {
+  requestorId: string;
+  providerId: string;
+  offerId: string;
+  demandId: string;
+}
+
+export interface CreateCall {
+  caller: string;
+  proposalHex: string;
+  /** The requestor's proposal the Draft answers ('' = none). */
+  answeredHex: string;
+  /** The record's own fields (what the proposals do not give). */
+  record: Partial<AgreementRecord> & { id: string; validToMs: number; createdMs: number };
+  retentionMs: number;
+}
+
+export function runCreate(core: Core, call: CreateCall): Promise<{ code: 'ok' | CreateRefusal; detail?: string }> {
+  const { keys } = core;
+  const { id, validToMs, createdMs } = call.record;
+  return core.scripts.call(
+    createScript,
+    {
+      proposal: keys.proposal(call.proposalHex),
+      agreement: keys.agreement(id),
+      expiring: keys.expiringAgreements(),
+      partyIndex: keys.partyAgreements(call.caller),
+    },
+    { caller: call.caller, id, validToMs, nowMs: createdMs, retentionMs: call.retentionMs },
+    { keys: call.answeredHex ? [keys.proposal(call.answeredHex)] : [], args: agreementToHash(call.record) },
+  );
+}
+
+export interface TransitionCall {
+  action: Action;
+  /** '' = the system (only for 'read'). */
+  caller: string;
+  hex: string;
+  ids: PartyIds;
+  session?: string;
+  reason?: Reason | null;
+  retentionMs: number;
+}
+
+export function runTransition(core: Core, call: TransitionCall): Promise<TransitionResult> {
+  const { keys } = core;
+  const { action, hex, ids } = call;
+  const now = new Date();
+  return core.scripts.call(
+    transitionScript,
+    {
+      agreement: keys.agreement(hex),
+      expiring: keys.expiringAgreements(),
+      requestorLog: keys.agreementEvents(ids.requestorId),
+      providerLog: keys.agreementEvents(ids.providerId),
+      requestorClock: keys.agreementEventClock(ids.requestorId),
+      providerClock: keys.agreementEventClock(ids.providerId),
+      providerIndex: keys.partyAgreements(ids.providerId),
+      offerNotices: keys.negotiationNotices(ids.offerId),
+      approvals: keys.approvedAgreements(),
+      stateKey: keys.agreementState(hex),
+      offerQueue: keys.negotiationEvents(ids.offerId),
+    },
+    {
+      action,
+      spec: JSON.stringify(AGREEMENT_ACTIONS[action]),
+      caller: call.caller,
+      wakePrefix: keys.wakeChannelPrefix(),
+      nowIso: now.toISOString(),
+      session: call.session ?? '',
+      reason: call.reason ? JSON.stringify(call.reason) : '',
+      retentionMs: call.retentionMs,
+      notice: action === 'confirm' ? agreementEventEntry(hex, now) : '',
+      handoffFields: JSON.stringify(HANDOFF_FIELDS),
+      handoffVersion: HANDOFF_VERSION,
+      bound: MAX_QUEUED_EVENTS,
+      nowMs: now.getTime(),
+    },
+  );
+}

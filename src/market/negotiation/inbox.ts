@@ -1,0 +1,242 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { Core } from '../../kernel/core';
+import { NotFound } from '../../kernel/errors';
+import { defineScript, outcome } from '../../store/scripts';
+import { renderProposalId, roleOfKind, type Role } from '../ids';
+import { DEFAULT_NEGOTIATION_LEASE_MS, MARKET_RETENTION_MS } from '../limits';
+import type { SubscriptionKind } from '../subscriptions/record';
+import type { Subscriptions } from '../subscriptions/service';
+import { parseProposalRecord, renderProposal, visibleTo, type NegotiationEntry } from './proposal';
+
+type Take = { status: 'ok'; notices: string[]; proposals: string[]; nextLeaseMs: number } | { status: string };
+
+const collectScript = defineScript({
+  name: 'negotiation.collect',
+  file: path.join(__dirname, 'lua', 'collect.lua'),
+  keys: ['subscription', 'notices', 'queue', 'inflight'],
+  args: ['max', 'now', 'leaseMs', 'deliveryId', 'retentionMs'],
+  parse: (reply): Take => {
+    const { code, values } = outcome(reply);
+    if (code !== 'ok') return { status: code };
+    const [notices, proposals, nextLeaseMs] = values as [string[], string[], string];
+    return { status: code, notices, proposals, nextLeaseMs: Number(nextLeaseMs) };
+  },
+});
+
+const settleScript = defineScript({
+  name: 'negotiation.settle',
+  file: path.join(__dirname, 'lua', 'settle.lua'),
+  keys: ['inflight', 'notices', 'queue'],
+  args: ['deliveryId', 'outcome', 'queueChannel'],
+  parse: (reply) => outcome(reply).code,
+});
+
+/**
+ * Renders an agreement at collection time for the collecting party, `viewer` = its address (the subscription's owner);
+ * undefined drops the event (the agreement is gone or not visible to that party).
+ */
+export type AgreementRenderer = (agreementId: string, viewer: string) => Promise<object | undefined>;
+
+/**
+ * What one collect returns: the events, and how its delivery ends. The caller reports whether the response was
+ * written out (`settle(true)`) or the client went away first (`settle(false)`: the events are delivered again).
+ */
+export interface Collected {
+  events: object[];
+  settle(written: boolean): Promise<void>;
+}
+
+export function subscriptionGone(id: string): NotFound {
+  return new NotFound(`Subscription [${id}] not found. Could be unsubscribed.`);
+}
+
+function expiredError(id: string): NotFound {
+  return new NotFound(`Subscription [${id}] expired.`);
+}
+
+const nothingToSettle = async (): Promise<void> => undefined;
+
+/**
+ * Negotiation event queues of each subscription, delivered at least once. Each subscription has two Redis lists of
+ * JSON entries: `negotiationEvents` (ProposalEvent) and `negotiationNotices` (ProposalRejectedEvent, AgreementEvent),
+ * both woken through `wakeChannel(negotiationEvents(id))`, and a hash of deliveries not yet acknowledged (see
+ * collect.lua). Entries name the artifact; it is rendered when collected, so the client sees its current state, and
+ * an event whose artifact is gone is dropped.
+ */
+export class Inbox {
+  constructor(
+    private readonly core: Core,
+    private readonly subscriptions: Subscriptions,
+    private readonly renderAgreement: AgreementRenderer,
+  ) {}
+
+  private get leaseMs(): number {
+    return this.core.config.negotiationLeaseMs ?? DEFAULT_NEGOTIATION_LEASE_MS;
+  }
+
+  /**
+   * collectOffers / collectDemands: up to `maxEvents` events of the caller's subscription, waiting up to `timeoutMs`
+   * (already capped) for the first. Returns [] on timeout; 404 when the subscription is not the caller's, or is
+   * unsubscribed or expires, also while waiting.
+   */
+  async collect(
+    kind: SubscriptionKind,
+    id: string,
+    caller: string,
+    timeoutMs: number,
+    maxEvents: number,
+    signal?: AbortSignal,
+  ): Promise<Collected> {
+    const record = await this.subscriptions.get(id);
+    if (!record || record.owner !== caller || record.kind !== kind) throw subscriptionGone(id);
+    const viewer = roleOfKind(kind);
+    // Wake at the expiry at the latest, so a waiting collect ends with 404 when its subscription expires.
+    const deadline = Date.now() + Math.min(timeoutMs, record.expiresAt - Date.now());
+    for (;;) {
+      const { collected, leaseEnded } = await this.pollOnce(id, viewer, caller, maxEvents, deadline, signal);
+      if (collected) return collected;
+      if (!leaseEnded || signal?.aborted || Date.now() >= deadline) break;
+    }
+    if (Date.now() >= record.expiresAt && !signal?.aborted) throw expiredError(id);
+    return { events: [], settle: nothingToSettle };
+  }
+
+  /**
+   * One long-poll until `deadline`. A delivery still out (its instance may have died) comes back when its lease
+   * ends, which wakes no one: the poll then ends at that moment (`leaseEnded`), so the caller looks again.
+   */
+  private async pollOnce(
+    id: string,
+    viewer: Role,
+    caller: string,
+    maxEvents: number,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{ collected?: Collected; leaseEnded: boolean }> {
+    const wake = new AbortController();
+    const forward = (): void => wake.abort();
+    signal?.addEventListener('abort', forward, { once: true });
+    if (signal?.aborted) wake.abort();
+    let timer: NodeJS.Timeout | undefined;
+    let leaseEnded = false;
+    const read = async (): Promise<Collected | undefined> => {
+      const taken = await this.take(id, viewer, caller, maxEvents);
+      if (!taken.collected && taken.nextLeaseMs > 0 && !timer) {
+        timer = setTimeout(
+          () => {
+            leaseEnded = true;
+            wake.abort();
+          },
+          Math.max(0, taken.nextLeaseMs - Date.now()) + 1,
+        );
+      }
+      return taken.collected;
+    };
+    try {
+      const collected = await this.core.waiter.poll(
+        [this.core.keys.negotiationEvents(id)],
+        Math.max(0, deadline - Date.now()),
+        wake.signal,
+        read,
+      );
+      return { collected, leaseEnded };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', forward);
+    }
+  }
+
+  /** One atomic take from the queues, rendered; no `collected` when nothing (renderable) was there. */
+  private async take(
+    id: string,
+    viewer: Role,
+    owner: string,
+    maxEvents: number,
+  ): Promise<{ collected?: Collected; nextLeaseMs: number }> {
+    const { keys } = this.core;
+    const deliveryId = randomBytes(8).toString('hex');
+    const taken = await this.core.scripts.call(
+      collectScript,
+      {
+        subscription: keys.subscription(id),
+        notices: keys.negotiationNotices(id),
+        queue: keys.negotiationEvents(id),
+        inflight: keys.negotiationInflight(id),
+      },
+      { max: maxEvents, now: Date.now(), leaseMs: this.leaseMs, deliveryId, retentionMs: MARKET_RETENTION_MS },
+    );
+    if (taken.status === 'expired') throw expiredError(id);
+    if (!('notices' in taken)) throw subscriptionGone(id);
+    const { notices, proposals, nextLeaseMs } = taken;
+    if (notices.length + proposals.length === 0) return { nextLeaseMs };
+    const settle = (written: boolean): Promise<void> => this.settle(id, deliveryId, written);
+    // Proposal events come in random order, so older offers get no advantage (yagna).
+    const entries = [...notices, ...shuffle(proposals)].map((text) => JSON.parse(text) as NegotiationEntry);
+    const events = (await this.render(entries, viewer, owner)).filter((e): e is object => e !== undefined);
+    if (events.length > 0) return { collected: { events, settle }, nextLeaseMs };
+    await settle(true); // only events of artifacts that are gone: nothing to deliver, ever
+    return { nextLeaseMs };
+  }
+
+  private async settle(id: string, deliveryId: string, written: boolean): Promise<void> {
+    const { keys } = this.core;
+    await this.core.scripts.call(
+      settleScript,
+      {
+        inflight: keys.negotiationInflight(id),
+        notices: keys.negotiationNotices(id),
+        queue: keys.negotiationEvents(id),
+      },
+      {
+        deliveryId,
+        outcome: written ? 'written' : 'returned',
+        queueChannel: keys.wakeChannel(keys.negotiationEvents(id)),
+      },
+    );
+  }
+
+  private async render(entries: NegotiationEntry[], viewer: Role, owner: string): Promise<Array<object | undefined>> {
+    const proposalHexes = entries.filter((e) => e.eventType === 'ProposalEvent').map((e) => e.proposalId as string);
+    const records = new Map<string, Record<string, string>>();
+    if (proposalHexes.length > 0) {
+      const pipeline = this.core.redis.pipeline();
+      for (const hex of proposalHexes) pipeline.hgetall(this.core.keys.proposal(hex));
+      const results = (await pipeline.exec()) ?? [];
+      results.forEach(([err, hash], i) => {
+        if (err) throw err;
+        records.set(proposalHexes[i], hash as Record<string, string>);
+      });
+    }
+    return Promise.all(
+      entries.map(async (entry) => {
+        const { eventType, eventDate, eventId } = entry;
+        switch (eventType) {
+          case 'ProposalEvent': {
+            const record = parseProposalRecord(records.get(entry.proposalId as string) ?? {});
+            if (!record || !visibleTo(record, viewer)) return undefined;
+            return { eventType, eventDate, proposal: renderProposal(record, viewer), eventId };
+          }
+          case 'ProposalRejectedEvent': {
+            const proposalId = renderProposalId(entry.proposalId as string, viewer);
+            return { eventType, eventDate, proposalId, ...(entry.reason ? { reason: entry.reason } : {}), eventId };
+          }
+          case 'AgreementEvent': {
+            const agreement = await this.renderAgreement(entry.agreementId as string, owner);
+            return agreement ? { eventType, eventDate, agreement, eventId } : undefined;
+          }
+          default:
+            return undefined;
+        }
+      }),
+    );
+  }
+}
+
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
+}

@@ -1,0 +1,80 @@
+import type { Demand as DemandView, Offer as OfferView } from '../../types/schemas';
+export type { DemandView, OfferView };
+
+export type SubscriptionKind = 'demand' | 'offer';
+
+/**
+ * A demand or offer as stored at `keys.subscription(id)`. This module is its one reader and writer: create.lua
+ * stores exactly `subscriptionToHash(record)` plus the `seq` it assigns, end.lua only flips `state`.
+ * `properties` is the JSON text of the flat, key-sorted map; `seq` is its position in the subscription stream.
+ */
+export interface SubscriptionRecord {
+  id: string;
+  kind: SubscriptionKind;
+  owner: string;
+  properties: string;
+  constraints: string;
+  createdAt: number;
+  expiresAt: number;
+  state: 'active' | 'unsubscribed';
+  seq: string;
+}
+
+/** Field names of the hash, in the order they are written. */
+export const SUBSCRIPTION_FIELDS = [
+  'id',
+  'kind',
+  'owner',
+  'properties',
+  'constraints',
+  'createdAt',
+  'expiresAt',
+  'state',
+  'seq',
+] as const satisfies ReadonlyArray<keyof SubscriptionRecord>;
+
+export function parseSubscriptionRecord(hash: Record<string, string>): SubscriptionRecord | undefined {
+  if (!hash.id) return undefined;
+  return {
+    id: hash.id,
+    kind: hash.kind === 'offer' ? 'offer' : 'demand',
+    owner: hash.owner,
+    properties: hash.properties,
+    constraints: hash.constraints,
+    createdAt: Number(hash.createdAt),
+    expiresAt: Number(hash.expiresAt),
+    state: hash.state === 'active' ? 'active' : 'unsubscribed',
+    seq: hash.seq,
+  };
+}
+
+/** The flat field/value list HSET takes, without `seq` (the stream position create.lua assigns). */
+export function subscriptionToHash(record: Omit<SubscriptionRecord, 'seq'>): string[] {
+  return SUBSCRIPTION_FIELDS.filter((f) => f !== 'seq').flatMap((f) => [f, String(record[f])]);
+}
+
+export function isLive(record: SubscriptionRecord, now = Date.now()): boolean {
+  return record.state === 'active' && record.expiresAt > now;
+}
+
+/** A subscription as the Market API shows it (field order as yagna serialises it). */
+export function renderSubscription(record: SubscriptionRecord): OfferView | DemandView {
+  const properties = JSON.parse(record.properties) as Record<string, unknown>;
+  const timestamp = new Date(record.createdAt).toISOString();
+  return record.kind === 'offer'
+    ? { properties, constraints: record.constraints, offerId: record.id, providerId: record.owner, timestamp }
+    : { properties, constraints: record.constraints, demandId: record.id, requestorId: record.owner, timestamp };
+}
+
+/** A subscription stream entry: 'sub' when a subscription starts, 'end' when it is unsubscribed or expires. */
+export interface StreamEntry {
+  op: 'sub' | 'end';
+  id: string;
+  kind: SubscriptionKind;
+}
+
+export function parseStreamEntry(fields: string[]): StreamEntry {
+  const map: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i]] = fields[i + 1];
+  return { op: map.op === 'sub' ? 'sub' : 'end', id: map.id, kind: map.kind === 'offer' ? 'offer' : 'demand' };
+}
