@@ -37,8 +37,13 @@ export interface Config {
    * port).
    */
   apiUrl: string;
-  /** How often each API instance's compute watchdog fails jobs past their agreement's validity or deadline. */
+  /**
+   * How often each API instance's compute watchdog fails jobs past their agreement's validity or deadline and
+   * releases claims whose lease lapsed.
+   */
   jobWatchdogMs: number;
+  /** Most bytes of result files (log included) one job may store (BOURSE_MAX_RESULT_BYTES). */
+  maxResultBytes: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -136,7 +141,8 @@ export function loadConfig(env: Env = process.env): Config {
       10 * 365 * 24 * 3600,
     ),
     apiUrl: readApiUrl(env),
-    jobWatchdogMs: readInt(env, 'BOURSE_JOB_WATCHDOG_MS', 5000, 100, 600_000),
+    jobWatchdogMs: readInt(env, 'BOURSE_JOB_WATCHDOG_MS', 1000, 100, 600_000),
+    maxResultBytes: readSize(env, 'BOURSE_MAX_RESULT_BYTES', 64 * 1024 ** 2),
   };
 }
 

@@ -1,10 +1,9 @@
-import type { Core } from '../kernel/core';
-import { Invalid, Forbidden, NotFound } from '../kernel/errors';
-import type { Dispatcher } from './dispatch';
-import { normaliseAgreementId } from './dispatch';
-import { isJobId, JobRecord, JobStore, ResultEntry } from './jobs';
-import { isTerminal } from './statuses';
-import type { ComputeWorkloadOverride } from './workload';
+import type { Core } from '../../kernel/core';
+import { Forbidden, Invalid, NotFound } from '../../kernel/errors';
+import { isJobId, isTerminal, JobRecord, normaliseAgreementId, ResultEntry } from '../jobs/record';
+import type { JobStore } from '../jobs/store';
+import type { ComputeWorkloadOverride } from '../workload';
+import type { Dispatcher } from './dispatcher';
 
 /** Which jobs a status/stop/delete call is about (Ocean: jobId, or documentId = agreementId). */
 export interface JobFilter {
@@ -61,16 +60,16 @@ export class ComputeService {
     return jobs;
   }
 
-  async start(caller: string, agreementId: string, override: ComputeWorkloadOverride): Promise<JobRecord> {
-    const jobId = await this.dispatcher.startFurtherJob(caller, agreementId, override);
-    return (await this.jobs.get(jobId))!;
+  start(caller: string, agreementId: string, override: ComputeWorkloadOverride): Promise<JobRecord> {
+    return this.dispatcher.startFurtherJob(caller, agreementId, override);
   }
 
   /** Stop (PUT compute): the runner kills the process tree and keeps the logs; answers the jobs as they are now. */
   async stop(caller: string, filter: JobFilter): Promise<JobRecord[]> {
     const jobs = await this.targets(caller, filter);
-    for (const job of jobs) if (!isTerminal(job.status)) await this.jobs.requestStop(job.jobId);
-    return Promise.all(jobs.map(async (job) => (await this.jobs.get(job.jobId)) ?? job));
+    return Promise.all(
+      jobs.map(async (job) => (isTerminal(job.status) ? job : ((await this.jobs.requestStop(job.jobId)) ?? job))),
+    );
   }
 
   /**
@@ -83,14 +82,15 @@ export class ComputeService {
     const removed: JobRecord[] = [];
     for (const job of jobs) {
       const final = isTerminal(job.status) ? job : await this.stopAndAwaitEnd(job.jobId, signal);
-      await this.jobs.delete(job.jobId);
+      await this.jobs.delete(job);
       removed.push(final ?? job);
     }
     return removed;
   }
 
   private async stopAndAwaitEnd(jobId: string, signal?: AbortSignal): Promise<JobRecord | undefined> {
-    await this.jobs.requestStop(jobId);
+    const stopped = await this.jobs.requestStop(jobId);
+    if (!stopped || isTerminal(stopped.status)) return stopped;
     const ended = await this.core.waiter.poll([this.core.keys.job(jobId)], DELETE_STOP_WAIT_MS, signal, async () => {
       const job = await this.jobs.get(jobId);
       return !job || isTerminal(job.status) ? { job } : undefined;
@@ -101,7 +101,7 @@ export class ComputeService {
   /** One result file (computeResult): its listing entry and bytes; a missing index is 404. */
   async result(caller: string, jobId: string, index: number): Promise<ResultEntry & { bytes: Buffer }> {
     const job = await this.visibleJob(caller, jobId);
-    const result = await this.jobs.readResult(job.jobId, index);
+    const result = await this.jobs.readResult(job, index);
     if (!result) throw new NotFound(`No such index ${index} in this compute job`);
     return result;
   }

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { Core } from '../kernel/core';
+import type { Core } from '../../kernel/core';
 
 /**
  * Live log tail of a job (computeStreamableLogs). The runner appends to a capped string and counts every byte it

@@ -1,21 +1,19 @@
-import type { Wallet } from 'ethers';
 import type { Logger } from 'pino';
 import { MarketApi } from 'ya-ts-client';
-import { mintToken } from '../auth/client';
-import { DomainError } from '../kernel/errors';
-import type { RunnerConfig } from './runnerConfig';
 import {
   environmentFromOffer,
-  jobSpecFromProperties,
   misfit,
   offerConstraints,
   offerProperties,
+  readWorkload,
   RunnerEnvironment,
-} from './workload';
+} from '../workload';
+import type { ProviderApiClient } from './apiClient';
+import type { RunnerConfig } from './config';
 
 /**
  * The runner's presence on the market, through the public Market API like any provider agent (so a runner on
- * another machine needs nothing but the API's URL and its own key): it publishes its environment as an Offer,
+ * another machine needs nothing but the API's URLs and its own key): it publishes its environment as an Offer,
  * counters demands whose workload fits and rejects the others with the reason, and approves the agreements made
  * from its proposals after checking the agreed workload once more. A lost offer (expired, 404) is re-published.
  */
@@ -24,13 +22,10 @@ export type Verdict = { accept: true } | { accept: false; reason: string };
 
 /** The negotiation policy: accept a demand whose `bourse.job.*` workload is valid and fits the environment. */
 export function judgeDemand(properties: Record<string, unknown>, env: RunnerEnvironment): Verdict {
-  try {
-    const reason = misfit(jobSpecFromProperties(properties), env);
-    return reason === undefined ? { accept: true } : { accept: false, reason };
-  } catch (err) {
-    if (err instanceof DomainError) return { accept: false, reason: err.message };
-    throw err;
-  }
+  const workload = readWorkload(properties);
+  if (!workload.ok) return { accept: false, reason: workload.reason };
+  const reason = misfit(workload.spec, env);
+  return reason === undefined ? { accept: true } : { accept: false, reason };
 }
 
 const GiB = 1024 ** 3;
@@ -50,17 +45,14 @@ export function environmentOf(config: RunnerConfig): RunnerEnvironment {
 }
 
 export interface RunnerMarketOptions {
-  /** Base URL of a Bourse API, e.g. http://127.0.0.1:7465. */
-  apiUrl: string;
-  /** The provider identity (the runner's key). */
-  wallet: Wallet;
+  /** The runner's API client: its provider identity's token and the API instances it fails over across. */
+  api: ProviderApiClient;
   environment: RunnerEnvironment;
   log: Logger;
   /** Long-poll timeout of collectDemands, seconds. */
   pollSeconds?: number;
 }
 
-const TOKEN_LIFETIME_SECONDS = 24 * 3600;
 const RETRY_MS = 2000;
 
 function statusOf(err: unknown): number | undefined {
@@ -71,26 +63,24 @@ class RunnerMarket {
   private running = true;
   private offerId: string | undefined;
   private client: MarketApi.Client | undefined;
+  private clientBase = '';
   private inFlight: MarketApi.CancelablePromise<unknown> | undefined;
-  private readonly me: string;
   private readonly done: Promise<void>;
 
-  constructor(private readonly options: RunnerMarketOptions) {
-    this.me = options.wallet.address.toLowerCase();
+  constructor(
+    private readonly options: RunnerMarketOptions,
+    private readonly me: string,
+  ) {
     this.done = this.loop();
   }
 
-  private async market(): Promise<MarketApi.ProviderService> {
-    if (!this.client) {
-      const token = await mintToken({
-        url: this.options.apiUrl,
-        wallet: this.options.wallet,
-        expiresInSeconds: TOKEN_LIFETIME_SECONDS,
-      });
-      this.client = new MarketApi.Client({
-        BASE: new URL('/market-api/v1', this.options.apiUrl).toString(),
-        TOKEN: token,
-      });
+  /** The Market API client of the API instance the runner currently talks to (rebuilt after a failover). */
+  private async market(renewToken = false): Promise<MarketApi.ProviderService> {
+    const { api } = this.options;
+    if (!this.client || renewToken || this.clientBase !== api.baseUrl) {
+      const token = await api.bearer(renewToken);
+      this.clientBase = api.baseUrl;
+      this.client = new MarketApi.Client({ BASE: new URL('/market-api/v1', this.clientBase).toString(), TOKEN: token });
     }
     return this.client.provider;
   }
@@ -122,7 +112,9 @@ class RunnerMarket {
           this.offerId = undefined; // the offer expired or was removed: publish it again
           continue;
         }
-        if (status === 401) this.client = undefined; // the token expired or was revoked: mint a new one
+        if (status === 401) await this.market(true).catch(() => undefined); // the token expired or was revoked
+        // No answer at all: that instance is down; the offer lives in the shared store, so another one serves it.
+        if (status === undefined) this.options.api.failover(this.clientBase);
         log.warn({ err: (err as Error).message, status }, 'runner market: call failed, retrying');
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
       }
@@ -198,7 +190,7 @@ interface MarketEvent {
 }
 
 /** Starts the runner's market presence; the returned function withdraws the offer and stops negotiating. */
-export function startRunnerMarket(options: RunnerMarketOptions): () => Promise<void> {
-  const market = new RunnerMarket(options);
+export function startRunnerMarket(options: RunnerMarketOptions, provider: string): () => Promise<void> {
+  const market = new RunnerMarket(options, provider.toLowerCase());
   return () => market.stop();
 }

@@ -3,13 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Wallet } from 'ethers';
-import { ConfigError, Env, readInt, readNumber, readSize } from '../kernel/config';
+import { ConfigError, Env, readInt, readNumber, readSize } from '../../kernel/config';
 
 export type SandboxKind = 'bwrap' | 'none';
 
 /** The runner's configuration (env vars `BOURSE_RUNNER_*`, `BOURSE_SANDBOX`), validated once at start. */
 export interface RunnerConfig {
   runnerId: string;
+  /** Base URLs of the Bourse API (BOURSE_API_URL, comma-separated): the runner fails over across them in order. */
+  apiUrls: string[];
   /** The provider identity this runner serves (its offers, agreements and job queue). */
   wallet: Wallet;
   /** Lower-case 0x address of `wallet`. */
@@ -33,10 +35,12 @@ export interface RunnerConfig {
   inputTimeoutMs: number;
   maxResultBytes: number;
   maxLogBytes: number;
-  /** A runner that stops renewing its job locks is detected (and its jobs resumed or failed) within this time. */
+  /**
+   * The lease of a claimed job: a runner that stops renewing it (every heartbeat) is detected, and its job resumed
+   * or failed by the API, within this time; a runner that cannot renew it kills the run before it lapses.
+   */
   stallIntervalMs: number;
   heartbeatMs: number;
-  watchdogMs: number;
   /** Time granted on top of the run for provisioning inputs and publishing results. */
   overheadMs: number;
   workDir: string;
@@ -99,8 +103,19 @@ function readKey(env: Env, dataDir: string, generateKey: boolean): { wallet: Wal
   }
 }
 
+/** BOURSE_API_URL as a list of http(s) base URLs (default: the API of this host, for `bourse dev`). */
+function readApiUrls(env: Env, fallback: string): string[] {
+  const urls = readList(env, 'BOURSE_API_URL', [fallback]).map((u) => u.replace(/\/+$/, ''));
+  for (const url of urls)
+    if (!/^https?:\/\/[^\s/]+$/.test(url))
+      throw new ConfigError('BOURSE_API_URL', `must be http(s) base URLs separated by commas, got "${url}"`);
+  return urls;
+}
+
 export interface RunnerConfigOptions {
   dataDir: string;
+  /** The API URL when BOURSE_API_URL is not set. */
+  defaultApiUrl: string;
   /** `bourse dev` only: without a configured key, create one under the data dir. */
   generateKey?: boolean;
 }
@@ -114,8 +129,15 @@ export function loadRunnerConfig(env: Env, options: RunnerConfigOptions): Runner
   if (!/^[\w.-]{1,100}$/.test(runnerId))
     throw new ConfigError('BOURSE_RUNNER_ID', 'must be 1-100 letters, digits, ".", "_" or "-"');
   const stallIntervalMs = readInt(env, 'BOURSE_RUNNER_STALL_INTERVAL_MS', 30_000, 300, 3_600_000);
+  const heartbeatMs = readInt(env, 'BOURSE_RUNNER_HEARTBEAT_MS', 5000, 100, 600_000);
+  if (heartbeatMs * 2 > stallIntervalMs)
+    throw new ConfigError(
+      'BOURSE_RUNNER_HEARTBEAT_MS',
+      `must be at most half of BOURSE_RUNNER_STALL_INTERVAL_MS (${stallIntervalMs}), so a lease is renewed in time`,
+    );
   return {
     runnerId,
+    apiUrls: readApiUrls(env, options.defaultApiUrl),
     wallet,
     provider: wallet.address.toLowerCase(),
     keyFile,
@@ -134,8 +156,7 @@ export function loadRunnerConfig(env: Env, options: RunnerConfigOptions): Runner
     maxResultBytes: readSize(env, 'BOURSE_RUNNER_MAX_RESULT_BYTES', 16 * 1024 ** 2),
     maxLogBytes: readSize(env, 'BOURSE_RUNNER_MAX_LOG_BYTES', 1024 ** 2),
     stallIntervalMs,
-    heartbeatMs: readInt(env, 'BOURSE_RUNNER_HEARTBEAT_MS', 5000, 100, 600_000),
-    watchdogMs: readInt(env, 'BOURSE_RUNNER_WATCHDOG_MS', 5000, 100, 600_000),
+    heartbeatMs,
     overheadMs: readNumber(env, 'BOURSE_RUNNER_OVERHEAD_MS', 60_000, 1000, 3_600_000),
     workDir: path.resolve(env.BOURSE_RUNNER_WORK_DIR || path.join(options.dataDir, 'jobs')),
   };

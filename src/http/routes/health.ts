@@ -3,8 +3,11 @@ import type { Core } from '../../kernel/core';
 
 const READY_TIMEOUT_MS = 1000;
 
-/** /health (the process answers), /ready (Redis answers and scripts are loaded), /metrics (Prometheus). */
-export function mountHealthRoutes(router: Router, core: Core): void {
+/**
+ * /health (the process answers), /ready (Redis answers and scripts are loaded; says so when an embedded runner is
+ * off), /metrics (Prometheus).
+ */
+export function mountHealthRoutes(router: Router, core: Core, runnerState: () => string | undefined = () => undefined): void {
   const ping = async (): Promise<boolean> => {
     if (core.redis.status !== 'ready') return false;
     const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), READY_TIMEOUT_MS).unref());
@@ -27,7 +30,8 @@ export function mountHealthRoutes(router: Router, core: Core): void {
       ctx.status = 503;
       ctx.body = { message: 'Not ready: Lua scripts are not loaded yet' };
     } else {
-      ctx.body = { status: 'ready' };
+      const runner = runnerState();
+      ctx.body = runner === undefined ? { status: 'ready' } : { status: 'ready', runner };
     }
   });
   router.get('/metrics', async (ctx) => {

@@ -1,4 +1,4 @@
-import type { JobSpec } from '../jobs';
+import type { JobSpec } from '../../jobs/record';
 import { findExecutable } from './sandbox';
 
 /** The job asks for something this runner does not run; the job ends at 32 with this message. */

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { SandboxKind } from '../runnerConfig';
+import type { SandboxKind } from '../config';
 import type { Workspace } from './workspace';
 
 /** How to start one algorithm process. */
