@@ -1,14 +1,17 @@
-import { Dispatcher, startRunner, testPrefix } from './support';
-import type { Runner } from '../../../src/compute/worker';
+import { createHash } from 'node:crypto';
+import { ComputeApi, startRunner, testPrefix } from './support';
+import type { Runner } from '../../../src/compute/runner/runner';
 
-describe('compute engine end to end (real Redis, real runner, bwrap sandbox)', () => {
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+
+describe('compute engine end to end (real API over HTTP, a runner without Redis, bwrap sandbox)', () => {
   const prefix = testPrefix();
-  let dispatcher: Dispatcher;
+  let dispatcher: ComputeApi;
   let runner: Runner;
 
   beforeAll(async () => {
-    dispatcher = await Dispatcher.open(prefix);
-    runner = await startRunner(prefix);
+    dispatcher = await ComputeApi.start({ prefix });
+    runner = await startRunner(dispatcher.url);
   });
   afterAll(async () => {
     await runner.stop();
@@ -38,19 +41,19 @@ describe('compute engine end to end (real Redis, real runner, bwrap sandbox)', (
         return job.status === 70;
       });
       expect(done.statusText).toBe('Job finished');
-      expect((await dispatcher.store.readResult(jobId, 0))?.bytes.toString()).toBe('read 7 bytes\n');
+      expect((await dispatcher.readResult(jobId, 0))?.bytes.toString()).toBe('read 7 bytes\n');
       expect(done.exitCode).toBe(0);
       expect(done.reason).toBe('');
       expect(done.dateFinished).toMatch(/^\d+\.\d{3}$/);
       expect(done.runnerId).toBe(runner.config.runnerId);
       expect(done.results).toEqual([
-        { filename: 'algorithm.log', filesize: 'read 7 bytes\n'.length, type: 'algorithmLog', index: 0 },
-        { filename: 'reversed.bin', filesize: 7, type: 'output', index: 1 },
-        { filename: 'sub/a.txt', filesize: 6, type: 'output', index: 2 },
+        { filename: 'algorithm.log', filesize: 13, type: 'algorithmLog', index: 0, sha256: sha256('read 7 bytes\n') },
+        { filename: 'reversed.bin', filesize: 7, type: 'output', index: 1, sha256: sha256(Buffer.from(input).reverse()) },
+        { filename: 'sub/a.txt', filesize: 6, type: 'output', index: 2, sha256: sha256('nested') },
       ]);
-      expect((await dispatcher.store.readResult(jobId, 1))?.bytes).toEqual(Buffer.from(input).reverse());
-      expect((await dispatcher.store.readResult(jobId, 0))?.bytes.toString()).toBe('read 7 bytes\n');
-      expect(await dispatcher.store.readResult(jobId, 3)).toBeUndefined();
+      expect((await dispatcher.readResult(jobId, 1))?.bytes).toEqual(Buffer.from(input).reverse());
+      expect((await dispatcher.readResult(jobId, 0))?.bytes.toString()).toBe('read 7 bytes\n');
+      expect(await dispatcher.readResult(jobId, 3)).toBeUndefined();
       // Steps only move forward; the waiter may coalesce quick steps, but never reorders them.
       expect([...seen].sort((a, b) => a - b)).toEqual(seen);
       expect(seen[seen.length - 1]).toBe(70);
@@ -75,6 +78,6 @@ describe('compute engine end to end (real Redis, real runner, bwrap sandbox)', (
       spec: { runtime: 'sh', entrypoint: [], algorithm: '', inputs: [], maxDurationSeconds: 1 },
     });
     expect(again).toBe(false);
-    expect((await dispatcher.store.readResult(jobId, 1))?.bytes.toString()).toBe('once\n');
+    expect((await dispatcher.readResult(jobId, 1))?.bytes.toString()).toBe('once\n');
   });
 });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import { Dispatcher, startRunner, testPrefix } from './support';
-import type { Runner } from '../../../src/compute/worker';
+import { ComputeApi, startRunner, testPrefix } from './support';
+import type { Runner } from '../../../src/compute/runner/runner';
 import { Wallet } from 'ethers';
 
 /** Pids of live processes whose command line contains `marker`. */
@@ -29,12 +29,12 @@ async function closedPort(): Promise<number> {
 
 describe('compute engine failure paths end in the right code with a reason', () => {
   const prefix = testPrefix();
-  let dispatcher: Dispatcher;
+  let dispatcher: ComputeApi;
   let runner: Runner;
 
   beforeAll(async () => {
-    dispatcher = await Dispatcher.open(prefix);
-    runner = await startRunner(prefix, {
+    dispatcher = await ComputeApi.start({ prefix });
+    runner = await startRunner(dispatcher.url, {
       env: { BOURSE_RUNNER_INPUT_HOSTS: '127.0.0.1', BOURSE_RUNNER_CONCURRENCY: '2' },
     });
   });
@@ -91,7 +91,7 @@ describe('compute engine failure paths end in the right code with a reason', () 
     expect(job.status).toBe(70);
     expect(job.exitCode).toBe(3);
     expect(job.reason).toBe('the algorithm exited with code 3');
-    expect((await dispatcher.store.readResult(jobId, 0))?.bytes.toString()).toBe('bad input\n');
+    expect((await dispatcher.readResult(jobId, 0))?.bytes.toString()).toBe('bad input\n');
   });
 
   it('a run past its wall-clock limit is killed; status, reason and logs are recorded', async () => {
@@ -105,7 +105,7 @@ describe('compute engine failure paths end in the right code with a reason', () 
     expect(job.status).toBe(70);
     expect(job.reason).toBe('wall-clock limit of 1 s exceeded: the algorithm was killed');
     expect(job.exitCode).toBe(137);
-    const log = (await dispatcher.store.readResult(jobId, 0))?.bytes.toString();
+    const log = (await dispatcher.readResult(jobId, 0))?.bytes.toString();
     expect(log).toContain('working\n');
     expect(log).toContain('[bourse] wall-clock limit reached: the algorithm was killed');
   });
@@ -130,7 +130,7 @@ describe('compute engine failure paths end in the right code with a reason', () 
     const job = await dispatcher.waitForEnd(jobId);
     expect(job.status).toBe(70);
     expect(job.exitCode).not.toBe(0);
-    const log = (await dispatcher.store.readResult(jobId, 0))?.bytes.toString();
+    const log = (await dispatcher.readResult(jobId, 0))?.bytes.toString();
     expect(log).not.toContain('allocated');
     expect(log).toMatch(/allocation failed|out of memory|Invalid array length/i);
   });
@@ -157,7 +157,7 @@ describe('compute engine failure paths end in the right code with a reason', () 
     expect(job.status).toBe(70);
     expect(job.stopRequested).toBe(true);
     expect(job.reason).toBe('stopped by request: the algorithm was killed');
-    expect((await dispatcher.store.readResult(jobId, 0))?.bytes.toString()).toContain('started\n');
+    expect((await dispatcher.readResult(jobId, 0))?.bytes.toString()).toContain('started\n');
     expect(processesWith(`sleep ${marker}`)).toEqual([]);
     for (const pid of before) expect(fs.existsSync(`/proc/${pid}`)).toBe(false);
   });
@@ -174,7 +174,7 @@ describe('compute engine failure paths end in the right code with a reason', () 
       (await dispatcher.store.readLog(jobId)).totalBytes > 0 ? true : undefined,
     );
     expect(processesWith(`sleep ${marker}`).length).toBe(1);
-    expect(await dispatcher.store.delete(jobId)).toBe(true);
+    expect(await dispatcher.delete(jobId)).toBe(true);
     expect(await dispatcher.store.get(jobId)).toBeUndefined();
     // Nothing signals "killed" once the record is gone, so look until the process disappears (bounded).
     const until = Date.now() + 5000;

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Wallet } from 'ethers';
-import { Dispatcher, startRunner, tempDir, testPrefix } from './support';
-import type { Runner } from '../../../src/compute/worker';
+import { ComputeApi, startRunner, tempDir, testPrefix } from './support';
+import type { Runner } from '../../../src/compute/runner/runner';
 
 /** An algorithm that tries to escape and reports each attempt's outcome as JSON in outputs/report.json. */
 function probe(port: number, outsideFile: string, keyFile: string): string {
@@ -26,7 +26,7 @@ function probe(port: number, outsideFile: string, keyFile: string): string {
 
 describe('the bwrap sandbox', () => {
   const prefix = testPrefix();
-  let dispatcher: Dispatcher;
+  let dispatcher: ComputeApi;
   let server: net.Server;
   let connections = 0;
   let port: number;
@@ -35,7 +35,7 @@ describe('the bwrap sandbox', () => {
   const privateKey = Wallet.createRandom().privateKey;
 
   beforeAll(async () => {
-    dispatcher = await Dispatcher.open(prefix);
+    dispatcher = await ComputeApi.start({ prefix });
     fs.writeFileSync(keyFile, privateKey, { mode: 0o600 });
     server = net.createServer((socket) => {
       connections++;
@@ -50,7 +50,7 @@ describe('the bwrap sandbox', () => {
   });
 
   async function runProbe(sandbox: 'bwrap' | 'none'): Promise<{ report: Record<string, string>; outsideFile: string }> {
-    const runner: Runner = await startRunner(prefix, {
+    const runner: Runner = await startRunner(dispatcher.url, {
       env: { BOURSE_SANDBOX: sandbox, BOURSE_RUNNER_KEY_FILE: keyFile, BOURSE_RUNNER_PRIVATE_KEY: '' },
     });
     try {
@@ -59,7 +59,7 @@ describe('the bwrap sandbox', () => {
       const job = await dispatcher.waitForEnd(jobId);
       expect(job.status).toBe(70);
       const entry = job.results.find((r) => r.filename === 'report.json');
-      const bytes = (await dispatcher.store.readResult(jobId, entry?.index ?? -1))?.bytes;
+      const bytes = (await dispatcher.readResult(jobId, entry?.index ?? -1))?.bytes;
       return { report: JSON.parse(bytes?.toString() ?? '{}') as Record<string, string>, outsideFile };
     } finally {
       await runner.stop();
@@ -93,7 +93,7 @@ describe('the bwrap sandbox', () => {
   it(
     'result filenames never leave the outputs directory: symlinks planted by the algorithm are not ' + 'followed',
     async () => {
-      const runner: Runner = await startRunner(prefix, {
+      const runner: Runner = await startRunner(dispatcher.url, {
         env: { BOURSE_RUNNER_KEY_FILE: keyFile, BOURSE_RUNNER_PRIVATE_KEY: '' },
       });
       try {

@@ -2,45 +2,50 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Wallet } from 'ethers';
-import { loadConfig } from '../../../src/kernel/config';
-import { Waiter } from '../../../src/events/waiter';
+import type { JobStore } from '../../../src/compute/jobs/store';
+import { isTerminal, JobRecord, JobSpec, newJobId } from '../../../src/compute/jobs/record';
+import { loadRunnerConfig } from '../../../src/compute/runner/config';
+import { Runner } from '../../../src/compute/runner/runner';
+import type { Core } from '../../../src/kernel/core';
 import { createLogger } from '../../../src/kernel/logger';
-import { JobRecord, JobSpec, JobStore, newJobId } from '../../../src/compute/jobs';
-import { closeJobQueues, enqueueJob } from '../../../src/compute/queue';
-import { loadRunnerConfig } from '../../../src/compute/runnerConfig';
-import { Runner } from '../../../src/compute/worker';
-import { isTerminal } from '../../../src/compute/statuses';
-import { Keys } from '../../../src/store/keys';
-import { openRedis } from '../../../src/store/redis';
-import { Scripts } from '../../../src/store/scripts';
-import { testPrefix, testRedisUrl } from '../../support/instance';
+import { startTestInstance, testPrefix, TestInstance } from '../../support/instance';
 
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 
-/** The side of the market that creates and dispatches jobs (what the API does on approval), on its own connections. */
-export class Dispatcher {
-  readonly store: JobStore;
+/** API settings for compute tests: a fast watchdog, so lapsed claims are released promptly. */
+export const COMPUTE_API_ENV = { BOURSE_JOB_WATCHDOG_MS: '200' };
 
-  private constructor(
-    readonly keys: Keys,
-    readonly redis: import('ioredis').default,
-    private readonly subscriber: import('ioredis').default,
-    readonly waiter: Waiter,
-    readonly scripts: Scripts,
-  ) {
-    this.store = new JobStore({ redis, keys, scripts });
+/**
+ * The API side of compute tests: a real API instance (the test also plays the operator, reading the job records
+ * from its Redis), creating jobs as approval does and waiting on them through the job's own wake-ups.
+ */
+export class ComputeApi {
+  private constructor(readonly api: TestInstance) {}
+
+  static async start(options: { prefix?: string; env?: Record<string, string> } = {}): Promise<ComputeApi> {
+    return new ComputeApi(await startTestInstance({ prefix: options.prefix, env: { ...COMPUTE_API_ENV, ...options.env } }));
   }
 
-  static async open(prefix: string): Promise<Dispatcher> {
-    const keys = new Keys(prefix);
-    const redis = await openRedis(testRedisUrl(), 'test-dispatch', log);
-    const subscriber = await openRedis(testRedisUrl(), 'test-dispatch-sub', log);
-    const scripts = new Scripts(redis);
-    await scripts.load();
-    return new Dispatcher(keys, redis, subscriber, new Waiter(subscriber, keys), scripts);
+  get core(): Core {
+    return this.api.instance.core;
+  }
+  get store(): JobStore {
+    return this.api.instance.services.compute.store;
+  }
+  get keys(): Core['keys'] {
+    return this.core.keys;
+  }
+  get waiter(): Core['waiter'] {
+    return this.core.waiter;
+  }
+  get redis(): Core['redis'] {
+    return this.core.redis;
+  }
+  get url(): string {
+    return this.api.url;
   }
 
-  /** Creates a job for `provider` and puts it on the provider's queue, as approval does. */
+  /** Creates a job for `provider` and queues it for the provider's runners, as approval does. */
   async dispatch(
     provider: string,
     spec: Partial<JobSpec>,
@@ -62,7 +67,6 @@ export class Dispatcher {
         ...spec,
       },
     });
-    await enqueueJob(this, provider, jobId);
     return jobId;
   }
 
@@ -74,9 +78,7 @@ export class Dispatcher {
       return last && until(last) ? last : undefined;
     });
     if (!found)
-      throw new Error(
-        `job ${jobId} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last)}`,
-      );
+      throw new Error(`job ${jobId} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
     return found;
   }
 
@@ -84,35 +86,42 @@ export class Dispatcher {
     return this.waitFor(jobId, (job) => isTerminal(job.status), timeoutMs);
   }
 
-  async close(): Promise<void> {
-    this.waiter.shutdown();
-    await closeJobQueues(this.redis);
-    this.subscriber.disconnect();
-    await this.redis.quit();
+  /** Waits until the job's live log contains `text`. */
+  async waitForLog(jobId: string, text: string, timeoutMs = 15_000): Promise<void> {
+    const found = await this.waiter.poll([this.keys.jobLog(jobId)], timeoutMs, undefined, async () =>
+      (await this.store.readLog(jobId)).tail.toString().includes(text) ? true : undefined,
+    );
+    if (!found) throw new Error(`job ${jobId}'s log did not show "${text}" in ${timeoutMs} ms`);
+  }
+
+  async readResult(jobId: string, index: number): Promise<{ bytes: Buffer } | undefined> {
+    const job = await this.store.get(jobId);
+    return job && this.store.readResult(job, index);
+  }
+
+  async delete(jobId: string): Promise<boolean> {
+    const job = await this.store.get(jobId);
+    return job ? this.store.delete(job) : false;
+  }
+
+  close(): Promise<void> {
+    return this.api.close();
   }
 }
 
-export interface EngineOptions {
-  prefix?: string;
+export interface RunnerOptions {
   env?: Record<string, string>;
   privateKey?: string;
 }
 
-/** Runner environment for tests: fast stall detection and watchdog, a private work dir. */
-export function runnerEnv(
-  prefix: string,
-  workDir: string,
-  privateKey: string,
-  env: Record<string, string> = {},
-): Record<string, string> {
+/** Runner environment for tests: no Redis at all, only the API URL(s) and a key; fast stall detection. */
+export function runnerEnv(apiUrl: string, workDir: string, privateKey: string, env: Record<string, string> = {}) {
   return {
-    REDIS_URL: testRedisUrl(),
-    BOURSE_KEY_PREFIX: prefix,
+    BOURSE_API_URL: apiUrl,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     BOURSE_RUNNER_PRIVATE_KEY: privateKey,
     BOURSE_RUNNER_WORK_DIR: workDir,
     BOURSE_RUNNER_STALL_INTERVAL_MS: '3000',
-    BOURSE_RUNNER_WATCHDOG_MS: '300',
     BOURSE_RUNNER_HEARTBEAT_MS: '500',
     BOURSE_RUNNER_MEMORY: '256mb',
     BOURSE_RUNNER_OVERHEAD_MS: '10000',
@@ -124,17 +133,11 @@ export function tempDir(label: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `bourse-${label}-`));
 }
 
-/** Starts a runner in this process (the same code `bourse runner` runs). */
-export async function startRunner(prefix: string, options: EngineOptions = {}): Promise<Runner> {
+/** Starts a runner in this process (the same code `bourse runner` runs), talking to `apiUrl` over HTTP. */
+export async function startRunner(apiUrl: string, options: RunnerOptions = {}): Promise<Runner> {
   const privateKey = options.privateKey ?? Wallet.createRandom().privateKey;
-  const env = runnerEnv(prefix, tempDir('work'), privateKey, options.env);
-  const config = loadConfig(env);
-  return Runner.start({
-    config,
-    redisUrl: testRedisUrl(),
-    log,
-    runner: loadRunnerConfig(env, { dataDir: tempDir('data') }),
-  });
+  const env = runnerEnv(apiUrl, tempDir('work'), privateKey, options.env);
+  return Runner.start(loadRunnerConfig(env, { dataDir: tempDir('data'), defaultApiUrl: apiUrl }), log);
 }
 
 export { testPrefix };
