@@ -63,7 +63,7 @@ export class Watchdog {
       const lost = `runner ${job.runnerId || '?'} stopped heart-beating ${at(job)}`;
       let code: string;
       if (job.lost < 1 && others) {
-        code = await this.leases.release(job, 'lost', { lapsedOnly: true });
+        code = await this.leases.release(job, 'lost', { lapsedOnly: true, nowMs });
       } else {
         const reason =
           job.lost >= 1
@@ -71,6 +71,7 @@ export class Watchdog {
             : `${lost}, and no other runner of provider ${job.provider} is alive`;
         code = await this.leases.release(job, 'fail', {
           lapsedOnly: true,
+          nowMs,
           failStatus: failureCodeFor(job.status),
           reason,
         });

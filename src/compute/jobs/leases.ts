@@ -155,7 +155,7 @@ export class JobLeases {
   release(
     job: JobRecord,
     mode: ReleaseMode,
-    options: { lapsedOnly: boolean; failStatus?: number; reason?: string },
+    options: { lapsedOnly: boolean; failStatus?: number; reason?: string; nowMs?: number },
   ): Promise<string> {
     const k = this.keys;
     const queue = k.providerQueue(job.provider);
@@ -165,7 +165,7 @@ export class JobLeases {
       { job: k.job(job.jobId), leases: k.jobLeases(), queue, active: k.activeJobs() },
       {
         fence: job.fence,
-        nowMs: Date.now(),
+        nowMs: options.nowMs ?? Date.now(),
         mode,
         lapsedOnly: options.lapsedOnly ? '1' : '',
         failStatus,

@@ -32,7 +32,7 @@ const transitionScript = defineScript({
   name: 'job.transition',
   file: lua('transition'),
   keys: ['job', 'active', 'leases'],
-  args: ['from', 'to', 'toText', 'terminal', 'now', 'jobWake'],
+  args: ['from', 'to', 'toText', 'terminal', 'now', 'jobWake', 'activeScore'],
   parse: (reply) => {
     const { code, values } = outcome(reply);
     return { code, status: values[0] === undefined ? undefined : Number(values[0]) };
@@ -133,6 +133,7 @@ export class JobStore {
         terminal: isTerminal(to) ? '1' : '',
         now: epochSeconds(),
         jobWake: k.wakeChannel(jobKey),
+        activeScore: !isTerminal(to) && fields.deadlineMs !== undefined ? fields.deadlineMs : '',
       },
       { args: fieldPairs(fields) },
     );

@@ -3,7 +3,7 @@
 -- any claim on the job (its fence grows, so the holder's next report is refused).
 -- KEYS: job hash, active jobs zset, leases zset
 -- ARGV: expected current statuses (comma-separated), new status, its text, '1' when terminal, now (epoch seconds
---       text), wake channel of the job key, then field/value pairs
+--       text), wake channel of the job key, new active-set score ('' = unchanged), then field/value pairs
 -- Returns {'ok', new status}, {'moved', current status} when the status did not match, {'notfound'}.
 local job = KEYS[1]
 local current = redis.call('HMGET', job, 'status', 'dateFinished', 'jobId')
@@ -24,7 +24,7 @@ if not allowed then
   return {'moved', status}
 end
 local fields = {'status', ARGV[2], 'statusText', ARGV[3]}
-for i = 7, #ARGV do
+for i = 8, #ARGV do
   fields[#fields + 1] = ARGV[i]
 end
 redis.call('HSET', job, unpack(fields))
@@ -33,6 +33,8 @@ if ARGV[4] == '1' then
   redis.call('HINCRBY', job, 'fence', 1)
   redis.call('ZREM', KEYS[2], current[3])
   redis.call('ZREM', KEYS[3], current[3])
+elseif ARGV[7] ~= '' then
+  redis.call('ZADD', KEYS[2], ARGV[7], current[3])
 end
 redis.call('PUBLISH', ARGV[6], job)
 return {'ok', tonumber(ARGV[2])}
