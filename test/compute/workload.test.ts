@@ -8,10 +8,10 @@ import {
   misfit,
   offerConstraints,
   offerProperties,
-} from '../../../src/compute/workload';
-import { Invalid } from '../../../src/kernel/errors';
-import { compileSubscription, match } from '../../../src/market/constraints';
-import { ECHO_SPEC, TEST_ENVIRONMENT } from './fixtures';
+} from '../../src/compute/workload';
+import { Invalid } from '../../src/kernel/errors';
+import { compileSubscription, match } from '../../src/market/constraints';
+import { ECHO_SPEC, TEST_ENVIRONMENT } from './api/fixtures';
 
 describe('workload in the negotiation (bourse.job.* / bourse.runner.*)', () => {
   it('round-trips a job spec through demand properties', () => {
