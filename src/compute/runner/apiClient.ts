@@ -40,7 +40,7 @@ const UNAVAILABLE = new Set([502, 503, 504]);
  */
 export class ProviderApiClient {
   private index = 0;
-  private token: string | undefined;
+  private token: Promise<string> | undefined;
 
   constructor(
     private readonly urls: string[],
@@ -54,26 +54,39 @@ export class ProviderApiClient {
   }
 
   /** Moves to the next base URL if `from` is still the current one (several callers may notice one outage). */
-  failover(from: string): void {
+  failover(from: string, why = 'no answer'): void {
     if (this.urls.length > 1 && this.baseUrl === from) {
       this.index = (this.index + 1) % this.urls.length;
-      this.log.warn({ from, to: this.baseUrl }, 'API instance unreachable: failing over');
+      this.log.warn({ from, to: this.baseUrl, why }, 'API instance unreachable: failing over');
     }
   }
 
-  /** A token of the provider identity (minted once through the nonce + signature flow, again when refused). */
-  async bearer(renew = false): Promise<string> {
+  /**
+   * A token of the provider identity, minted through the nonce + signature flow once (one mint at a time: nonces
+   * must grow) and again when refused.
+   */
+  bearer(renew = false): Promise<string> {
     if (renew) this.token = undefined;
-    for (let attempt = 0; this.token === undefined; attempt++) {
+    this.token ??= this.mint().catch((err: unknown) => {
+      this.token = undefined;
+      throw err;
+    });
+    return this.token;
+  }
+
+  private async mint(): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
       const base = this.baseUrl;
       try {
-        this.token = await mintToken({ url: base, wallet: this.wallet, expiresInSeconds: TOKEN_LIFETIME_SECONDS });
+        return await mintToken({ url: base, wallet: this.wallet, expiresInSeconds: TOKEN_LIFETIME_SECONDS });
       } catch (err) {
-        if (attempt + 1 >= this.urls.length) throw new ApiUnreachable((err as Error).message);
-        this.failover(base);
+        const message = (err as Error).message;
+        // mintToken says "Could not reach" when no answer came; any answer is the API's word, not an outage.
+        if (!message.startsWith('Could not reach')) throw err;
+        if (attempt + 1 >= this.urls.length) throw new ApiUnreachable(message);
+        this.failover(base, message);
       }
     }
-    return this.token;
   }
 
   private async send(method: string, path: string, call: Call = {}): Promise<{ status: number; body: unknown }> {
@@ -103,7 +116,7 @@ export class ProviderApiClient {
       } catch (err) {
         if (call.signal?.aborted) throw err;
         if (attempt + 1 >= this.urls.length) throw new ApiUnreachable(`${url.origin}: ${(err as Error).message}`);
-        this.failover(base);
+        this.failover(base, (err as Error).message);
         continue;
       }
       const text = await res.text();
@@ -115,7 +128,7 @@ export class ProviderApiClient {
       }
       if (UNAVAILABLE.has(res.status)) {
         if (attempt + 1 >= this.urls.length) throw new ApiUnreachable(`${url.origin} answered ${res.status}`);
-        this.failover(base);
+        this.failover(base, `answered ${res.status}`);
         continue;
       }
       const parsed: unknown = text === '' ? undefined : safeJson(text);
