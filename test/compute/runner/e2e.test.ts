@@ -48,7 +48,13 @@ describe('compute engine end to end (real API over HTTP, a runner without Redis,
       expect(done.runnerId).toBe(runner.config.runnerId);
       expect(done.results).toEqual([
         { filename: 'algorithm.log', filesize: 13, type: 'algorithmLog', index: 0, sha256: sha256('read 7 bytes\n') },
-        { filename: 'reversed.bin', filesize: 7, type: 'output', index: 1, sha256: sha256(Buffer.from(input).reverse()) },
+        {
+          filename: 'reversed.bin',
+          filesize: 7,
+          type: 'output',
+          index: 1,
+          sha256: sha256(Buffer.from(input).reverse()),
+        },
         { filename: 'sub/a.txt', filesize: 6, type: 'output', index: 2, sha256: sha256('nested') },
       ]);
       expect((await dispatcher.readResult(jobId, 1))?.bytes).toEqual(Buffer.from(input).reverse());

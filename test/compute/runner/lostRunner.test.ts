@@ -134,9 +134,11 @@ describe('a runner SIGKILLed mid-job', () => {
       }),
     );
     children.push(only.child);
-    await api.waitFor(jobId, (job) => job.status === 40, 30_000).catch((err: Error) => {
-      throw new Error(`${err.message}\nrunner stderr: ${only.stderr()}`);
-    });
+    await api
+      .waitFor(jobId, (job) => job.status === 40, 30_000)
+      .catch((err: Error) => {
+        throw new Error(`${err.message}\nrunner stderr: ${only.stderr()}`);
+      });
     await api.waitForLog(jobId, 'started');
     const killedAt = Date.now();
     only.child.kill('SIGKILL');

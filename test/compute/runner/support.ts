@@ -22,8 +22,11 @@ export const COMPUTE_API_ENV = { BOURSE_JOB_WATCHDOG_MS: '200' };
 export class ComputeApi {
   private constructor(readonly api: TestInstance) {}
 
-  static async start(options: { prefix?: string; env?: Record<string, string> } = {}): Promise<ComputeApi> {
-    return new ComputeApi(await startTestInstance({ prefix: options.prefix, env: { ...COMPUTE_API_ENV, ...options.env } }));
+  static async start(
+    options: { prefix?: string; env?: Record<string, string>; redisUrl?: string } = {},
+  ): Promise<ComputeApi> {
+    const env = { ...COMPUTE_API_ENV, ...options.env };
+    return new ComputeApi(await startTestInstance({ prefix: options.prefix, env, redisUrl: options.redisUrl }));
   }
 
   get core(): Core {
@@ -78,7 +81,9 @@ export class ComputeApi {
       return last && until(last) ? last : undefined;
     });
     if (!found)
-      throw new Error(`job ${jobId} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+      throw new Error(
+        `job ${jobId} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last)}`,
+      );
     return found;
   }
 
