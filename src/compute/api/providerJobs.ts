@@ -150,13 +150,18 @@ export class ProviderJobs {
     };
   }
 
-  async report(provider: string, jobIdRaw: string, report: StatusReport): Promise<number> {
+  /** Applies the report; answers the job's status and whether a stop was requested (so no separate check is due). */
+  async report(
+    provider: string,
+    jobIdRaw: string,
+    report: StatusReport,
+  ): Promise<{ status: number; stopRequested: boolean }> {
     const claim = this.claimOf(provider, jobIdRaw, report.fence);
     const fields: JobFields = { step: report.step, deadlineMs: report.deadlineMs, exitCode: report.exitCode };
     if (report.reason !== undefined) fields.reason = report.reason;
-    const { code, status } = await this.leases.report(claim, report.status, fields);
+    const { code, status, stopRequested } = await this.leases.report(claim, report.status, fields);
     if (code !== 'ok') throw refused(code, claim.jobId, status);
-    return status as number;
+    return { status: status as number, stopRequested: stopRequested === true };
   }
 
   async appendLog(provider: string, jobIdRaw: string, fence: number, chunk: Buffer): Promise<number> {

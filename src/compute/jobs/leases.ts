@@ -24,7 +24,8 @@ const reportScript = defineScript({
   args: ['provider', 'fence', 'to', 'toText', 'terminal', 'now', 'jobWake', 'activeScore'],
   parse: (reply) => {
     const { code, values } = outcome(reply);
-    return { code: code as ClaimRefusal | 'ok', status: values[0] === undefined ? undefined : Number(values[0]) };
+    const status = values[0] === undefined ? undefined : Number(values[0]);
+    return { code: code as ClaimRefusal | 'ok', status, stopRequested: values[1] === '1' };
   },
 });
 
@@ -120,7 +121,11 @@ export class JobLeases {
   }
 
   /** The holder moves its job forward (or records a redone step); a terminal status publishes the staged results. */
-  report(claim: Claim, to: number, fields: JobFields): Promise<{ code: ClaimRefusal | 'ok'; status?: number }> {
+  report(
+    claim: Claim,
+    to: number,
+    fields: JobFields,
+  ): Promise<{ code: ClaimRefusal | 'ok'; status?: number; stopRequested?: boolean }> {
     const k = this.keys;
     const jobKey = k.job(claim.jobId);
     const terminal = isTerminal(to);

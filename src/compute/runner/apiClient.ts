@@ -151,8 +151,10 @@ export class ProviderApiClient {
     return status === 204 ? undefined : (body as ClaimedJob);
   }
 
-  async report(jobId: string, report: StatusReport): Promise<void> {
-    await this.send('POST', `/jobs/${jobId}/status`, { json: report });
+  /** Reports a status; answers whether a stop was requested meanwhile. */
+  async report(jobId: string, report: StatusReport): Promise<{ stopRequested: boolean }> {
+    const { body } = await this.send('POST', `/jobs/${jobId}/status`, { json: report });
+    return body as { stopRequested: boolean };
   }
 
   async appendLog(jobId: string, fence: number, chunk: Buffer): Promise<void> {

@@ -48,6 +48,8 @@ export class JobRun {
   private readonly workspace: Workspace;
   private readonly resumed: boolean;
   private deadlineMs: number | undefined;
+  /** Whether a stop was requested, as of the last report's answer. */
+  private stopFlag = false;
 
   constructor(
     private readonly ctx: RunContext,
@@ -81,7 +83,7 @@ export class JobRun {
     await this.claim();
     await this.enter(JobStatus.ConfiguringVolumes);
     await this.workspace.prepare(executor.sandbox.workspaceOwner);
-    if (await this.stopRequested()) return this.publish({ reason: 'stopped by request before the algorithm ran' });
+    if (this.stopRequested()) return this.publish({ reason: 'stopped by request before the algorithm ran' });
 
     await this.enter(JobStatus.Provisioning);
     const { spec } = this.job;
@@ -100,7 +102,6 @@ export class JobRun {
       if (err instanceof InputError) return this.finish(JobStatus.DataProvisioningFailed, { reason: err.message });
       throw err;
     }
-    if (await this.stopRequested()) return this.publish({ reason: 'stopped by request before the algorithm ran' });
 
     const deadlineMs = this.deadlineMs as number;
     const wallClockMs = Math.min(spec.maxDurationSeconds, config.maxJobDurationSeconds) * 1000;
@@ -110,6 +111,7 @@ export class JobRun {
         reason: `no time left before the job's deadline ${new Date(deadlineMs).toISOString()}`,
       });
     await this.enter(JobStatus.Running);
+    if (this.stopRequested()) return this.publish({ reason: 'stopped by request before the algorithm ran' });
     const runMs = Math.min(wallClockMs, leftMs);
     const limits: RunLimits = {
       memoryBytes: config.memoryBytes,
@@ -174,14 +176,15 @@ export class JobRun {
   }
 
   private async move(to: number, fields: Fields): Promise<void> {
-    await this.retrying(() => this.ctx.api.report(this.job.jobId, { fence: this.job.fence, status: to, ...fields }));
+    const report = { fence: this.job.fence, status: to, ...fields };
+    const answer = await this.retrying(() => this.ctx.api.report(this.job.jobId, report));
+    this.stopFlag = answer.stopRequested;
     this.status = to;
   }
 
-  private async stopRequested(): Promise<boolean> {
-    const state = await this.retrying(() => this.ctx.api.watch(this.job.jobId, this.job.fence, 0));
-    if (state === 'gone') throw new Superseded('job finished or deleted elsewhere');
-    return state === 'stop';
+  /** Whether a stop was requested by the time of the last report (a refused report already ended the run). */
+  private stopRequested(): boolean {
+    return this.stopFlag;
   }
 
   private async fetchInputs(): Promise<void> {

@@ -78,8 +78,7 @@ export function mountProviderRoutes(router: Router, core: Core, jobs: ProviderJo
   });
 
   router.post(`${PROVIDER_API}/jobs/:jobId/status`, auth, async (ctx) => {
-    const status = await jobs.report(provider(ctx), ctx.params.jobId, parseStatusReport(jsonObject(ctx)));
-    ctx.body = { status };
+    ctx.body = await jobs.report(provider(ctx), ctx.params.jobId, parseStatusReport(jsonObject(ctx)));
   });
 
   router.post(`${PROVIDER_API}/jobs/:jobId/logs`, auth, async (ctx) => {

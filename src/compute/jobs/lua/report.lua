@@ -4,9 +4,10 @@
 -- KEYS: job hash, active jobs zset, leases zset, staged results
 -- ARGV: provider, fencing token, new status, its text, '1' when terminal, now (epoch seconds text),
 --       wake channel of the job key, new active-set score ('' = unchanged), then field/value pairs
--- Returns {'ok', status}, {'notfound'}, {'notheld'}, {'ended', status}, {'backwards', status}.
+-- Returns {'ok', status, stop requested ('1' or '')}, {'notfound'}, {'notheld'}, {'ended', status},
+-- {'backwards', status}.
 local job = KEYS[1]
-local current = redis.call('HMGET', job, 'status', 'dateFinished', 'provider', 'fence', 'jobId')
+local current = redis.call('HMGET', job, 'status', 'dateFinished', 'provider', 'fence', 'jobId', 'stopRequested')
 if not current[1] or current[3] ~= ARGV[1] then
   return {'notfound'}
 end
@@ -44,4 +45,4 @@ elseif ARGV[8] ~= '' then
   redis.call('ZADD', KEYS[2], ARGV[8], current[5])
 end
 redis.call('PUBLISH', ARGV[7], job)
-return {'ok', tonumber(ARGV[3])}
+return {'ok', tonumber(ARGV[3]), current[6] or ''}
