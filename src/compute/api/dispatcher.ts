@@ -4,7 +4,15 @@ import type { Core } from '../../kernel/core';
 import { Conflict, Invalid, NotFound } from '../../kernel/errors';
 import { Periodic, StreamReader } from '../../kernel/loops';
 import { type AgreementLookup, type ApprovedAgreement, decodeHandoff } from '../../market/agreements/handoff';
-import { firstJobId, JobRecord, JobStatus, newJobFields, newJobId, normaliseAgreementId, parseJob } from '../jobs/record';
+import {
+  firstJobId,
+  JobRecord,
+  JobStatus,
+  newJobFields,
+  newJobId,
+  normaliseAgreementId,
+  parseJob,
+} from '../jobs/record';
 import type { JobStore } from '../jobs/store';
 import {
   applyOverride,
@@ -82,7 +90,8 @@ export class Dispatcher {
   async startFurtherJob(caller: string, agreementRaw: string, override: ComputeWorkloadOverride): Promise<JobRecord> {
     const hex = normaliseAgreementId(agreementRaw);
     const view = hex === undefined ? undefined : await this.agreements.computeView(hex);
-    if (!hex || !view || view.agreement.requestorId !== caller) throw new NotFound(`Agreement ${agreementRaw} not found`);
+    if (!hex || !view || view.agreement.requestorId !== caller)
+      throw new NotFound(`Agreement ${agreementRaw} not found`);
     const { agreement, state } = view;
     if (state !== 'Approved') throw new Conflict(`Agreement ${hex} is ${state}, not Approved`);
     if (agreement.validToMs <= Date.now()) throw new Conflict(`Agreement ${hex} has ended (validTo passed)`);
@@ -174,7 +183,11 @@ export class Dispatcher {
       const info = new Map<string, unknown>();
       for (let i = 0; i + 1 < row.length; i += 2) info.set(String(row[i]), row[i + 1]);
       const name = String(info.get('name'));
-      if (name !== this.consumer && Number(info.get('pending')) === 0 && Number(info.get('idle')) > DEAD_CONSUMER_IDLE_MS)
+      if (
+        name !== this.consumer &&
+        Number(info.get('pending')) === 0 &&
+        Number(info.get('idle')) > DEAD_CONSUMER_IDLE_MS
+      )
         await redis.xgroup('DELCONSUMER', this.stream, CONSUMER_GROUP, name);
     }
   }

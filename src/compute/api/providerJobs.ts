@@ -43,7 +43,9 @@ function refused(code: ClaimRefusal, jobId: string, status?: number): Error {
     case 'notfound':
       return new NotFound(`Job ${jobId} not found`);
     case 'notheld':
-      return new Conflict(`Job ${jobId} is not held by this claim (its lease lapsed or it was handed to another runner)`);
+      return new Conflict(
+        `Job ${jobId} is not held by this claim (its lease lapsed or it was handed to another runner)`,
+      );
     case 'ended':
       return new Conflict(`Job ${jobId} has ended (status ${status})`);
     case 'backwards':
@@ -59,7 +61,7 @@ export function leaseOf(raw: unknown): number {
 
 export function fenceOf(raw: unknown): number {
   const value = typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : raw;
-  if (!Number.isInteger(value) || (value as number) < 1) throw new Invalid('fence must be the claim\'s fencing token');
+  if (!Number.isInteger(value) || (value as number) < 1) throw new Invalid("fence must be the claim's fencing token");
   return value as number;
 }
 

@@ -41,18 +41,7 @@ const releaseScript = defineScript({
   name: 'job.release',
   file: lua('release'),
   keys: ['job', 'leases', 'queue', 'active'],
-  args: [
-    'fence',
-    'nowMs',
-    'mode',
-    'lapsedOnly',
-    'failStatus',
-    'failText',
-    'reason',
-    'now',
-    'jobWake',
-    'queueWake',
-  ],
+  args: ['fence', 'nowMs', 'mode', 'lapsedOnly', 'failStatus', 'failText', 'reason', 'now', 'jobWake', 'queueWake'],
   parse: (reply) => outcome(reply).code,
 });
 

@@ -141,7 +141,12 @@ export class ProviderApiClient {
   }
 
   /** Waits up to `waitSeconds` for the next job of this provider; undefined when none came. */
-  async claim(runnerId: string, leaseMs: number, waitSeconds: number, signal?: AbortSignal): Promise<ClaimedJob | undefined> {
+  async claim(
+    runnerId: string,
+    leaseMs: number,
+    waitSeconds: number,
+    signal?: AbortSignal,
+  ): Promise<ClaimedJob | undefined> {
     const { status, body } = await this.send('POST', '/jobs/claim', {
       query: { timeout: waitSeconds },
       json: { runnerId, leaseMs },

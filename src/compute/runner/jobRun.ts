@@ -11,6 +11,7 @@ import type { ProcessExecutor, RunLimits, RunOutcome } from './executor/process'
 import { readRegularFile, Workspace } from './executor/workspace';
 import { LogForwarder } from './logForwarder';
 import { runReason } from './outcome';
+import { algorithmEnv, watchJob } from './watch';
 
 /** The job is no longer this runner's (stopped-and-finished, failed, deleted, or its claim lapsed): drop it. */
 export class Superseded extends Error {}
@@ -20,7 +21,6 @@ export class ShuttingDown extends Error {}
 /** Part of the overhead kept for publishing results after the run. */
 const PUBLISH_ALLOWANCE_MS = 5000;
 const RETRY_MS = 500;
-const WATCH_SECONDS = 30;
 
 export interface RunContext {
   api: ProviderApiClient;
@@ -93,7 +93,8 @@ export class JobRun {
       argv = buildArgv(spec, config, algorithmPath);
       await fs.writeFile(this.workspace.algorithmFile, spec.algorithm, { mode: 0o644 });
     } catch (err) {
-      if (err instanceof CommandError) return this.finish(JobStatus.AlgorithmProvisioningFailed, { reason: err.message });
+      if (err instanceof CommandError)
+        return this.finish(JobStatus.AlgorithmProvisioningFailed, { reason: err.message });
       throw err;
     }
     try {
@@ -122,7 +123,11 @@ export class JobRun {
     };
     const outcome = await this.runAlgorithm(argv, limits);
     if (outcome.spawnError)
-      return this.finish(JobStatus.RunFailed, { reason: `the algorithm could not be started: ${outcome.spawnError}` }, true);
+      return this.finish(
+        JobStatus.RunFailed,
+        { reason: `the algorithm could not be started: ${outcome.spawnError}` },
+        true,
+      );
     const finalStatus = outcome.killedFor === 'disk' ? JobStatus.DiskQuotaExceeded : JobStatus.Finished;
     await this.publish({ exitCode: outcome.exitCode, reason: runReason(outcome, limits) }, finalStatus);
   }
@@ -208,20 +213,16 @@ export class JobRun {
     this.shutdown.addEventListener('abort', onAbort, { once: true });
     this.lost.signal.addEventListener('abort', onAbort, { once: true });
     let gone = false;
-    const watching = this.watch(runDone.signal).then((what) => {
+    const watching = watchJob(api, this.job, runDone.signal).then((what) => {
       if (what === 'gone') gone = true;
       if (what) kill.abort();
     });
-    const forwarder = new LogForwarder((chunk) => api.appendLog(this.job.jobId, this.job.fence, chunk), log, this.job.jobId);
-    const dataRoot = executor.sandbox.dataRoot(this.workspace);
-    const env = {
-      PATH: `${path.dirname(argv[0])}:/usr/local/bin:/usr/bin:/bin`,
-      HOME: dataRoot,
-      LANG: 'C.UTF-8',
-      INPUTS: path.posix.join(dataRoot, 'inputs'),
-      OUTPUTS: path.posix.join(dataRoot, 'outputs'),
-      ALGO: path.posix.join(dataRoot, 'transformations', 'algorithm'),
-    };
+    const forwarder = new LogForwarder(
+      (chunk) => api.appendLog(this.job.jobId, this.job.fence, chunk),
+      log,
+      this.job.jobId,
+    );
+    const env = algorithmEnv(executor.sandbox.dataRoot(this.workspace), argv[0]);
     try {
       return await executor.run({
         workspace: this.workspace,
@@ -242,21 +243,6 @@ export class JobRun {
       // eslint-disable-next-line no-unsafe-finally
       if (this.shutdown.aborted) throw new ShuttingDown();
     }
-  }
-
-  /** Resolves 'stop' at a stop request, 'gone' when the job is no longer ours, undefined when `done` aborts. */
-  private async watch(done: AbortSignal): Promise<'stop' | 'gone' | undefined> {
-    while (!done.aborted) {
-      try {
-        const state = await this.ctx.api.watch(this.job.jobId, this.job.fence, WATCH_SECONDS, done);
-        if (state !== 'running') return state;
-      } catch (err) {
-        if (done.aborted) return undefined;
-        if (err instanceof ApiError && [404, 409, 410].includes(err.status)) return 'gone';
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-      }
-    }
-    return undefined;
   }
 
   /** Ends the job at `status` from whatever status it is at; its results are the log when `withLog`, else none. */

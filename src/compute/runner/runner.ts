@@ -166,6 +166,5 @@ export class Runner {
 /** Removes every job workspace left in the work dir: at start this runner holds no job. */
 async function removeWorkspaces(workDir: string): Promise<void> {
   await fs.mkdir(workDir, { recursive: true });
-  for (const name of await fs.readdir(workDir))
-    await fs.rm(path.join(workDir, name), { recursive: true, force: true });
+  for (const name of await fs.readdir(workDir)) await fs.rm(path.join(workDir, name), { recursive: true, force: true });
 }

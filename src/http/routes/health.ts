@@ -7,7 +7,11 @@ const READY_TIMEOUT_MS = 1000;
  * /health (the process answers), /ready (Redis answers and scripts are loaded; says so when an embedded runner is
  * off), /metrics (Prometheus).
  */
-export function mountHealthRoutes(router: Router, core: Core, runnerState: () => string | undefined = () => undefined): void {
+export function mountHealthRoutes(
+  router: Router,
+  core: Core,
+  runnerState: () => string | undefined = () => undefined,
+): void {
   const ping = async (): Promise<boolean> => {
     if (core.redis.status !== 'ready') return false;
     const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), READY_TIMEOUT_MS).unref());

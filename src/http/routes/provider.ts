@@ -3,12 +3,7 @@ import type { Context } from 'koa';
 import { marketAuth } from '../../auth/middleware';
 import { TokenService } from '../../auth/tokens';
 import type { RunnerHeartbeat } from '../../compute/api/environments';
-import {
-  fenceOf,
-  leaseOf,
-  parseStatusReport,
-  type ProviderJobs,
-} from '../../compute/api/providerJobs';
+import { fenceOf, leaseOf, parseStatusReport, type ProviderJobs } from '../../compute/api/providerJobs';
 import type { Core } from '../../kernel/core';
 import { Invalid, TooLarge } from '../../kernel/errors';
 import { queryValue, timeoutMs } from '../query';
@@ -72,7 +67,13 @@ export function mountProviderRoutes(router: Router, core: Core, jobs: ProviderJo
   router.post(`${PROVIDER_API}/jobs/claim`, auth, async (ctx) => {
     const body = jsonObject(ctx);
     const wait = timeoutMs(ctx, core.config.maxLongPollSeconds);
-    const claimed = await jobs.claim(provider(ctx), runnerIdOf(body.runnerId), leaseOf(body.leaseMs), wait, signal(ctx));
+    const claimed = await jobs.claim(
+      provider(ctx),
+      runnerIdOf(body.runnerId),
+      leaseOf(body.leaseMs),
+      wait,
+      signal(ctx),
+    );
     if (claimed) ctx.body = claimed;
     else ctx.status = 204;
   });

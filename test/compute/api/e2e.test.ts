@@ -14,9 +14,9 @@ const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 const quiet = (): void => undefined;
 
 /**
- * End to end on a real Redis with a real runner (bwrap sandbox, no Redis: it speaks HTTP only): the requestor negotiates through the Market API
- * (ya-ts-client, the example's own code) with the runner's market presence, approval dispatches the job, the runner
- * runs it, and the Ocean compute endpoints serve status and the exact result bytes.
+ * End to end on a real Redis with a real runner (bwrap sandbox; the runner speaks HTTP only): the requestor negotiates
+ * through the Market API (ya-ts-client, the example's own code) with the runner's market presence, approval
+ * dispatches the job, the runner runs it, and the Ocean compute endpoints serve status and the exact result bytes.
  */
 describe('compute e2e: demand → agreement → job → 70 → computeResult', () => {
   const prefix = testPrefix();
