@@ -110,12 +110,12 @@ describe('JobStore and JobLeases (real Redis)', () => {
     expect(
       await leases.stageResult(claim, { index: 2, filename: 'big', type: 'output', filesize: 1, sha256: 'h' }, 6),
     ).toBe('toolarge');
-    expect(await leases.report(claim, 70, { exitCode: 0 })).toEqual({ code: 'ok', status: 70 });
+    expect(await leases.report(claim, 70, { exitCode: 0 })).toEqual({ code: 'ok', status: 70, stopRequested: false });
     expect((await d.store.get(jobId))?.results).toEqual([
       { filename: 'algorithm.log', filesize: 3, type: 'algorithmLog', index: 0, sha256: 'h' },
       { filename: 'a.bin', filesize: 3, type: 'output', index: 1, sha256: 'h' },
     ]);
-    expect(await leases.report(claim, 70, {})).toEqual({ code: 'ended', status: 70 });
+    expect(await leases.report(claim, 70, {})).toMatchObject({ code: 'ended', status: 70 });
     expect((await d.readResult(jobId, 1))?.bytes).toEqual(Buffer.from([0, 255, 1]));
     expect(await d.readResult(jobId, 2)).toBeUndefined();
     expect(await d.delete(jobId)).toBe(true);
