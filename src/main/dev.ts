@@ -41,15 +41,22 @@ export async function runDev(config: Config, log: Logger): Promise<void> {
   const devConfig = { ...config, authSecret: devAuthSecret(config, log) };
   try {
     const instance = await startApi(devConfig, log, redisUrl);
-    const unavailable = runnerUnavailable();
     let stopRunner: (() => Promise<void>) | undefined;
-    if (unavailable) {
-      instance.services.compute.runnerState = `disabled: ${unavailable}`;
-      log.error(unavailable);
-    } else {
+    // A runner that cannot start (no sandbox) must not take the market down: the API stays up and says why.
+    const runnerOff = (why: string): void => {
+      instance.services.compute.runnerState = `disabled: ${why}`;
+      log.error(why);
+    };
+    const unavailable = runnerUnavailable();
+    if (unavailable) runnerOff(unavailable);
+    else {
       // The API listens on the configured port, which may have been 0 (pick one): the runner uses the real one.
       const env = { ...process.env, BOURSE_API_URL: process.env.BOURSE_API_URL || instance.url };
-      stopRunner = await startRunner(devConfig, log, { generateKey: true, env });
+      try {
+        stopRunner = await startRunner(devConfig, log, { generateKey: true, env });
+      } catch (err) {
+        runnerOff(`the runner could not start, so no jobs run: ${(err as Error).message}`);
+      }
     }
     exitOnSignal(log, async () => {
       // Answer waiting long-polls at once, then let the runner withdraw its offer while the API still serves it.
