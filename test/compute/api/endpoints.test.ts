@@ -2,13 +2,12 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { signOceanMessage } from '../../../src/auth/signatures';
 import { Dispatcher } from '../../../src/compute/api/dispatcher';
-import { writeHeartbeat } from '../../../src/compute/api/environments';
-import { firstJobId, JobRecord } from '../../../src/compute/jobs/record';
+import type { JobRecord } from '../../../src/compute/jobs/record';
 import type { JobStore } from '../../../src/compute/jobs/store';
 import type { Core } from '../../../src/kernel/core';
 import { newParty, Party } from '../../support/identities';
 import { startTestInstance, TestInstance } from '../../support/instance';
-import { ECHO_SPEC, handoffOf, writeAgreement } from './fixtures';
+import { handoffOf, writeAgreement } from './fixtures';
 import { PROVIDER_API, ProviderTestClient } from './providerClient';
 
 const API = '/api/services';
@@ -237,113 +236,6 @@ describe('compute endpoints: status, results, stop, delete, start, environments,
     expect(res.status).toBe(200);
     expect(res.body[0]).toMatchObject({ jobId, status: 70, stopRequested: true, reason: 'stopped by request' });
     expect(await jobs.get(jobId)).toBeUndefined();
-  });
-
-  it('POST compute starts a further job under the agreement, with Ocean overrides', async () => {
-    const { hex } = await agreementWithJob();
-    const res = await t.request
-      .post(`${API}/compute`)
-      .set(auth(requestor))
-      .send({
-        agreementId: hex.toUpperCase(),
-        algorithm: { meta: { rawcode: 'echo hi > outputs/x', container: { entrypoint: 'sh $ALGO' } } },
-        dataset: { url: 'data:,z' },
-      });
-    expect(res.status).toBe(200);
-    expect(res.body).toHaveLength(1);
-    const jobId = res.body[0].jobId as string;
-    expect(jobId).toMatch(/^[0-9a-f]{32}$/);
-    expect(jobId).not.toBe(firstJobId(hex));
-    expect(res.body[0]).toMatchObject({ agreementId: hex, documentId: hex, owner: requestor.address, status: 1 });
-    expect((await jobs.get(jobId))!.spec).toEqual({
-      ...ECHO_SPEC,
-      algorithm: 'echo hi > outputs/x',
-      inputs: ['data:,z'],
-    });
-    expect(await core.redis.smembers(core.keys.agreementJobs(hex))).toHaveLength(2);
-  });
-
-  it('POST compute refuses strangers, unapproved agreements and bad input with 4xx, creating nothing', async () => {
-    const { hex } = await agreementWithJob();
-    const pending = await writeAgreement(core, {
-      requestor: requestor.address,
-      provider: provider.address,
-      state: 'Pending',
-    });
-    const post = (p: Party, body: unknown) =>
-      t.request
-        .post(`${API}/compute`)
-        .set(auth(p))
-        .send(body as object);
-    const cases: Array<[Party, unknown, number, string]> = [
-      [stranger, { agreementId: hex }, 404, 'not found'],
-      [provider, { agreementId: hex }, 404, 'not found'],
-      [requestor, { agreementId: pending }, 409, 'is Pending, not Approved'],
-      [requestor, {}, 400, "must have required property 'agreementId'"],
-      [requestor, { agreementId: 'nothex' }, 404, 'not found'],
-      [
-        requestor,
-        { agreementId: hex, algorithm: { meta: { container: { entrypoint: 'bash $ALGO' } } } },
-        400,
-        'command "bash" is not allowed',
-      ],
-      [
-        requestor,
-        { agreementId: hex, dataset: { url: 'file:///etc/passwd' } },
-        400,
-        'dataset.url must be an http:, https: or data: URL',
-      ],
-      [requestor, { agreementId: hex, maxJobDuration: 3600 }, 400, 'must not exceed'],
-      [requestor, { agreementId: hex, maxJobDuration: 'long' }, 400, 'maxJobDuration'],
-    ];
-    for (const [party, body, status, message] of cases) {
-      const res = await post(party, body);
-      expect({ body, status: res.status }).toEqual({ body, status });
-      expect(res.body.message).toContain(message);
-      expect(res.body.error).toBe(res.body.message);
-    }
-    expect(await core.redis.smembers(core.keys.agreementJobs(hex))).toHaveLength(1);
-    expect(await core.redis.smembers(core.keys.agreementJobs(pending))).toHaveLength(0);
-  });
-
-  it('lists the environments of live runners only', async () => {
-    const base = {
-      cores: 2,
-      memoryGiB: 1,
-      diskGiB: 4,
-      maxJobDuration: 600,
-      price: [0.001, 0, 0] as [number, number, number],
-      currentJobs: 1,
-      maxJobs: 2,
-      heartbeatMs: 1000,
-    };
-    const beat = await t.request
-      .post(`${PROVIDER_API}/heartbeat`)
-      .set(auth(provider))
-      .send({ ...base, runnerId: 'live-runner', leaseMs: 60_000, jobs: [] });
-    expect(beat.body).toEqual({ lost: [] });
-    await writeHeartbeat(core, {
-      ...base,
-      runnerId: 'dead-runner',
-      provider: provider.address,
-      lastSeenMs: Date.now() - 60_000,
-    });
-    const res = await t.request.get(`${API}/computeEnvironments`);
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual([
-      {
-        id: 'live-runner',
-        consumerAddress: provider.address,
-        cpuNumber: 2,
-        ramGB: 1,
-        diskGB: 4,
-        maxJobDuration: 600,
-        priceMin: 0.06,
-        currentJobs: 1,
-        maxJobs: 2,
-        lastSeen: expect.any(Number),
-      },
-    ]);
   });
 
   it('tails the live log of a running job and ends when the job ends', async () => {

@@ -1,4 +1,5 @@
 import { Wallet } from 'ethers';
+import { writeHeartbeat } from '../../../src/compute/api/environments';
 import { JobRecord, newJobId } from '../../../src/compute/jobs/record';
 import type { JobStore } from '../../../src/compute/jobs/store';
 import { newParty, Party } from '../../support/identities';
@@ -252,5 +253,47 @@ describe('provider job API: claims belong to one provider, writes are fenced, ba
       expect(typeof res.body.message).toBe('string');
     }
     expect(await snapshot(jobId)).toEqual(before);
+  });
+
+  it('lists the environments of live runners only (a heartbeat announces a runner)', async () => {
+    const base = {
+      cores: 2,
+      memoryGiB: 1,
+      diskGiB: 4,
+      maxJobDuration: 600,
+      price: [0.001, 0, 0] as [number, number, number],
+      currentJobs: 1,
+      maxJobs: 2,
+      heartbeatMs: 1000,
+    };
+    const beat = await t.request
+      .post(`${PROVIDER_API}/heartbeat`)
+      .set(auth(alice))
+      .send({ ...base, runnerId: 'live-runner', leaseMs: 60_000, jobs: [] });
+    expect(beat.body).toEqual({ lost: [] });
+    await writeHeartbeat(t.instance.core, {
+      ...base,
+      runnerId: 'dead-runner',
+      provider: alice.address,
+      lastSeenMs: Date.now() - 60_000,
+    });
+    const res = await t.request.get(`/api/services/computeEnvironments`);
+    expect(res.status).toBe(200);
+    // Other tests' runners (of other providers) may be live too: look at Alice's.
+    const alices = (res.body as Array<{ consumerAddress: string }>).filter((e) => e.consumerAddress === alice.address);
+    expect(alices).toEqual([
+      {
+        id: 'live-runner',
+        consumerAddress: alice.address,
+        cpuNumber: 2,
+        ramGB: 1,
+        diskGB: 4,
+        maxJobDuration: 600,
+        priceMin: 0.06,
+        currentJobs: 1,
+        maxJobs: 2,
+        lastSeen: expect.any(Number),
+      },
+    ]);
   });
 });
