@@ -9,7 +9,7 @@ COPY src ./src
 COPY schemas ./schemas
 RUN npm run build
 
-# Runtime stage: production dependencies, compiled code, Lua scripts and schemas; runs as a non-root user.
+# Runtime stage: production dependencies, compiled code (dist/ carries its Lua scripts) and schemas; non-root user.
 FROM node:20-bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends bubblewrap tini \
@@ -19,7 +19,6 @@ ENV NODE_ENV=production HOST=0.0.0.0 PORT=7465
 COPY package.json package-lock.json ./
 RUN (npm ci --omit=dev --no-audit --no-fund || npm install --omit=dev --no-audit --no-fund) && npm cache clean --force
 COPY --from=build /app/dist ./dist
-COPY src/store/lua ./src/store/lua
 COPY schemas ./schemas
 USER node
 EXPOSE 7465

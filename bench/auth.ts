@@ -1,12 +1,15 @@
 /**
  * Cost of authenticating a compute-style request: per-request latency over HTTP of a route guarded by
  * oceanAuth with an auth token, and with a signed request (signature recovery + nonce Lua script), next to
- * the same route unguarded, measured in the same run against one instance.
+ * the same route unguarded, measured in the same run against one instance. Also the Market API's token check on an
+ * ordinary request and on a long-poll (whose token revocation is watched: one more channel in its SUBSCRIBE and one
+ * EXISTS), next to the same long-poll without authentication.
  */
 import { Wallet } from 'ethers';
 import pino from 'pino';
 import { Authenticator } from '../src/auth/authenticator';
-import { oceanAuth } from '../src/auth/middleware';
+import { marketAuth, oceanAuth } from '../src/auth/middleware';
+import { TokenService } from '../src/auth/tokens';
 import { signOceanMessage } from '../src/auth/signatures';
 import { loadConfig } from '../src/kernel/config';
 import type Router from '@koa/router';
@@ -24,6 +27,14 @@ function benchRoutes(router: Router, core: Core): void {
   };
   router.get('/bench/open', ok);
   router.get('/bench/guarded', oceanAuth(auth, { command: 'bench' }), ok);
+  const market = marketAuth(new TokenService(core));
+  // A long-poll that finds its answer at the first read: register (SUBSCRIBE), read, release.
+  const poll = async (ctx: { body: unknown; state: { abort?: AbortSignal } }): Promise<void> => {
+    ctx.body = await core.waiter.poll(['bench-key'], 1000, ctx.state.abort, async () => ({ ok: true }));
+  };
+  router.get('/bench/market', market, ok);
+  router.get('/bench/poll', poll);
+  router.get('/bench/market-poll', market, poll);
 }
 
 async function timeRequests(urls: string[], headers: Record<string, string> = {}): Promise<number[]> {
@@ -69,6 +80,10 @@ export async function run(): Promise<void> {
     const open = await timeRequests(same('/bench/open'));
     const byToken = await timeRequests(same('/bench/guarded'), { Authorization: `Bearer ${token}` });
     const bySignature = await timeRequests(signed);
+    const bearer = { Authorization: `Bearer ${token}` };
+    const market = await timeRequests(same('/bench/market'), bearer);
+    const poll = await timeRequests(same('/bench/poll'));
+    const marketPoll = await timeRequests(same('/bench/market-poll'), bearer);
     const row = (measure: string, s: number[]) => ({
       measure,
       p50: fmt(percentile(s, 50)),
@@ -79,6 +94,9 @@ export async function run(): Promise<void> {
       row('unguarded route', open),
       row('auth token (HS256 + revocation EXISTS)', byToken),
       row('signed request (ecrecover + nonce script)', bySignature),
+      row('market token, ordinary request', market),
+      row('long-poll answered at once, no auth', poll),
+      row('market token + long-poll (revocation watched)', marketPoll),
     ]);
   } finally {
     await instance.close(0);

@@ -17,17 +17,23 @@ export function bearerToken(ctx: Context): string | undefined {
   return typeof query === 'string' && query !== '' ? query : undefined;
 }
 
+const INVALID_KEY = 'Invalid application key';
+
 /**
  * Market API authentication (yagna style): a token is required, failures are 401 plain text,
  * and the identity behind it (`ctx.state.identity`, lower-case 0x address) is the node id.
+ * A long-poll the request makes ends with the same 401 as soon as its token is revoked, on any instance: the answer
+ * the client's next call would get anyway, given before the poll could hand it any more events.
  */
 export function marketAuth(tokens: TokenService): Middleware {
   return async (ctx, next) => {
     const token = bearerToken(ctx);
     if (!token) throw new Unauthenticated('Missing application key');
     const claims = await tokens.verify(token);
-    if (typeof claims === 'string') throw new Unauthenticated('Invalid application key');
+    if (typeof claims === 'string') throw new Unauthenticated(INVALID_KEY);
     ctx.state.identity = claims.address;
+    const abort = ctx.state.abort as AbortSignal | undefined;
+    if (abort) tokens.endPollsOnRevocation(abort, claims, INVALID_KEY);
     await next();
   };
 }

@@ -1,6 +1,7 @@
 import { createSecretKey, KeyObject, randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import type { Core } from '../kernel/core';
+import { Unauthenticated } from '../kernel/errors';
 
 export interface TokenClaims {
   /** Lower-cased 0x address the token acts for. */
@@ -14,7 +15,8 @@ export type TokenFailure = 'invalid' | 'expired' | 'revoked';
 
 /**
  * Auth tokens: HS256 JWTs (sub = address, exp, jti, iat) from the secret every instance shares.
- * Revocation is a Redis key per jti that expires together with the token.
+ * Revocation is a Redis key per jti that expires together with the token, and a wake-up on that key that ends the
+ * long-polls the token holds on every instance.
  */
 export class TokenService {
   /** Imported once: jose would otherwise import raw key bytes again on every sign and verify. */
@@ -52,8 +54,25 @@ export class TokenService {
 
   /** Marks a token revoked until it would have expired anyway. Returns false when it was already revoked. */
   async revoke(claims: TokenClaims): Promise<boolean> {
+    const { redis, keys, waiter } = this.core;
     const ttl = Math.max(1, claims.exp - Math.floor(Date.now() / 1000));
-    const set = await this.core.redis.set(this.core.keys.revokedToken(claims.jti), '1', 'EX', ttl, 'NX');
+    const set = await redis.set(keys.revokedToken(claims.jti), '1', 'EX', ttl, 'NX');
+    if (set === 'OK') await waiter.notify(redis, keys.revokedToken(claims.jti));
     return set === 'OK';
+  }
+
+  /**
+   * Makes the long-polls of a request (those waiting with `signal`) end with 401 once the token is revoked. Nothing
+   * touches Redis unless the request long-polls; then the revocation key is subscribed with the poll's own keys and
+   * checked once.
+   */
+  endPollsOnRevocation(signal: AbortSignal, claims: TokenClaims, message: string): void {
+    const { redis, keys, waiter } = this.core;
+    const key = keys.revokedToken(claims.jti);
+    waiter.guardPolls(signal, {
+      key,
+      fired: async () => (await redis.exists(key)) === 1,
+      error: () => new Unauthenticated(message),
+    });
   }
 }

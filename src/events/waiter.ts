@@ -1,8 +1,24 @@
 import type Redis from 'ioredis';
 import type { Keys } from '../store/keys';
 
-/** Why a wait ended. Everything but 'notified' means "nothing happened" to the caller. */
-export type WaitOutcome = 'notified' | 'timeout' | 'aborted' | 'shutdown';
+/**
+ * Why a wait ended. Everything but 'notified' means "nothing happened" to the caller; 'cancelled' means a poll's
+ * guard fired (see PollGuard).
+ */
+export type WaitOutcome = 'notified' | 'timeout' | 'aborted' | 'shutdown' | 'cancelled';
+
+/**
+ * A condition that ends every long-poll made with one abort signal: e.g. the request's token was revoked. It costs
+ * nothing until a poll uses the signal; then its key is subscribed together with the poll's own keys.
+ */
+export interface PollGuard {
+  /** Notifying this key ends the polls. */
+  key: string;
+  /** Checked once the poll is subscribed: whether the guard fired before that (its notification was missed). */
+  fired(): Promise<boolean>;
+  /** What a poll ended by the guard throws. */
+  error(): Error;
+}
 
 /**
  * One waiter's interest in a set of keys. Notifications that arrive while the caller is busy reading
@@ -18,6 +34,8 @@ export class Registration {
     private readonly owner: Waiter,
     readonly channels: string[],
     private readonly signal?: AbortSignal,
+    /** A notification on this channel ends the registration instead of waking it. */
+    private readonly endingChannel?: string,
   ) {
     signal?.addEventListener('abort', this.onAbort, { once: true });
   }
@@ -46,12 +64,13 @@ export class Registration {
   }
 
   /** Called by the Waiter when one of this registration's channels receives a message. */
-  notify(): void {
+  notify(channel?: string): void {
+    if (channel !== undefined && channel === this.endingChannel) return this.end('cancelled');
     this.pending = true;
     this.wake?.('notified');
   }
 
-  end(outcome: 'aborted' | 'shutdown'): void {
+  end(outcome: 'aborted' | 'shutdown' | 'cancelled'): void {
     if (this.finished) return;
     this.finished = outcome;
     this.wake?.(outcome);
@@ -74,6 +93,9 @@ export class Registration {
  */
 export class Waiter {
   private readonly byChannel = new Map<string, Set<Registration>>();
+  /** Channels released while their UNSUBSCRIBE could not be sent; ioredis would subscribe them again on reconnect. */
+  private readonly orphans = new Set<string>();
+  private readonly guards = new WeakMap<AbortSignal, PollGuard>();
   private closing = false;
 
   /** `openPolls` (a Prometheus gauge) counts calls waiting in poll(), whichever endpoint they serve. */
@@ -83,8 +105,20 @@ export class Waiter {
     private readonly openPolls?: { inc(): void; dec(): void },
   ) {
     subscriber.on('message', (channel: string) => {
-      for (const registration of this.byChannel.get(channel) ?? []) registration.notify();
+      for (const registration of this.byChannel.get(channel) ?? []) registration.notify(channel);
     });
+    // ioredis re-subscribes its remembered channels as it becomes ready; the orphans go after those commands.
+    subscriber.on('ready', () => setImmediate(() => this.dropOrphans()));
+  }
+
+  /** Ends every poll made with `signal` (a request's abort signal) when the guard fires, by throwing its error. */
+  guardPolls(signal: AbortSignal, guard: PollGuard): void {
+    this.guards.set(signal, guard);
+  }
+
+  /** Channels subscribed for nobody: released while Redis was unreachable. */
+  get orphanCount(): number {
+    return [...this.orphans].filter((channel) => !this.byChannel.has(channel)).length;
   }
 
   /** Number of waiters currently registered on `key` (0 once every waiter released it). */
@@ -102,9 +136,11 @@ export class Waiter {
    * Registers interest in `keys` and resolves once the subscription is active, so that anything
    * written after this returns is guaranteed to wake the registration. Read only after this resolves.
    */
-  async register(keys: string[], signal?: AbortSignal): Promise<Registration> {
-    const channels = [...new Set(keys.map((k) => this.keys.wakeChannel(k)))];
-    const registration = new Registration(this, channels, signal);
+  async register(keys: string[], signal?: AbortSignal, endingKey?: string): Promise<Registration> {
+    const all = endingKey === undefined ? keys : [...keys, endingKey];
+    const channels = [...new Set(all.map((k) => this.keys.wakeChannel(k)))];
+    const ending = endingKey === undefined ? undefined : this.keys.wakeChannel(endingKey);
+    const registration = new Registration(this, channels, signal, ending);
     if (this.closing) {
       registration.end('shutdown');
       return registration;
@@ -144,7 +180,8 @@ export class Waiter {
   /**
    * The long-poll loop every blocking endpoint uses: register, then read; if the read found nothing,
    * sleep until a wake-up and read again, until the deadline. Returns undefined when nothing was found.
-   * `read` may throw (e.g. NotFound when the subscription was removed while waiting).
+   * `read` may throw (e.g. NotFound when the subscription was removed while waiting). A guard set on `signal` with
+   * guardPolls ends the poll by throwing its error, before any read once it has fired.
    */
   async poll<T>(
     keys: string[],
@@ -153,13 +190,16 @@ export class Waiter {
     read: () => Promise<T | undefined>,
   ): Promise<T | undefined> {
     const deadline = Date.now() + timeoutMs;
-    const registration = await this.register(keys, signal);
+    const guard = signal === undefined ? undefined : this.guards.get(signal);
+    const registration = await this.register(keys, signal, guard?.key);
     this.openPolls?.inc();
     try {
+      if (guard && (await guard.fired())) throw guard.error();
       for (;;) {
         const found = await read();
         if (found !== undefined) return found;
         const outcome = await registration.next(deadline - Date.now());
+        if (outcome === 'cancelled' && guard) throw guard.error();
         if (outcome !== 'notified') return undefined;
       }
     } finally {
@@ -179,9 +219,27 @@ export class Waiter {
         idle.push(channel);
       }
     }
-    if (idle.length > 0 && this.subscriber.status === 'ready') {
-      this.subscriber.unsubscribe(...idle).catch(() => undefined);
+    if (idle.length === 0) return;
+    if (this.subscriber.status !== 'ready') {
+      for (const channel of idle) this.orphans.add(channel);
+      return;
     }
+    this.subscriber.unsubscribe(...idle).catch(() => {
+      for (const channel of idle) this.orphans.add(channel);
+    });
+  }
+
+  /** Unsubscribes the orphans nobody registered again since; runs whenever the subscriber (re)connects. */
+  private dropOrphans(): void {
+    const stale = [...this.orphans].filter((channel) => !this.byChannel.has(channel));
+    this.orphans.clear();
+    if (stale.length === 0 || this.subscriber.status !== 'ready') {
+      for (const channel of stale) this.orphans.add(channel);
+      return;
+    }
+    this.subscriber.unsubscribe(...stale).catch(() => {
+      for (const channel of stale) this.orphans.add(channel);
+    });
   }
 
   /** Answers every waiting call with "nothing happened"; later registrations end at once. */

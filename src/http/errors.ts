@@ -51,19 +51,29 @@ function httpStatusOf(err: unknown): number | undefined {
   return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
 }
 
+/** A stack overflow: recursion over client input that nests too deeply. */
+function isStackOverflow(err: unknown): boolean {
+  return err instanceof RangeError && /call stack/i.test(err.message);
+}
+
 /**
  * The one place errors become HTTP responses: domain errors by kind, an unreachable Redis as 503, Koa's own 4xx
- * with their message, anything else a 500 whose details stay in the log. Plain-text answers of the router (405,
- * 501) and unmatched routes become JSON too.
+ * with their message, a stack overflow as 400 (input nested too deeply), anything else a 500 whose details stay in
+ * the log. Plain-text answers of the router (405, 501) and unmatched routes become JSON too; their headers (Allow)
+ * stay. No 5xx is ever the client's fault.
  */
 export function errorMapper(metrics: Metrics): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
+      // The router answers a method it does not know at all (PROPFIND) with 501; for a client that is the same
+      // mistake as any other method the path does not serve, so it gets the same 405 (or 404 for an unknown path).
+      const routerAnswer = ctx.body === undefined || typeof ctx.body === 'string';
+      const unknownMethod = ctx.status === 501 && routerAnswer;
+      if ((ctx.status === 404 && ctx.body === undefined) || (unknownMethod && !ctx.response.get('Allow'))) {
         sendError(ctx, 404, `No route for ${ctx.method} ${ctx.path}`);
-      } else if ((ctx.status === 405 || ctx.status === 501) && typeof ctx.body === 'string') {
-        sendError(ctx, ctx.status, `Method ${ctx.method} is not allowed on ${ctx.path}`);
+      } else if ((ctx.status === 405 && routerAnswer) || unknownMethod) {
+        sendError(ctx, 405, `Method ${ctx.method} is not allowed on ${ctx.path}`);
       }
     } catch (err) {
       if (err instanceof DomainError) {
@@ -71,6 +81,10 @@ export function errorMapper(metrics: Metrics): Middleware {
       } else if (isConnectionError(err)) {
         metrics.redisErrors.inc();
         sendError(ctx, 503, UNAVAILABLE_MESSAGE);
+      } else if (isStackOverflow(err)) {
+        // The body middleware refuses deep JSON; this is the backstop for any other input that recurses too deep.
+        ctx.state.log?.warn({ err }, 'input nested too deeply');
+        sendError(ctx, 400, 'Input is nested too deeply');
       } else if (httpStatusOf(err) !== undefined) {
         const headers = (err as { headers?: Record<string, string> }).headers;
         if (headers) ctx.set(headers);

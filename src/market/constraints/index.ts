@@ -23,7 +23,8 @@ export {
   type MatchResult,
   type SubscriptionSource,
 } from './match';
-export { ConstraintParseError, MAX_NESTING, parseConstraints } from './parser';
+export { MAX_CONSTRAINT_BYTES, MAX_CONSTRAINT_TERMS, MAX_PROPERTIES } from './limits';
+export { ConstraintLimitError, ConstraintParseError, MAX_NESTING, parseConstraints } from './parser';
 export { SubscriptionIndex } from './subscriptionIndex';
 export { Tri, triName, type TriName } from './tri';
 export { toLiteral, toTypedProperties, type Literal, type TypedProperties } from './typedProperties';

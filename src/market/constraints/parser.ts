@@ -3,6 +3,7 @@
  * difference: text after the top-level filter is an error instead of being silently ignored.
  */
 import type { ComparisonOperator, ConstraintNode, EmptyNode, PropertyRef, ValueType } from './ast';
+import { MAX_CONSTRAINT_BYTES, MAX_CONSTRAINT_TERMS } from './limits';
 import { parseListSyntax } from './values';
 
 export class ConstraintParseError extends Error {
@@ -17,6 +18,15 @@ export class ConstraintParseError extends Error {
   }
 }
 
+/** A constraint or a properties map over a size limit; callers answer it like a parse error (400). */
+export class ConstraintLimitError extends ConstraintParseError {
+  constructor(message: string) {
+    super(0, 'input within the limits', 'more');
+    this.message = message;
+    this.name = 'ConstraintLimitError';
+  }
+}
+
 /** Deep nesting would overflow the stack of the recursive parser, compiler and interpreter. */
 export const MAX_NESTING = 128;
 
@@ -27,12 +37,18 @@ const EXPECTED_OPERATOR = "one of '=', '<', '<=', '>', '>='";
 const WHITESPACE = /^[ \t\r\n]$/;
 const TYPE_CODES: Readonly<Record<string, ValueType>> = { d: 'decimal', v: 'version', t: 'datetime' };
 
+/** @throws ConstraintParseError, or its ConstraintLimitError when the text is over a size limit. */
 export function parseConstraints(text: string): ConstraintNode {
+  // Checked before parsing, so refusing an oversized constraint costs no more than measuring it.
+  if (text.length > MAX_CONSTRAINT_BYTES || Buffer.byteLength(text, 'utf8') > MAX_CONSTRAINT_BYTES) {
+    throw new ConstraintLimitError(`Constraints are longer than the limit of ${MAX_CONSTRAINT_BYTES} bytes`);
+  }
   return new Parser(text).parse();
 }
 
 class Parser {
   private pos = 0;
+  private terms = 0;
 
   constructor(private readonly text: string) {}
 
@@ -94,6 +110,9 @@ class Parser {
 
   /** `attr=*)` or `attr op value)`. Neither attr nor value is trimmed; the value runs to the first `)`. */
   private parseItem(): ConstraintNode {
+    if (++this.terms > MAX_CONSTRAINT_TERMS) {
+      throw new ConstraintLimitError(`Constraints have more than the limit of ${MAX_CONSTRAINT_TERMS} terms`);
+    }
     const start = this.pos;
     if (start >= this.text.length || '=<>~)'.includes(this.text[start])) {
       this.fail("'&', '|', '!' or a property name");

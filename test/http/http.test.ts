@@ -83,9 +83,11 @@ describe('Redis outage', () => {
     );
     expect(down.ms).toBeLessThan(2000);
     expect(down.value.body.message).toMatch(/Redis/);
+    expect(down.value.headers['retry-after']).toBe('1');
     const route = await t.request.get('/counter');
     expect(route.status).toBe(503);
     expect(route.body.message).toMatch(/not reachable/);
+    expect(route.headers['retry-after']).toBe('1');
     expect((await t.request.get('/health')).status).toBe(200);
 
     await redis.start();

@@ -97,6 +97,42 @@ describe('long-poll waiter', () => {
     await untilTrue(() => waiter.refCount('client-gone') === 0, 'release after the client left');
   });
 
+  it('ends a guarded poll with the guard error when the guard key is notified; other polls keep waiting', async () => {
+    const { waiter, redis } = a.instance.core;
+    const guarded = new AbortController();
+    waiter.guardPolls(guarded.signal, {
+      key: 'guard-key',
+      fired: async () => false,
+      error: () => new Error('guard fired'),
+    });
+    let reads = 0;
+    const read = async (): Promise<undefined> => {
+      reads++;
+      return undefined;
+    };
+    const ending = waiter.poll(['shared-key'], 10_000, guarded.signal, read);
+    const found: { answer?: string } = {};
+    const plain = waiter.poll(['shared-key'], 10_000, undefined, async () => found.answer);
+    await untilTrue(() => waiter.refCount('guard-key') === 1 && waiter.refCount('shared-key') === 2, 'both polls');
+    await waiter.notify(redis, 'guard-key');
+    await expect(ending).rejects.toThrow('guard fired');
+    expect(reads).toBe(1); // ended without reading again
+    expect(waiter.refCount('shared-key')).toBe(1);
+    found.answer = 'woken';
+    await waiter.notify(redis, 'shared-key');
+    expect(await plain).toBe('woken');
+  });
+
+  it('ends a guarded poll before its first read when the guard fired before it subscribed', async () => {
+    const { waiter } = a.instance.core;
+    const guarded = new AbortController();
+    waiter.guardPolls(guarded.signal, { key: 'fired-key', fired: async () => true, error: () => new Error('late') });
+    const read = jest.fn(async () => 'found');
+    await expect(waiter.poll(['k'], 10_000, guarded.signal, read)).rejects.toThrow('late');
+    expect(read).not.toHaveBeenCalled();
+    expect(waiter.refCount('fired-key')).toBe(0);
+  });
+
   it('serves 1,000 concurrent waiters over one subscriber connection, each woken only by its own key', async () => {
     const { waiter, redis } = a.instance.core;
     const keys = Array.from({ length: 1000 }, (_, i) => `many-${i}`);

@@ -1,12 +1,11 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import path from 'node:path';
 import { Wallet } from 'ethers';
 import { SignJWT } from 'jose';
 import { freePort } from '../../src/store/embeddedRedis';
+import { spawnCli } from '../support/cli';
 import { TEST_AUTH_SECRET, testPrefix, testRedisUrl } from '../support/instance';
-
-const root = path.resolve(__dirname, '../..');
+import { until } from '../support/wait';
 
 function get(port: number, pathAndQuery: string, token?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -28,16 +27,6 @@ function get(port: number, pathAndQuery: string, token?: string): Promise<{ stat
   });
 }
 
-async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string, limitMs = 20_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined && ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('SIGTERM with open long-polls', () => {
   let child: ChildProcess | undefined;
   afterAll(() => {
@@ -46,10 +35,8 @@ describe('SIGTERM with open long-polls', () => {
 
   it('answers all 100 waiting calls with their empty result and exits 0 within 5 s', async () => {
     const port = await freePort();
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'api'], {
-      cwd: root,
+    child = spawnCli(['api'], {
       env: {
-        ...process.env,
         REDIS_URL: testRedisUrl(),
         BOURSE_AUTH_SECRET: TEST_AUTH_SECRET,
         BOURSE_KEY_PREFIX: testPrefix(),
@@ -59,11 +46,7 @@ describe('SIGTERM with open long-polls', () => {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
-    await until(
-      () => get(port, '/ready'),
-      (r) => r.status === 200,
-      'the api to be ready',
-    );
+    await until(async () => (await get(port, '/ready').catch(() => undefined))?.status === 200, 'ready', 20_000, 50);
 
     const secret = new TextEncoder().encode(TEST_AUTH_SECRET);
     const tokens = await Promise.all(
@@ -79,9 +62,10 @@ describe('SIGTERM with open long-polls', () => {
     );
     const polls = tokens.map((token) => get(port, '/market-api/v1/agreementEvents?timeout=60', token));
     await until(
-      () => get(port, '/metrics'),
-      (r) => /bourse_long_polls_open 100\b/.test(r.body),
+      async () => /bourse_long_polls_open 100\b/.test((await get(port, '/metrics')).body),
       '100 open long-polls',
+      20_000,
+      50,
     );
 
     const signalled = Date.now();

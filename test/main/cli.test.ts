@@ -1,33 +1,11 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ROOT, runCli as runBourse } from '../support/cli';
 
-const root = path.resolve(__dirname, '../..');
-
-/** Runs `bourse <args>` from source and collects its exit code and output. */
-function runCli(
-  args: string[],
-  env: Record<string, string>,
-  timeoutMs = 20_000,
-): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`bourse ${args.join(' ')} did not exit within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
-  });
+/** Runs `bourse <args>`; only the exit code and stderr matter here. */
+function runCli(args: string[], env: Record<string, string>, timeoutMs = 20_000, nodeArgs: string[] = []) {
+  return runBourse(args, { env, nodeArgs }, timeoutMs);
 }
 
 describe('configuration errors stop the process with the variable named', () => {
@@ -63,5 +41,22 @@ describe('configuration errors stop the process with the variable named', () => 
     expect(stderr).toContain('apt-get install redis-server');
     expect(stderr).toContain('brew install redis');
     expect(stderr).toContain('REDIS_URL');
+  });
+});
+
+describe('roles load only what they need', () => {
+  /** The packages a command loaded, as test/support/loadedModules.cjs reports them on exit. */
+  async function loadedBy(args: string[], env: Record<string, string> = {}): Promise<string[]> {
+    const preload = ['-r', path.join(ROOT, 'test/support/loadedModules.cjs')];
+    const { stderr } = await runCli(args, env, 20_000, preload);
+    const line = stderr.split('\n').find((l) => l.startsWith('LOADED_PACKAGES '));
+    if (!line) throw new Error(`no module list in: ${stderr}`);
+    return JSON.parse(line.slice('LOADED_PACKAGES '.length)) as string[];
+  }
+
+  it('keygen loads neither the runner (ya-ts-client) nor a queue library nor the HTTP stack', async () => {
+    const loaded = await loadedBy(['keygen']);
+    expect(loaded).toContain('ethers'); // the list is real: keygen does load ethers
+    for (const heavy of ['ya-ts-client', 'bullmq', 'koa', 'ioredis']) expect(loaded).not.toContain(heavy);
   });
 });

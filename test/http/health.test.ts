@@ -35,4 +35,18 @@ describe('health, readiness, metrics and HTTP basics', () => {
     expect(res.text).toContain('bourse_long_polls_open');
     expect(res.text).toContain('bourse_redis_errors_total');
   });
+
+  it('is not ready while the subscriber connection is down (503 with Retry-After), and ready again after', async () => {
+    const { subscriber } = t.instance.core;
+    subscriber.disconnect();
+    const down = await t.request.get('/ready');
+    expect(down.status).toBe(503);
+    expect(down.headers['retry-after']).toBe('1');
+    expect(down.body.message).toMatch(/subscriber/);
+    expect((await t.request.get('/health')).status).toBe(200);
+    await subscriber.connect();
+    const up = await t.request.get('/ready');
+    expect(up.status).toBe(200);
+    expect(up.body).toEqual({ status: 'ready' });
+  });
 });
