@@ -89,7 +89,7 @@ export class Runner {
         if (this.stopping.signal.aborted) return;
         if (!failing) this.log.warn({ err: (err as Error).message }, 'claiming a job failed; retrying');
         failing = true;
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
+        await pause(RETRY_MS, this.stopping.signal);
       }
     }
   }
@@ -161,6 +161,22 @@ export class Runner {
     await this.beat(true).catch(() => undefined);
     this.log.info('bourse runner stopped');
   }
+}
+
+/**
+ * Waits `ms` or until `signal` aborts. The timer is deliberately not unref'd: a runner whose API keeps failing is
+ * still a running runner, and its process must not exit just because nothing else is pending.
+ */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** Removes every job workspace left in the work dir: at start this runner holds no job. */
