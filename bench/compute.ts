@@ -1,6 +1,7 @@
 /**
  * Compute engine benchmark: sandbox cost (bwrap / no sandbox, same trivial job, same executor) and completed
- * trivial jobs per second through the whole engine (JobStore → BullMQ → runner → 70) at runner concurrency 1 and 2.
+ * trivial jobs per second through the whole engine (job store → provider queue → runner over HTTP → 70) at runner
+ * concurrency 1 and 2.
  * Uses REDIS_URL when set, else an embedded redis-server. The API half adds dispatch latency (approval → 40)
  * next to these numbers via `runEngineBench()`'s shared setup.
  */
@@ -10,22 +11,17 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Wallet } from 'ethers';
 import { loadConfig } from '../src/kernel/config';
-import { Waiter } from '../src/events/waiter';
 import { createLogger } from '../src/kernel/logger';
-import { ProcessExecutor } from '../src/compute/executor/process';
-import { createSandbox } from '../src/compute/executor/sandbox';
-import { Workspace } from '../src/compute/executor/workspace';
-import { firstJobId, JobStore, newJobId } from '../src/compute/jobs';
+import { firstJobId, isTerminal, newJobId } from '../src/compute/jobs/record';
+import { loadRunnerConfig, SandboxKind } from '../src/compute/runner/config';
+import { ProcessExecutor } from '../src/compute/runner/executor/process';
+import { createSandbox } from '../src/compute/runner/executor/sandbox';
+import { Workspace } from '../src/compute/runner/executor/workspace';
+import { Runner } from '../src/compute/runner/runner';
 import { jobProperties } from '../src/compute/workload';
 import { ApiInstance } from '../src/main/api';
-import { closeJobQueues, enqueueJob } from '../src/compute/queue';
-import { loadRunnerConfig, SandboxKind } from '../src/compute/runnerConfig';
-import { isTerminal } from '../src/compute/statuses';
-import { Runner } from '../src/compute/worker';
+import { HANDOFF_FIELDS, HANDOFF_VERSION } from '../src/market/agreements/handoff';
 import { EmbeddedRedis } from '../src/store/embeddedRedis';
-import { Keys } from '../src/store/keys';
-import { openRedis } from '../src/store/redis';
-import { Scripts } from '../src/store/scripts';
 import { nowMs, percentile, table } from './support';
 
 const log = createLogger('silent');
@@ -70,67 +66,8 @@ async function executorRunMs(kind: SandboxKind, runs: number): Promise<number[]>
   return samples;
 }
 
-/** Jobs/s of `jobs` trivial jobs dispatched at once to one runner with `concurrency`. */
-async function engineJobsPerSecond(redisUrl: string, concurrency: number, jobs: number): Promise<number> {
-  const prefix = `bench:${randomBytes(4).toString('hex')}:`;
-  const privateKey = Wallet.createRandom().privateKey;
-  const env = {
-    BOURSE_KEY_PREFIX: prefix,
-    LOG_LEVEL: 'silent',
-    BOURSE_RUNNER_PRIVATE_KEY: privateKey,
-    BOURSE_RUNNER_WORK_DIR: tempDir('work'),
-    BOURSE_RUNNER_CONCURRENCY: String(concurrency),
-  };
-  const runner = await Runner.start({
-    config: loadConfig(env),
-    redisUrl,
-    log,
-    runner: loadRunnerConfig(env, { dataDir: tempDir('data') }),
-  });
-  const keys = new Keys(prefix);
-  const redis = await openRedis(redisUrl, 'bench', log);
-  const subscriber = await openRedis(redisUrl, 'bench-sub', log);
-  const scripts = new Scripts(redis);
-  await scripts.load();
-  const waiter = new Waiter(subscriber, keys);
-  const store = new JobStore({ redis, keys, scripts });
-  try {
-    const ids = Array.from({ length: jobs }, () => newJobId());
-    const started = nowMs();
-    for (const jobId of ids) {
-      await store.create({
-        jobId,
-        agreementId: jobId + jobId,
-        owner: runner.config.provider,
-        provider: runner.config.provider,
-        validToMs: Date.now() + 600_000,
-        spec: { runtime: 'sh', entrypoint: ['sh', '$ALGO'], algorithm: TRIVIAL_SH, inputs: [], maxDurationSeconds: 30 },
-      });
-      await enqueueJob({ redis, keys }, runner.config.provider, jobId);
-    }
-    for (const jobId of ids) {
-      const done = await waiter.poll([keys.job(jobId)], 60_000, undefined, async () => {
-        const job = await store.get(jobId);
-        return job && isTerminal(job.status) ? job : undefined;
-      });
-      if (done?.status !== 70) throw new Error(`bench job ${jobId} ended at ${done?.status}: ${done?.reason}`);
-    }
-    return jobs / ((nowMs() - started) / 1000);
-  } finally {
-    await runner.stop();
-    waiter.shutdown();
-    await closeJobQueues(redis);
-    subscriber.disconnect();
-    await redis.quit();
-  }
-}
-
-/**
- * Dispatch latency (the API half): from an agreement's approval (the approvals-stream entry the approve Lua
- * writes) to its job reaching status 40 on a runner, through the API's dispatcher (consumer group → JobStore →
- * BullMQ). Baseline in the same run: a job created and enqueued directly (no dispatcher) → 40.
- */
-async function dispatchLatency(redisUrl: string, samples: number): Promise<{ approval: number[]; direct: number[] }> {
+/** An API instance on `redisUrl` (listening on loopback) and a runner speaking to it over HTTP. */
+async function apiWithRunner(redisUrl: string, runnerEnv: Record<string, string> = {}) {
   const prefix = `bench:${randomBytes(4).toString('hex')}:`;
   const env = {
     BOURSE_KEY_PREFIX: prefix,
@@ -138,32 +75,77 @@ async function dispatchLatency(redisUrl: string, samples: number): Promise<{ app
     BOURSE_AUTH_SECRET: randomBytes(32).toString('hex'),
     BOURSE_RUNNER_PRIVATE_KEY: Wallet.createRandom().privateKey,
     BOURSE_RUNNER_WORK_DIR: tempDir('work'),
+    ...runnerEnv,
   };
   const config = loadConfig(env);
-  const runner = await Runner.start({
-    config,
-    redisUrl,
-    log,
-    runner: loadRunnerConfig(env, { dataDir: tempDir('data') }),
-  });
   const api = await ApiInstance.create({ config, redisUrl, log });
+  const url = await api.listen(0, '127.0.0.1');
+  const runner = await Runner.start(
+    loadRunnerConfig({ ...env, BOURSE_API_URL: url }, { dataDir: tempDir('data'), defaultApiUrl: url }),
+    log,
+  );
   const { core } = api;
-  const store = new JobStore(core);
-  const provider = runner.config.provider;
-  const spec = {
-    runtime: 'sh',
-    entrypoint: ['sh', '$ALGO'],
-    algorithm: TRIVIAL_SH,
-    inputs: [],
-    maxDurationSeconds: 30,
-  };
+  const store = api.services.compute.store;
   const reached = async (jobId: string, done: (status: number) => boolean): Promise<number> => {
-    const at = await core.waiter.poll([core.keys.job(jobId)], 30_000, undefined, async () =>
+    const at = await core.waiter.poll([core.keys.job(jobId)], 60_000, undefined, async () =>
       done((await store.get(jobId))?.status ?? 0) ? nowMs() : undefined,
     );
     if (at === undefined) throw new Error(`job ${jobId} did not progress`);
     return at;
   };
+  const close = async (): Promise<void> => {
+    await runner.stop();
+    await api.close();
+  };
+  return { api, core, store, runner, provider: runner.config.provider, reached, close };
+}
+
+const TRIVIAL_SPEC = {
+  runtime: 'sh',
+  entrypoint: ['sh', '$ALGO'],
+  algorithm: TRIVIAL_SH,
+  inputs: [],
+  maxDurationSeconds: 30,
+};
+
+/** Jobs/s of `jobs` trivial jobs queued at once for one runner with `concurrency` (API → HTTP → runner → 70). */
+async function engineJobsPerSecond(redisUrl: string, concurrency: number, jobs: number): Promise<number> {
+  const { store, provider, reached, close } = await apiWithRunner(redisUrl, {
+    BOURSE_RUNNER_CONCURRENCY: String(concurrency),
+  });
+  try {
+    const ids = Array.from({ length: jobs }, () => newJobId());
+    const started = nowMs();
+    for (const jobId of ids) {
+      const validToMs = Date.now() + 600_000;
+      await store.create({
+        jobId,
+        agreementId: jobId + jobId,
+        owner: provider,
+        provider,
+        validToMs,
+        spec: TRIVIAL_SPEC,
+      });
+    }
+    for (const jobId of ids) {
+      await reached(jobId, isTerminal);
+      const done = await store.get(jobId);
+      if (done?.status !== 70) throw new Error(`bench job ${jobId} ended at ${done?.status}: ${done?.reason}`);
+    }
+    return jobs / ((nowMs() - started) / 1000);
+  } finally {
+    await close();
+  }
+}
+
+/**
+ * Dispatch latency (the API half): from an agreement's approval (the hand-off entry the approve transition appends
+ * to the approvals stream) to its job reaching status 40 on a runner, through the API's dispatcher (consumer group
+ * → job store → provider queue → the runner's claim long-poll). Baseline in the same run: a job created directly
+ * (no dispatcher) → 40.
+ */
+async function dispatchLatency(redisUrl: string, samples: number): Promise<{ approval: number[]; direct: number[] }> {
+  const { core, store, provider, reached, close } = await apiWithRunner(redisUrl);
   // Time to 40, then let the job finish so the next sample finds the runner idle.
   const running = async (jobId: string, since: number): Promise<number> => {
     const at = (await reached(jobId, (status) => status >= 40)) - since;
@@ -175,30 +157,31 @@ async function dispatchLatency(redisUrl: string, samples: number): Promise<{ app
     // The first round warms connections and the provider's queue; it is not counted.
     for (let i = -1; i < samples; i++) {
       const hex = randomBytes(32).toString('hex');
-      await core.redis.hset(core.keys.agreement(hex), {
-        id: hex,
+      const entry: Record<(typeof HANDOFF_FIELDS)[number], string> = {
+        v: HANDOFF_VERSION,
+        agreementId: hex,
         requestorId: provider,
         providerId: provider,
-        state: 'Approved',
         validToMs: String(Date.now() + 600_000),
-        demandProperties: JSON.stringify(jobProperties(spec)),
+        approvedAtMs: String(Date.now()),
+        demandProperties: JSON.stringify(jobProperties(TRIVIAL_SPEC)),
         offerProperties: '{}',
-      });
+      };
       const approved = nowMs();
-      await core.redis.xadd(core.keys.approvedAgreements(), '*', 'agreementId', hex);
+      await core.redis.xadd(core.keys.approvedAgreements(), '*', ...HANDOFF_FIELDS.flatMap((f) => [f, entry[f]]));
       const viaApproval = await running(firstJobId(hex), approved);
 
       const jobId = newJobId();
       const created = nowMs();
+      const validToMs = Date.now() + 600_000;
       await store.create({
         jobId,
         agreementId: jobId + jobId,
         owner: provider,
         provider,
-        validToMs: Date.now() + 600_000,
-        spec,
+        validToMs,
+        spec: TRIVIAL_SPEC,
       });
-      await enqueueJob(core, provider, jobId);
       const direct = await running(jobId, created);
       if (i >= 0) {
         result.approval.push(viaApproval);
@@ -207,8 +190,7 @@ async function dispatchLatency(redisUrl: string, samples: number): Promise<{ app
     }
     return result;
   } finally {
-    await api.close();
-    await runner.stop();
+    await close();
   }
 }
 
@@ -262,7 +244,7 @@ export async function run(): Promise<void> {
       'p50 ratio': (p50(s) / p50(base)).toFixed(2),
     });
     table([
-      row('enqueue → 40 (baseline)', latency.direct, latency.direct),
+      row('create → 40 (baseline)', latency.direct, latency.direct),
       row('approval → 40 (dispatch)', latency.approval, latency.direct),
     ]);
   } finally {

@@ -9,7 +9,7 @@
 import { Wallet } from 'ethers';
 import { MarketApi } from 'ya-ts-client';
 import { mintToken } from '../src/auth/client';
-import type { JobSpec } from '../src/compute/jobs';
+import type { JobSpec } from '../src/compute/jobs/record';
 import { jobProperties } from '../src/compute/workload';
 import type { ComputeStatus } from '../src/types/schemas';
 

@@ -48,7 +48,9 @@ wait_ready "http://127.0.0.1:$api_port/ready" api
 echo "production check: api ok"
 
 runner_key=$(node dist/src/cli.js keygen | sed -n 's/^BOURSE_PRIVATE_KEY=//p')
-BOURSE_API_URL="http://127.0.0.1:$api_port" BOURSE_RUNNER_PRIVATE_KEY="$runner_key" node dist/src/cli.js runner &
+# A runner is a client of the API only: it refuses REDIS_URL.
+env -u REDIS_URL BOURSE_API_URL="http://127.0.0.1:$api_port" BOURSE_RUNNER_PRIVATE_KEY="$runner_key" \
+  BOURSE_RUNNER_WORK_DIR="$work/runner-jobs" node dist/src/cli.js runner &
 runner=$!
 pids+=($runner)
 for _ in $(seq 1 100); do

@@ -1,11 +1,12 @@
-import { Invalid } from '../kernel/errors';
+import { DomainError, Invalid } from '../kernel/errors';
 import type { ComputeDataset, ComputeStartRequest } from '../types/schemas';
-import type { JobSpec } from './jobs';
+import type { JobSpec } from './jobs/record';
 
 /**
  * The workload as it travels in the negotiation, and the runner's environment as its Offer states it.
  * This is the only file that knows the `bourse.job.*` / `bourse.runner.*` / `golem.inf.*` property names:
- * dispatch, the compute routes and the runner's market policy all go through it.
+ * dispatch, the compute routes and the runner's market policy all go through it. Validation throws `Invalid` (a domain
+ * error, never an HTTP one); `readWorkload` returns the refusal as a value for callers that record it.
  */
 
 /** What a runner offers and allows, as published in its Offer. */
@@ -133,6 +134,16 @@ export function jobSpecFromProperties(properties: Properties): JobSpec {
     inputs: properties[JOB.inputs] === undefined ? [] : inputsOf(properties[JOB.inputs], JOB.inputs),
     maxDurationSeconds: durationOf(properties[JOB.maxDuration], JOB.maxDuration),
   };
+}
+
+/** The job a demand describes, or why it does not describe a valid one. */
+export function readWorkload(properties: Properties): { ok: true; spec: JobSpec } | { ok: false; reason: string } {
+  try {
+    return { ok: true, spec: jobSpecFromProperties(properties) };
+  } catch (err) {
+    if (err instanceof DomainError) return { ok: false, reason: err.message };
+    throw err;
+  }
 }
 
 /** The demand properties that describe `spec` (what a requestor puts in its Demand). */

@@ -37,13 +37,18 @@ export interface Config {
    * port).
    */
   apiUrl: string;
-  /** How often each API instance's compute watchdog fails jobs past their agreement's validity or deadline. */
+  /**
+   * How often each API instance's compute watchdog fails jobs past their agreement's validity or deadline and
+   * releases claims whose lease lapsed.
+   */
   jobWatchdogMs: number;
   /**
    * Lease of a negotiation event delivery whose response never went out (the market's default when unset; tests
    * shorten it).
    */
   negotiationLeaseMs?: number;
+  /** Most bytes of result files (log included) one job may store (BOURSE_MAX_RESULT_BYTES). */
+  maxResultBytes: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -141,10 +146,11 @@ export function loadConfig(env: Env = process.env): Config {
       10 * 365 * 24 * 3600,
     ),
     apiUrl: readApiUrl(env),
-    jobWatchdogMs: readInt(env, 'BOURSE_JOB_WATCHDOG_MS', 5000, 100, 600_000),
+    jobWatchdogMs: readInt(env, 'BOURSE_JOB_WATCHDOG_MS', 1000, 100, 600_000),
     negotiationLeaseMs: env.BOURSE_NEGOTIATION_LEASE_MS
       ? readInt(env, 'BOURSE_NEGOTIATION_LEASE_MS', 0, 100, 600_000)
       : undefined,
+    maxResultBytes: readSize(env, 'BOURSE_MAX_RESULT_BYTES', 64 * 1024 ** 2),
   };
 }
 

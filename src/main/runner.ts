@@ -1,30 +1,29 @@
 import type { Logger } from 'pino';
-import { loadRunnerConfig } from '../compute/runnerConfig';
-import { environmentOf, startRunnerMarket } from '../compute/runnerMarket';
-import { Runner } from '../compute/worker';
-import { requireRedisUrl, type Config } from '../kernel/config';
+import { startRunnerMarket, environmentOf } from '../compute/runner/agent';
+import { loadRunnerConfig } from '../compute/runner/config';
+import { Runner } from '../compute/runner/runner';
+import { ConfigError, type Config, type Env } from '../kernel/config';
 import { exitOnSignal } from './signals';
 
-/** The compute runner: worker for its provider's job queue, watchdog and heartbeat (`generateKey`: dev only). */
+/**
+ * A runner: its provider's jobs through the provider job API and its market presence through the Market API, both
+ * over HTTP to the API instances in BOURSE_API_URL (`generateKey`: dev only).
+ */
 export async function startRunner(
   config: Config,
   log: Logger,
-  redisUrl: string,
-  options: { generateKey?: boolean } = {},
+  options: { generateKey?: boolean; env?: Env } = {},
 ): Promise<() => Promise<void>> {
-  const runner = await Runner.start({
-    config,
-    redisUrl,
-    log,
-    runner: loadRunnerConfig(process.env, { dataDir: config.dataDir, generateKey: options.generateKey }),
+  const runnerConfig = loadRunnerConfig(options.env ?? process.env, {
+    dataDir: config.dataDir,
+    defaultApiUrl: config.apiUrl,
+    generateKey: options.generateKey,
   });
-  // Its market presence: the runner offers its environment and negotiates through the API at config.apiUrl.
-  const stopMarket = startRunnerMarket({
-    apiUrl: config.apiUrl,
-    wallet: runner.config.wallet,
-    environment: environmentOf(runner.config),
-    log,
-  });
+  const runner = await Runner.start(runnerConfig, log);
+  const stopMarket = startRunnerMarket(
+    { api: runner.api, environment: environmentOf(runnerConfig), log },
+    runnerConfig.provider,
+  );
   return async () => {
     await stopMarket();
     await runner.stop();
@@ -32,6 +31,13 @@ export async function startRunner(
 }
 
 export async function runRunner(config: Config, log: Logger): Promise<void> {
-  const stop = await startRunner(config, log, requireRedisUrl(config));
+  if (config.redisUrl)
+    throw new ConfigError(
+      'REDIS_URL',
+      'must not be set for `bourse runner`: a runner is a client of the API and never opens its Redis. Give it ' +
+        'BOURSE_API_URL (one or more API base URLs, comma-separated) and its key (BOURSE_RUNNER_PRIVATE_KEY or ' +
+        'BOURSE_RUNNER_KEY_FILE)',
+    );
+  const stop = await startRunner(config, log);
   exitOnSignal(log, stop);
 }

@@ -1,4 +1,4 @@
-import { createCompute } from '../compute/module';
+import { createCompute, type ComputeApi } from '../compute/api';
 import type { Core, Lifecycle } from '../kernel/core';
 import { createMarket, type MarketServices } from '../market';
 import { onAgreementTerminated } from '../payment/hook';
@@ -9,14 +9,14 @@ export interface ApiServices {
   market: MarketServices;
   /** The agreement service; also compute's AgreementLookup. */
   agreements: MarketServices['agreements'];
-  compute: ReturnType<typeof createCompute>;
+  compute: ComputeApi;
   payment: PaymentService;
 }
 
 /** Builds every domain service of the API and lists their background work in start order. */
 export function buildServices(core: Core): { services: ApiServices; lifecycles: Lifecycle[] } {
   const market = createMarket(core);
-  const compute = createCompute(core);
+  const compute = createCompute(core, market.services.agreements);
   const payment = new PaymentService(core);
   market.services.agreements.onTerminated((agreement) => onAgreementTerminated(core, agreement));
   return {

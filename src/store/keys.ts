@@ -163,12 +163,24 @@ export class Keys {
   jobResult(id: string, index: number): string {
     return this.k('job', id, 'result', String(index));
   }
-  /** Hash runner id → heartbeat JSON (environment, load). */
+  /** Prefix of every job hash: the claim script finds a popped job's hash as this prefix + its id. */
+  jobPrefix(): string {
+    return this.k('job', '');
+  }
+  /** Result files staged by a job's current holder (index → entry JSON), published with its final status. */
+  jobStagedResults(id: string): string {
+    return this.k('job', id, 'staged');
+  }
+  /** List of job ids waiting for a runner of one provider (pushed left, claimed from the right). */
+  providerQueue(provider: string): string {
+    return this.k('jobs', 'queue', provider.toLowerCase());
+  }
+  /** Sorted set job id → lease end (ms) of claimed jobs: a lapsed lease means the holder is lost. */
+  jobLeases(): string {
+    return this.k('jobs', 'leases');
+  }
+  /** Hash runner id → heartbeat JSON (provider, environment, load), written by the API on a runner's heartbeat. */
   runners(): string {
     return this.k('runners');
-  }
-  /** BullMQ queue prefix (BullMQ builds its own key names under it). */
-  queuePrefix(): string {
-    return this.prefix.replace(/:$/, '') + ':bull';
   }
 }

@@ -10,7 +10,7 @@ import {
 } from '@oceanprotocol/lib';
 import { Wallet } from 'ethers';
 import { oceanExample } from '../../examples/ocean';
-import type { JobSpec } from '../../src/compute/jobs';
+import type { JobSpec } from '../../src/compute/jobs/record';
 import { newParty, Party } from '../support/identities';
 import { startOceanWorld, OceanWorld } from '../support/oceanWorld';
 

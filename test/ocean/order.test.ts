@@ -1,5 +1,5 @@
-import { c2dV2Fields } from '../../src/compute/oceanEnvironment';
-import { initializeAnswer, oceanOrder, priceCeiling, type OrderedAgreement } from '../../src/compute/oceanOrder';
+import { c2dV2Fields } from '../../src/compute/api/oceanEnvironment';
+import { initializeAnswer, oceanOrder, priceCeiling, type OrderedAgreement } from '../../src/compute/api/oceanOrder';
 import { DomainError } from '../../src/kernel/errors';
 import type { ComputeStartRequest } from '../../src/types/schemas';
 

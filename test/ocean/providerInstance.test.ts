@@ -2,7 +2,7 @@ import { LoggerInstance, LogLevel, ProviderInstance } from '@oceanprotocol/lib';
 import { decodeJwt } from 'jose';
 import { getBytes, Wallet } from 'ethers';
 import { messageHash } from '../../src/auth/signatures';
-import { writeHeartbeat, type RunnerHeartbeat } from '../../src/compute/heartbeat';
+import { writeHeartbeat, type RunnerHeartbeat } from '../../src/compute/api/environments';
 import { OCEAN_SERVICE_ENDPOINTS } from '../../src/http/routes/oceanRoot';
 import { signedQuery } from '../support/identities';
 import { startTestInstance, TestInstance } from '../support/instance';
@@ -35,7 +35,7 @@ describe('ocean.js ProviderInstance against Bourse', () => {
       lastSeenMs: Date.now() + 3_600_000, // stays live for the whole file
       heartbeatMs: 1000,
     };
-    await writeHeartbeat(t.instance.core.redis, t.instance.core.keys, beat);
+    await writeHeartbeat(t.instance.core, beat);
   });
   afterAll(() => t.close());
 

@@ -1,15 +1,12 @@
 import { MarketApi } from 'ya-ts-client';
 import { negotiate } from '../../examples/requestor';
-import type { JobSpec } from '../../src/compute/jobs';
-import { environmentOf, startRunnerMarket } from '../../src/compute/runnerMarket';
-import type { Runner } from '../../src/compute/worker';
-import { createLogger } from '../../src/kernel/logger';
-import { startRunner } from '../compute/engine/support';
+import type { JobSpec } from '../../src/compute/jobs/record';
+import { COMPUTE_API_ENV } from '../compute/runner/support';
 import type { Party } from './identities';
 import { startTestInstance, testPrefix, TestInstance } from './instance';
+import { startBuiltInRunner } from './runner';
 import { yaClient } from './yaClient';
 
-const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 const quiet = (): void => undefined;
 
 /** An API instance with one live runner that negotiates on the market: what an Ocean client talks to. */
@@ -29,22 +26,14 @@ export interface OceanWorld {
  */
 export async function startOceanWorld(): Promise<OceanWorld> {
   const prefix = testPrefix();
-  const t = await startTestInstance({ prefix });
-  const runner: Runner = await startRunner(prefix, { env: { BOURSE_RUNNER_COMMANDS: 'node,sh,sleep' } });
-  const stopMarket = startRunnerMarket({
-    apiUrl: t.url,
-    wallet: runner.config.wallet,
-    environment: environmentOf(runner.config),
-    log,
-    pollSeconds: 1,
-  });
+  const t = await startTestInstance({ prefix, env: COMPUTE_API_ENV });
+  const runner = await startBuiltInRunner(t, { BOURSE_RUNNER_COMMANDS: 'node,sh,sleep' });
   return {
     t,
-    provider: runner.config.provider,
+    provider: runner.provider,
     approvedAgreement: (party, spec) =>
       negotiate(yaClient(t, party).requestor as MarketApi.RequestorService, spec, quiet, 30_000),
     async close() {
-      await stopMarket();
       await runner.stop();
       await t.close();
     },

@@ -3,11 +3,11 @@ import type Router from '@koa/router';
 import { Authenticator } from '../../auth/authenticator';
 import { parseAddress, readField, requireField, type SignedFields } from '../../auth/fields';
 import { oceanAuth } from '../../auth/middleware';
-import type { ComputeService, JobFilter } from '../../compute/computeService';
-import type { LogTail } from '../../compute/logTail';
-import { liveEnvironments } from '../../compute/environments';
-import { oceanOrder } from '../../compute/oceanOrder';
-import type { JobRecord } from '../../compute/jobs';
+import { liveEnvironments } from '../../compute/api/environments';
+import type { ComputeService, JobFilter } from '../../compute/api/service';
+import type { LogTail } from '../../compute/jobs/logTail';
+import type { JobRecord } from '../../compute/jobs/record';
+import { oceanOrder } from '../../compute/api/oceanOrder';
 import type { Core } from '../../kernel/core';
 import { Invalid, Unauthenticated } from '../../kernel/errors';
 import type { ComputeStartRequest, ComputeStatus } from '../../types/schemas';
@@ -23,7 +23,7 @@ export function renderStatus(job: JobRecord): ComputeStatus {
     statusText: job.statusText,
     dateCreated: job.dateCreated,
     dateFinished: job.dateFinished === '' ? null : job.dateFinished,
-    results: job.results,
+    results: job.results.map(({ filename, filesize, type, index }) => ({ filename, filesize, type, index })),
     stopRequested: job.stopRequested,
     terminationDetails: { exitCode: job.exitCode ?? null },
     reason: job.reason === '' ? null : job.reason,
@@ -42,7 +42,7 @@ function indexOf(ctx: Context): number {
   return Number(raw);
 }
 
-/** Provider-style signed messages (reference §2.2); ocean-node's `address + nonce + command` is always accepted too. */
+/** Provider-style signed messages; ocean-node's `address + nonce + command` is always accepted too. */
 const providerMessage = {
   start: (ctx: Context, s: SignedFields) => s.address + (readField(ctx, 'agreementId') ?? '') + s.nonce,
   jobs: (ctx: Context, s: SignedFields) =>
@@ -71,7 +71,7 @@ function attachmentName(filename: string): string {
 }
 
 /**
- * Ocean Provider compute endpoints under /api/services (DESIGN §3.2). Thin: authenticate, parse, call the
+ * Ocean Provider compute endpoints under /api/services. Thin: authenticate, parse, call the
  * compute service, render. Every route except computeEnvironments needs a party (signature or token).
  */
 export function mountComputeRoutes(router: Router, core: Core, service: ComputeService, logs: LogTail): void {

@@ -6,9 +6,13 @@ const READY_TIMEOUT_MS = 1000;
 
 /**
  * /health (the process answers), /ready (Redis answers on both connections and scripts are loaded; a 503 carries
- * Retry-After), /metrics (Prometheus).
+ * Retry-After; the body says so when an embedded runner is off), /metrics (Prometheus).
  */
-export function mountHealthRoutes(router: Router, core: Core): void {
+export function mountHealthRoutes(
+  router: Router,
+  core: Core,
+  runnerState: () => string | undefined = () => undefined,
+): void {
   const ping = async (): Promise<boolean> => {
     if (core.redis.status !== 'ready') return false;
     const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), READY_TIMEOUT_MS).unref());
@@ -28,7 +32,8 @@ export function mountHealthRoutes(router: Router, core: Core): void {
     // Without the subscriber, long-polls would hear of nothing until their timeout.
     if (core.subscriber.status !== 'ready') throw new Unavailable('Not ready: the Redis subscriber is not connected');
     if (!core.scripts.loaded) throw new Unavailable('Not ready: Lua scripts are not loaded yet');
-    ctx.body = { status: 'ready' };
+    const runner = runnerState();
+    ctx.body = runner === undefined ? { status: 'ready' } : { status: 'ready', runner };
   });
   router.get('/metrics', async (ctx) => {
     ctx.type = core.metrics.registry.contentType;

@@ -10,10 +10,11 @@ import { mountIdentityRoutes } from './identity';
 import { mountMarketRoutes } from './market';
 import { mountPaymentRoutes } from './payment';
 import { mountOceanRoutes } from './oceanRoot';
+import { mountProviderRoutes } from './provider';
 
 /** Every route of the API, face by face. Routes are thin: parse → call a domain service → render. */
 export function mountRoutes(router: Router, core: Core, services: ApiServices): void {
-  mountHealthRoutes(router, core);
+  mountHealthRoutes(router, core, () => services.compute.runnerState);
   mountAuthRoutes(router, core);
   mountAppKeyRoutes(router, core);
   mountIdentityRoutes(router, core);
@@ -22,4 +23,5 @@ export function mountRoutes(router: Router, core: Core, services: ApiServices): 
   mountComputeRoutes(router, core, services.compute.service, services.compute.logs);
   mountPaymentRoutes(router, core, services.payment);
   mountOceanRoutes(router, core, services); // ocean.js discovery (GET /) and initializeCompute
+  mountProviderRoutes(router, core, services.compute.providerJobs);
 }

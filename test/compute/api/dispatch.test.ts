@@ -1,16 +1,20 @@
-import { Dispatcher } from '../../../src/compute/dispatch';
-import { firstJobId, JobStore } from '../../../src/compute/jobs';
-import { jobQueue } from '../../../src/compute/queue';
-import { JobStatus } from '../../../src/compute/statuses';
+import { Dispatcher } from '../../../src/compute/api/dispatcher';
+import { firstJobId, JobStatus } from '../../../src/compute/jobs/record';
+import type { JobStore } from '../../../src/compute/jobs/store';
 import { JOB, jobProperties } from '../../../src/compute/workload';
 import type { Core } from '../../../src/kernel/core';
 import { newParty } from '../../support/identities';
 import { startTestInstance, testPrefix, TestInstance } from '../../support/instance';
-import { announceApproval, ECHO_SPEC, writeAgreement } from './fixtures';
+import { announceApproval, ECHO_SPEC, handoffOf, writeAgreement } from './fixtures';
+
+const storeOf = (t: TestInstance): JobStore => t.instance.services.compute.store;
+/** Compute never reads agreements here: every agreement comes through its hand-off entry. */
+const noLookup = { computeView: async () => undefined };
 
 /** Resolves when the job appears (the dispatcher runs in the background), via the job key's wake-up. */
-async function awaitJob(core: Core, jobId: string, timeoutMs = 10_000) {
-  const jobs = new JobStore(core);
+async function awaitJob(t: TestInstance, jobId: string, timeoutMs = 10_000) {
+  const core = t.instance.core;
+  const jobs = storeOf(t);
   const job = await core.waiter.poll([core.keys.job(jobId)], timeoutMs, undefined, () => jobs.get(jobId));
   if (!job) throw new Error(`job ${jobId} was not created within ${timeoutMs} ms`);
   return job;
@@ -33,9 +37,7 @@ async function awaitStreamHandled(core: Core, timeoutMs = 10_000): Promise<void>
 }
 
 async function queuedIds(core: Core, provider: string): Promise<string[]> {
-  return (await jobQueue(core, provider).getJobs(['waiting', 'active', 'delayed', 'prioritized'])).map(
-    (j) => j.id ?? '',
-  );
+  return core.redis.lrange(core.keys.providerQueue(provider), 0, -1);
 }
 
 describe('dispatch: approved agreement → first job', () => {
@@ -55,7 +57,7 @@ describe('dispatch: approved agreement → first job', () => {
     async () => {
       const [requestor, provider] = [await newParty(a), await newParty(a)];
       const hex = await writeAgreement(a.instance.core, { requestor: requestor.address, provider: provider.address });
-      const job = await awaitJob(a.instance.core, firstJobId(hex));
+      const job = await awaitJob(a, firstJobId(hex));
       expect(job).toMatchObject({
         agreementId: hex,
         owner: requestor.address,
@@ -75,7 +77,7 @@ describe('dispatch: approved agreement → first job', () => {
       const core = a.instance.core;
       const hex = await writeAgreement(core, { requestor: requestor.address, provider: provider.address });
       await Promise.all([announceApproval(core, hex), announceApproval(b.instance.core, hex)]);
-      await awaitJob(core, firstJobId(hex));
+      await awaitJob(a, firstJobId(hex));
       await awaitStreamHandled(core);
       expect(await core.redis.smembers(core.keys.agreementJobs(hex))).toEqual([firstJobId(hex)]);
       expect((await queuedIds(core, provider.address)).filter((id) => id === firstJobId(hex))).toHaveLength(1);
@@ -89,9 +91,8 @@ describe('dispatch: approved agreement → first job', () => {
       provider: provider.address,
       state: 'Pending',
     });
-    await a.instance.core.redis.hset(a.instance.core.keys.agreement(hex), 'state', 'Approved');
-    const dispatchers = [a, b].map((t) => new Dispatcher(t.instance.core, new JobStore(t.instance.core)));
-    const ids = await Promise.all(dispatchers.map((d) => d.dispatchApproved(hex)));
+    const dispatchers = [a, b].map((t) => new Dispatcher(t.instance.core, storeOf(t), noLookup));
+    const ids = await Promise.all(dispatchers.map((d) => d.dispatchApproved(handoffOf(hex))));
     expect(ids).toEqual([firstJobId(hex), firstJobId(hex)]);
     expect(await a.instance.core.redis.smembers(a.instance.core.keys.agreementJobs(hex))).toEqual([firstJobId(hex)]);
   });
@@ -104,9 +105,9 @@ describe('dispatch: approved agreement → first job', () => {
       demandProperties: { 'golem.node.id.name': 'x' },
       state: 'Pending',
     });
-    await a.instance.core.redis.hset(a.instance.core.keys.agreement(hex), 'state', 'Approved');
-    expect(await new Dispatcher(a.instance.core, new JobStore(a.instance.core)).dispatchApproved(hex)).toBeUndefined();
-    expect(await new JobStore(a.instance.core).get(firstJobId(hex))).toBeUndefined();
+    const dispatcher = new Dispatcher(a.instance.core, storeOf(a), noLookup);
+    expect(await dispatcher.dispatchApproved(handoffOf(hex))).toBeUndefined();
+    expect(await storeOf(a).get(firstJobId(hex))).toBeUndefined();
   });
 
   it('fails a job whose agreed workload is invalid with 32 and the reason, instead of running it', async () => {
@@ -119,7 +120,7 @@ describe('dispatch: approved agreement → first job', () => {
     });
     const core = a.instance.core;
     const job = await core.waiter.poll([core.keys.job(firstJobId(hex))], 10_000, undefined, async () => {
-      const j = await new JobStore(core).get(firstJobId(hex));
+      const j = await storeOf(a).get(firstJobId(hex));
       return j?.status === JobStatus.AlgorithmProvisioningFailed ? j : undefined;
     });
     expect(job?.statusText).toBe('Algorithm provisioning failed');
@@ -133,14 +134,33 @@ describe('dispatch: approved agreement → first job', () => {
     const core = a.instance.core;
     const validToMs = Date.now() + 1500;
     const hex = await writeAgreement(core, { requestor: requestor.address, provider: provider.address, validToMs });
-    const waiting = await awaitJob(core, firstJobId(hex));
+    const waiting = await awaitJob(a, firstJobId(hex));
     expect(waiting.status).toBe(JobStatus.Queued);
     const failed = await core.waiter.poll([core.keys.job(firstJobId(hex))], 10_000, undefined, async () => {
-      const job = await new JobStore(core).get(firstJobId(hex));
+      const job = await storeOf(a).get(firstJobId(hex));
       return job && job.status !== JobStatus.Queued ? job : undefined;
     });
     expect(Date.now()).toBeGreaterThanOrEqual(validToMs);
     expect(failed).toMatchObject({ status: JobStatus.ExpiredInQueue, statusText: 'Job expired in queue' });
     expect(failed?.reason).toContain(`no runner of provider ${provider.address} started the job`);
+  });
+
+  it('reads an entry of the first format (agreementId only) through the agreement lookup', async () => {
+    const [requestor, provider] = [await newParty(a), await newParty(a)];
+    const core = a.instance.core;
+    const hex = await writeAgreement(core, { requestor: requestor.address, provider: provider.address, state: 'x' });
+    await core.redis.hset(core.keys.agreement(hex), 'state', 'Approved');
+    await core.redis.xadd(core.keys.approvedAgreements(), '*', 'agreementId', hex);
+    expect(await awaitJob(a, firstJobId(hex))).toMatchObject({ agreementId: hex, provider: provider.address });
+  });
+
+  it('acknowledges an entry of another version or a malformed one without creating anything', async () => {
+    const core = a.instance.core;
+    const [requestor, provider] = [await newParty(a), await newParty(a)];
+    const hex = await writeAgreement(core, { requestor: requestor.address, provider: provider.address, state: 'x' });
+    await core.redis.xadd(core.keys.approvedAgreements(), '*', 'v', '2', 'agreementId', hex);
+    await core.redis.xadd(core.keys.approvedAgreements(), '*', 'v', '1', 'agreementId', hex, 'demandProperties', '[');
+    await awaitStreamHandled(core);
+    expect(await storeOf(a).get(firstJobId(hex))).toBeUndefined();
   });
 });

@@ -1,10 +1,10 @@
 import { MarketApi } from 'ya-ts-client';
-import { environmentOf, startRunnerMarket } from '../../../src/compute/runnerMarket';
-import type { Runner } from '../../../src/compute/worker';
+import { environmentOf, startRunnerMarket } from '../../../src/compute/runner/agent';
+import type { Runner } from '../../../src/compute/runner/runner';
 import { createLogger } from '../../../src/kernel/logger';
 import type { ComputeStatus } from '../../../src/types/schemas';
 import { DEMO_SPEC, fetchResult, followJob, negotiate } from '../../../examples/requestor';
-import { startRunner } from '../engine/support';
+import { COMPUTE_API_ENV, startRunner } from '../runner/support';
 import { newParty, Party } from '../../support/identities';
 import { startTestInstance, testPrefix, TestInstance } from '../../support/instance';
 import { yaClient } from '../../support/yaClient';
@@ -14,9 +14,9 @@ const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 const quiet = (): void => undefined;
 
 /**
- * End to end on a real Redis with a real runner (bwrap sandbox): the requestor negotiates through the Market API
- * (ya-ts-client, the example's own code) with the runner's market presence, approval dispatches the job, the runner
- * runs it, and the Ocean compute endpoints serve status and the exact result bytes.
+ * End to end on a real Redis with a real runner (bwrap sandbox; the runner speaks HTTP only): the requestor negotiates
+ * through the Market API (ya-ts-client, the example's own code) with the runner's market presence, approval
+ * dispatches the job, the runner runs it, and the Ocean compute endpoints serve status and the exact result bytes.
  */
 describe('compute e2e: demand → agreement → job → 70 → computeResult', () => {
   const prefix = testPrefix();
@@ -27,15 +27,12 @@ describe('compute e2e: demand → agreement → job → 70 → computeResult', (
   let market: MarketApi.RequestorService;
 
   beforeAll(async () => {
-    t = await startTestInstance({ prefix });
-    runner = await startRunner(prefix, { env: { BOURSE_RUNNER_COMMANDS: 'node,sh,sleep' } });
-    stopMarket = startRunnerMarket({
-      apiUrl: t.url,
-      wallet: runner.config.wallet,
-      environment: environmentOf(runner.config),
-      log,
-      pollSeconds: 1,
-    });
+    t = await startTestInstance({ prefix, env: COMPUTE_API_ENV });
+    runner = await startRunner(t.url, { env: { BOURSE_RUNNER_COMMANDS: 'node,sh,sleep' } });
+    stopMarket = startRunnerMarket(
+      { api: runner.api, environment: environmentOf(runner.config), log, pollSeconds: 1 },
+      runner.config.provider,
+    );
     requestor = await newParty(t);
     market = yaClient(t, requestor).requestor;
   });

@@ -1,18 +1,20 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { signOceanMessage } from '../../../src/auth/signatures';
-import { Dispatcher } from '../../../src/compute/dispatch';
-import { writeHeartbeat } from '../../../src/compute/heartbeat';
-import { firstJobId, JobRecord, JobStore } from '../../../src/compute/jobs';
+import { Dispatcher } from '../../../src/compute/api/dispatcher';
+import type { JobRecord } from '../../../src/compute/jobs/record';
+import type { JobStore } from '../../../src/compute/jobs/store';
 import type { Core } from '../../../src/kernel/core';
 import { newParty, Party } from '../../support/identities';
 import { startTestInstance, TestInstance } from '../../support/instance';
-import { ECHO_SPEC, writeAgreement } from './fixtures';
+import { handoffOf, writeAgreement } from './fixtures';
+import { PROVIDER_API, ProviderTestClient } from './providerClient';
 
 const API = '/api/services';
 
 /**
- * The compute endpoints against jobs the dispatcher created from fixture agreements; job progress is driven
- * with the engine's JobStore (the same transitions a runner makes), so these tests need no runner.
+ * The compute endpoints against jobs the dispatcher created from fixture agreements; job progress is driven over
+ * the provider job API by a stand-in runner (the same calls a runner makes), so these tests need no runner.
  */
 describe('compute endpoints: status, results, stop, delete, start, environments, authorization', () => {
   let t: TestInstance;
@@ -21,38 +23,33 @@ describe('compute endpoints: status, results, stop, delete, start, environments,
   let requestor: Party;
   let provider: Party;
   let stranger: Party;
+  let runner: ProviderTestClient;
 
   beforeAll(async () => {
     t = await startTestInstance();
     core = t.instance.core;
-    jobs = new JobStore(core);
+    jobs = t.instance.services.compute.store;
     [requestor, provider, stranger] = await Promise.all([newParty(t), newParty(t), newParty(t)]);
+    runner = new ProviderTestClient(t, provider);
   });
   afterAll(() => t.close());
 
   /** An approved agreement and its first job, dispatched directly (the stream path is dispatch.test's). */
   async function agreementWithJob(): Promise<{ hex: string; jobId: string }> {
     const hex = await writeAgreement(core, { requestor: requestor.address, provider: provider.address });
-    const jobId = (await new Dispatcher(core, jobs).dispatchApproved(hex))!;
+    const noLookup = { computeView: async () => undefined };
+    const jobId = (await new Dispatcher(core, jobs, noLookup).dispatchApproved(handoffOf(hex)))!;
     return { hex, jobId };
   }
 
   /** Drives a job through the runner's happy path to 70 with a log and two outputs. */
   async function finish(jobId: string, outputs: Array<[string, string]>): Promise<JobRecord> {
-    for (const [from, to] of [
-      [1, 10],
-      [10, 20],
-      [20, 30],
-      [30, 40],
-      [40, 60],
-    ]) {
-      expect((await jobs.transition(jobId, [from], to)).ok).toBe(true);
-    }
+    const fence = await runner.runTo40(jobId);
     const files = [
       { filename: 'algorithm.log', type: 'algorithmLog' as const, bytes: Buffer.from('log line\n') },
       ...outputs.map(([filename, text]) => ({ filename, type: 'output' as const, bytes: Buffer.from(text) })),
     ];
-    expect((await jobs.storeResults(jobId, [60], 70, files, { exitCode: 0 })).ok).toBe(true);
+    await runner.finish(jobId, fence, files, { exitCode: 0 });
     return (await jobs.get(jobId))!;
   }
 
@@ -128,18 +125,21 @@ describe('compute endpoints: status, results, stop, delete, start, environments,
       ['a.txt', 'alpha'],
       ['b.bin', 'beta'],
     ]);
-    expect(done.results).toEqual([
+    const listing = [
       { filename: 'algorithm.log', filesize: 9, type: 'algorithmLog', index: 0 },
       { filename: 'a.txt', filesize: 5, type: 'output', index: 1 },
       { filename: 'b.bin', filesize: 4, type: 'output', index: 2 },
-    ]);
+    ];
+    // The record keeps each file's SHA-256 (computed by the API on upload); Ocean's listing shows the four fields.
+    const hashes = ['log line\n', 'alpha', 'beta'].map((text) => createHash('sha256').update(text).digest('hex'));
+    expect(done.results).toEqual(listing.map((entry, i) => ({ ...entry, sha256: hashes[i] })));
     const status = await t.request.get(`${API}/compute`).query({ jobId }).set(auth(requestor));
     expect(status.body[0]).toMatchObject({
       status: 70,
       statusText: 'Job finished',
       terminationDetails: { exitCode: 0 },
-      results: done.results,
     });
+    expect(status.body[0].results).toEqual(listing);
     expect(status.body[0].dateFinished).toMatch(/^\d+\.\d{3}$/);
     const result = await t.request
       .get(`${API}/computeResult`)
@@ -198,7 +198,7 @@ describe('compute endpoints: status, results, stop, delete, start, environments,
 
   it('stop (PUT) of a running job flags it for its runner', async () => {
     const { jobId } = await agreementWithJob();
-    await jobs.transition(jobId, [1], 40);
+    await runner.runTo40(jobId);
     const res = await t.request.put(`${API}/compute`).query({ jobId }).set(auth(provider));
     expect(res.body[0]).toMatchObject({ jobId, status: 40, stopRequested: true, dateFinished: null });
   });
@@ -219,140 +219,29 @@ describe('compute endpoints: status, results, stop, delete, start, environments,
 
   it('delete of a running job stops it first, then removes it once its runner has finished it', async () => {
     const { jobId } = await agreementWithJob();
-    await jobs.transition(jobId, [1], 40);
+    const fence = await runner.runTo40(jobId);
     // Stand-in runner: when the stop flag appears, it ends the job as a stopped run does (logs kept, 70).
-    const runner = core.waiter.poll([core.keys.job(jobId)], 10_000, undefined, async () => {
-      const job = await jobs.get(jobId);
-      if (!job?.stopRequested) return undefined;
-      await jobs.transition(jobId, [40], 60);
-      await jobs.storeResults(
-        jobId,
-        [60],
-        70,
-        [{ filename: 'algorithm.log', type: 'algorithmLog', bytes: Buffer.from('killed') }],
-        { reason: 'stopped by request' },
-      );
-      return true;
-    });
+    const stopping = t.request
+      .get(`${PROVIDER_API}/jobs/${jobId}/watch`)
+      .query({ fence, timeout: 10 })
+      .set(auth(provider))
+      .then(async (watch) => {
+        if (watch.body.state !== 'stop') return false;
+        const log = { filename: 'algorithm.log', type: 'algorithmLog', bytes: Buffer.from('killed') };
+        await runner.finish(jobId, fence, [log], { reason: 'stopped by request' });
+        return true;
+      });
     const res = await t.request.delete(`${API}/compute`).query({ jobId }).set(auth(requestor));
-    expect(await runner).toBe(true);
+    expect(await stopping).toBe(true);
     expect(res.status).toBe(200);
     expect(res.body[0]).toMatchObject({ jobId, status: 70, stopRequested: true, reason: 'stopped by request' });
     expect(await jobs.get(jobId)).toBeUndefined();
   });
 
-  it('POST compute starts a further job under the agreement, with Ocean overrides', async () => {
-    const { hex } = await agreementWithJob();
-    const res = await t.request
-      .post(`${API}/compute`)
-      .set(auth(requestor))
-      .send({
-        agreementId: hex.toUpperCase(),
-        algorithm: { meta: { rawcode: 'echo hi > outputs/x', container: { entrypoint: 'sh $ALGO' } } },
-        dataset: { url: 'data:,z' },
-      });
-    expect(res.status).toBe(200);
-    expect(res.body).toHaveLength(1);
-    const jobId = res.body[0].jobId as string;
-    expect(jobId).toMatch(/^[0-9a-f]{32}$/);
-    expect(jobId).not.toBe(firstJobId(hex));
-    expect(res.body[0]).toMatchObject({ agreementId: hex, documentId: hex, owner: requestor.address, status: 1 });
-    expect((await jobs.get(jobId))!.spec).toEqual({
-      ...ECHO_SPEC,
-      algorithm: 'echo hi > outputs/x',
-      inputs: ['data:,z'],
-    });
-    expect(await core.redis.smembers(core.keys.agreementJobs(hex))).toHaveLength(2);
-  });
-
-  it('POST compute refuses strangers, unapproved agreements and bad input with 4xx, creating nothing', async () => {
-    const { hex } = await agreementWithJob();
-    const pending = await writeAgreement(core, {
-      requestor: requestor.address,
-      provider: provider.address,
-      state: 'Pending',
-    });
-    const post = (p: Party, body: unknown) =>
-      t.request
-        .post(`${API}/compute`)
-        .set(auth(p))
-        .send(body as object);
-    const cases: Array<[Party, unknown, number, string]> = [
-      [stranger, { agreementId: hex }, 404, 'not found'],
-      [provider, { agreementId: hex }, 404, 'not found'],
-      [requestor, { agreementId: pending }, 409, 'is Pending, not Approved'],
-      [requestor, {}, 400, "must have required property 'agreementId'"],
-      [requestor, { agreementId: 'nothex' }, 404, 'not found'],
-      [
-        requestor,
-        { agreementId: hex, algorithm: { meta: { container: { entrypoint: 'bash $ALGO' } } } },
-        400,
-        'command "bash" is not allowed',
-      ],
-      [
-        requestor,
-        { agreementId: hex, dataset: { url: 'file:///etc/passwd' } },
-        400,
-        'dataset.url must be an http:, https: or data: URL',
-      ],
-      [requestor, { agreementId: hex, maxJobDuration: 3600 }, 400, 'must not exceed'],
-      [requestor, { agreementId: hex, maxJobDuration: 'long' }, 400, 'maxJobDuration'],
-    ];
-    for (const [party, body, status, message] of cases) {
-      const res = await post(party, body);
-      expect({ body, status: res.status }).toEqual({ body, status });
-      expect(res.body.message).toContain(message);
-      expect(res.body.error).toBe(res.body.message);
-    }
-    expect(await core.redis.smembers(core.keys.agreementJobs(hex))).toHaveLength(1);
-    expect(await core.redis.smembers(core.keys.agreementJobs(pending))).toHaveLength(0);
-  });
-
-  it('lists the environments of live runners only', async () => {
-    const base = {
-      cores: 2,
-      memoryGiB: 1,
-      diskGiB: 4,
-      maxJobDuration: 600,
-      price: [0.001, 0, 0] as [number, number, number],
-      currentJobs: 1,
-      maxJobs: 2,
-      heartbeatMs: 1000,
-    };
-    await writeHeartbeat(core.redis, core.keys, {
-      ...base,
-      runnerId: 'live-runner',
-      provider: provider.address,
-      lastSeenMs: Date.now(),
-    });
-    await writeHeartbeat(core.redis, core.keys, {
-      ...base,
-      runnerId: 'dead-runner',
-      provider: provider.address,
-      lastSeenMs: Date.now() - 60_000,
-    });
-    const res = await t.request.get(`${API}/computeEnvironments`);
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual([
-      {
-        id: 'live-runner',
-        consumerAddress: provider.address,
-        cpuNumber: 2,
-        ramGB: 1,
-        diskGB: 4,
-        maxJobDuration: 600,
-        priceMin: 0.06,
-        currentJobs: 1,
-        maxJobs: 2,
-        lastSeen: expect.any(Number),
-      },
-    ]);
-  });
-
   it('tails the live log of a running job and ends when the job ends', async () => {
     const { jobId } = await agreementWithJob();
-    await jobs.transition(jobId, [1], 40);
-    await jobs.appendLog(jobId, 'first\n');
+    const fence = await runner.runTo40(jobId);
+    await runner.log(jobId, fence, 'first\n');
     const received: string[] = [];
     const url = new URL(`${t.url}${API}/computeStreamableLogs?jobId=${jobId}`);
     const ended = new Promise<number>((resolve, reject) => {
@@ -362,9 +251,8 @@ describe('compute endpoints: status, results, stop, delete, start, environments,
           res.on('data', (chunk: string) => {
             received.push(chunk);
             // Each chunk the runner appends arrives while the job still runs; then the job ends.
-            if (received.join('') === 'first\n') void jobs.appendLog(jobId, 'second\n');
-            if (received.join('') === 'first\nsecond\n')
-              void jobs.transition(jobId, [40], 60).then(() => jobs.storeResults(jobId, [60], 70, []));
+            if (received.join('') === 'first\n') void runner.log(jobId, fence, 'second\n');
+            if (received.join('') === 'first\nsecond\n') void runner.finish(jobId, fence, []);
           });
           res.on('end', () => resolve(res.statusCode ?? 0));
         })

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Core } from '../../../src/kernel/core';
 import { jobProperties, offerProperties, RunnerEnvironment } from '../../../src/compute/workload';
-import type { JobSpec } from '../../../src/compute/jobs';
+import type { JobSpec } from '../../../src/compute/jobs/record';
+import { HANDOFF_VERSION, type ApprovedAgreement } from '../../../src/market/agreements/handoff';
 
 /** A runner environment like the built-in runner's, for offers in fixtures. */
 export const TEST_ENVIRONMENT: RunnerEnvironment = {
@@ -32,10 +33,12 @@ export interface FixtureAgreement {
   validToMs?: number;
 }
 
+const handoffs = new Map<string, ApprovedAgreement>();
+
 /**
- * Writes an agreement record following the agreements engineer's contract (keys.agreement(hex)) and, when it is
- * Approved, announces it on the approvals stream as their approve Lua does. Stands in for a real negotiation in
- * the tests that exercise compute alone.
+ * Writes an agreement record (what the market's agreement lookup answers from, for further jobs) and, when it is
+ * Approved, appends its hand-off entry to the approvals stream as the approve transition does. Stands in for a real
+ * negotiation in the tests that exercise compute alone.
  */
 export async function writeAgreement(core: Core, a: FixtureAgreement): Promise<string> {
   const hex = randomBytes(32).toString('hex');
@@ -58,10 +61,35 @@ export async function writeAgreement(core: Core, a: FixtureAgreement): Promise<s
     timestamp: new Date().toISOString(),
     approvedDate: state === 'Approved' ? new Date().toISOString() : '',
   });
+  handoffs.set(hex, {
+    agreementId: hex,
+    requestorId: a.requestor.toLowerCase(),
+    providerId: a.provider.toLowerCase(),
+    demandProperties: a.demandProperties ?? jobProperties(ECHO_SPEC),
+    offerProperties: a.offerProperties ?? offerProperties(TEST_ENVIRONMENT),
+    validToMs,
+    approvedAtMs: Date.now(),
+  });
   if (state === 'Approved') await announceApproval(core, hex);
   return hex;
 }
 
+/** The hand-off of a fixture agreement, as the approve transition would write it. */
+export function handoffOf(hex: string): ApprovedAgreement {
+  const agreement = handoffs.get(hex);
+  if (!agreement) throw new Error(`no fixture agreement ${hex}`);
+  return agreement;
+}
+
+/** Appends the agreement's hand-off entry (the versioned contract of src/market/agreements/handoff.ts). */
 export async function announceApproval(core: Core, hex: string): Promise<void> {
-  await core.redis.xadd(core.keys.approvedAgreements(), '*', 'agreementId', hex);
+  const a = handoffOf(hex);
+  await core.redis.xadd(
+    core.keys.approvedAgreements(),
+    '*',
+    ...['v', HANDOFF_VERSION, 'agreementId', a.agreementId, 'requestorId', a.requestorId],
+    ...['providerId', a.providerId, 'validToMs', String(a.validToMs), 'approvedAtMs', String(a.approvedAtMs)],
+    ...['demandProperties', JSON.stringify(a.demandProperties)],
+    ...['offerProperties', JSON.stringify(a.offerProperties)],
+  );
 }

@@ -1,0 +1,111 @@
+import {
+  applyOverride,
+  environmentFromOffer,
+  hasJobProperties,
+  JOB,
+  jobProperties,
+  jobSpecFromProperties,
+  misfit,
+  offerConstraints,
+  offerProperties,
+} from '../../src/compute/workload';
+import { Invalid } from '../../src/kernel/errors';
+import { compileSubscription, match } from '../../src/market/constraints';
+import { ECHO_SPEC, TEST_ENVIRONMENT } from './api/fixtures';
+
+describe('workload in the negotiation (bourse.job.* / bourse.runner.*)', () => {
+  it('round-trips a job spec through demand properties', () => {
+    expect(jobSpecFromProperties(jobProperties(ECHO_SPEC))).toEqual(ECHO_SPEC);
+    expect(hasJobProperties(jobProperties(ECHO_SPEC))).toBe(true);
+    expect(hasJobProperties({ 'golem.srv.comp.expiration': 1 })).toBe(false);
+  });
+
+  it('defaults the entrypoint to [runtime, $ALGO] and the inputs to none', () => {
+    const spec = jobSpecFromProperties({
+      [JOB.runtime]: 'node',
+      [JOB.algorithm]: 'console.log(1)',
+      [JOB.maxDuration]: 5,
+    });
+    expect(spec).toEqual({
+      runtime: 'node',
+      entrypoint: ['node', '$ALGO'],
+      algorithm: 'console.log(1)',
+      inputs: [],
+      maxDurationSeconds: 5,
+    });
+  });
+
+  it.each([
+    [{ [JOB.runtime]: 'node; rm -rf /' }, JOB.runtime],
+    [{ [JOB.entrypoint]: 'node $ALGO' }, JOB.entrypoint],
+    [{ [JOB.entrypoint]: [] }, JOB.entrypoint],
+    [{ [JOB.algorithm]: '' }, JOB.algorithm],
+    [{ [JOB.inputs]: ['file:///etc/passwd'] }, `${JOB.inputs}[0]`],
+    [{ [JOB.inputs]: ['not a url'] }, `${JOB.inputs}[0]`],
+    [{ [JOB.maxDuration]: 1.5 }, JOB.maxDuration],
+    [{ [JOB.maxDuration]: undefined }, JOB.maxDuration],
+  ])('rejects %j with a 400 naming %s', (change, name) => {
+    const properties = { ...jobProperties(ECHO_SPEC), ...change };
+    expect(() => jobSpecFromProperties(properties)).toThrow(Invalid);
+    expect(() => jobSpecFromProperties(properties)).toThrow(name);
+  });
+
+  it('applies Ocean overrides: rawcode, a whitespace-split entrypoint, dataset URLs, a shorter duration', () => {
+    const spec = applyOverride(ECHO_SPEC, {
+      algorithm: { meta: { rawcode: 'echo hi', container: { entrypoint: 'sh  $ALGO' } } },
+      dataset: { url: 'https://example.org/a' },
+      additionalDatasets: [{ fileObject: { url: 'data:,b' } }],
+      maxJobDuration: 10,
+    });
+    expect(spec).toEqual({
+      runtime: 'sh',
+      entrypoint: ['sh', '$ALGO'],
+      algorithm: 'echo hi',
+      inputs: ['https://example.org/a', 'data:,b'],
+      maxDurationSeconds: 10,
+    });
+    expect(applyOverride(ECHO_SPEC, {})).toEqual(ECHO_SPEC);
+  });
+
+  it('refuses overrides beyond the agreement', () => {
+    expect(() => applyOverride(ECHO_SPEC, { maxJobDuration: ECHO_SPEC.maxDurationSeconds + 1 })).toThrow(
+      'must not exceed',
+    );
+    expect(() => applyOverride(ECHO_SPEC, { dataset: {} })).toThrow('dataset must carry');
+    expect(() => applyOverride(ECHO_SPEC, { additionalDatasets: [{ url: 'file:///x' }] })).toThrow(
+      'additionalDatasets[0].url',
+    );
+  });
+
+  it('publishes the environment as Offer properties and reads it back', () => {
+    const props = offerProperties(TEST_ENVIRONMENT);
+    expect(props['golem.runtime.name']).toBe('bourse-process');
+    expect(props['golem.com.pricing.model']).toBe('linear');
+    expect(environmentFromOffer(props)).toEqual(TEST_ENVIRONMENT);
+    expect(environmentFromOffer({ 'golem.runtime.name': 'vm' })).toBeUndefined();
+  });
+
+  it('says why a job does not fit an environment', () => {
+    expect(misfit(ECHO_SPEC, TEST_ENVIRONMENT)).toBeUndefined();
+    expect(misfit({ ...ECHO_SPEC, runtime: 'python3' }, TEST_ENVIRONMENT)).toContain('runtime "python3"');
+    expect(misfit({ ...ECHO_SPEC, entrypoint: ['bash', '$ALGO'] }, TEST_ENVIRONMENT)).toContain('command "bash"');
+    expect(misfit({ ...ECHO_SPEC, maxDurationSeconds: 601 }, TEST_ENVIRONMENT)).toContain('exceeds');
+  });
+
+  it('lets the market refuse by constraint what the runner would not run', () => {
+    const offer = compileSubscription({
+      id: 'offer',
+      properties: offerProperties(TEST_ENVIRONMENT),
+      constraints: offerConstraints(TEST_ENVIRONMENT),
+    });
+    const demandOf = (spec: typeof ECHO_SPEC) =>
+      compileSubscription({
+        id: 'demand',
+        properties: jobProperties(spec),
+        constraints: '(golem.runtime.name=bourse-process)',
+      });
+    expect(match(demandOf(ECHO_SPEC), offer)).toBe('Yes');
+    expect(match(demandOf({ ...ECHO_SPEC, runtime: 'python3' }), offer)).toBe('No');
+    expect(match(demandOf({ ...ECHO_SPEC, maxDurationSeconds: 601 }), offer)).toBe('No');
+  });
+});
