@@ -124,10 +124,17 @@ export class ProcessExecutor {
     const { workspace, limits } = request;
     const maxProcesses = limits.maxProcesses ?? DEFAULT_MAX_PROCESSES;
     const started = Date.now();
+    // The job's tasks as seen from the runner include bubblewrap's monitor, which runs outside the job's user
+    // namespace and so outside the rlimit: the rlimit allows one task fewer. A pids cgroup counts the monitor
+    // too; the rlimit then allows the full number so that the cgroup is the one to refuse a fork, and records it.
+    const candidate = this.sandbox.kind === 'bwrap' ? PidsCgroup.create(maxProcesses) : undefined;
     const launch = this.sandbox.launch(workspace, request.argv, request.env, {
-      maxProcesses,
+      maxProcesses: candidate ? maxProcesses : maxProcesses - 1,
       diskBytes: limits.diskBytes,
     });
+    // The job can join a cgroup only while its sandbox waits to start the algorithm.
+    const cgroup = launch.holdsTree ? candidate : undefined;
+    if (candidate && !cgroup) await candidate.remove();
     const rlimits = [
       `--data=${limits.memoryBytes * DATA_RLIMIT_FACTOR}`,
       `--cpu=${Math.max(1, Math.ceil(limits.cpuSeconds))}`,
@@ -160,8 +167,6 @@ export class ProcessExecutor {
 
     let tree: JobTree | undefined;
     let setupError: string | undefined;
-    // The cgroup counts bubblewrap's monitor too, so with the same number it refuses a fork before the rlimit does.
-    const cgroup = launch.holdsTree ? PidsCgroup.create(maxProcesses) : undefined;
     if (launch.holdsTree && child.pid !== undefined) {
       const pid = child.pid;
       const info = child.stdio[INFO_FD] as Readable;
