@@ -40,7 +40,11 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export class JobTree {
   private closed = false;
 
-  private constructor(private readonly fd: number) {}
+  private constructor(
+    private readonly fd: number,
+    /** The sandbox's first process (its pid namespace's init), as the runner sees it. */
+    readonly sandboxPid: number,
+  ) {}
 
   /**
    * Waits until the sandbox `info` reports has its root in place (its /data is the tmpfs, its root is not the
@@ -67,7 +71,7 @@ export class JobTree {
       await pause(ATTACH_POLL_MS);
     }
     const fd = fs.openSync(data, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
-    const tree = new JobTree(fd);
+    const tree = new JobTree(fd, pid);
     try {
       await beforeRelease();
     } catch (err) {

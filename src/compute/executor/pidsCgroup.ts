@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-const REMOVE_ATTEMPTS = 50;
-const REMOVE_RETRY_MS = 20;
+const REMOVE_ATTEMPTS = 100;
+const REMOVE_RETRY_MS = 100;
 
 /** The runner's own cgroup in the pids hierarchy (cgroup v1 `pids` or a v2 tree that delegates `pids`). */
 function pidsBase(): string | undefined {
@@ -87,7 +87,7 @@ export class PidsCgroup {
     }
   }
 
-  /** Removes the cgroup once its last task is gone (killed tasks take a moment to be reaped). */
+  /** Removes the cgroup once its last task is gone (killed tasks take a moment to leave); never throws. */
   async remove(): Promise<void> {
     for (let attempt = 0; attempt < REMOVE_ATTEMPTS; attempt++) {
       try {

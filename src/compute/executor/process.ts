@@ -5,7 +5,7 @@ import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { JobTree } from './jobTree';
 import { PidsCgroup } from './pidsCgroup';
-import { directorySize, killTree, processTree, treeUsage } from './processTree';
+import { directorySize, killTree, processTree, treeUsage, waitForExit } from './processTree';
 import { findExecutable, INFO_FD, RELEASE_FD, Sandbox } from './sandbox';
 import type { Workspace } from './workspace';
 
@@ -55,6 +55,7 @@ export interface RunRequest {
 }
 
 const MEMORY_SAMPLE_MS = 100;
+const SANDBOX_EXIT_WAIT_MS = 5000;
 const DISK_SAMPLE_EVERY = 10;
 /**
  * The hard address-space backstop is looser than the sampled RSS limit, so that a growing tree is caught by the
@@ -215,11 +216,13 @@ export class ProcessExecutor {
     if (child.pid !== undefined) await killTree(child.pid);
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     for (const stream of child.stdio) stream?.destroy();
+    // The sandbox's processes die with it (their init has a parent-death signal); the run is over once they are.
+    if (tree) await waitForExit(tree.sandboxPid, SANDBOX_EXIT_WAIT_MS);
     if (cgroup) {
       peakProcesses = Math.max(peakProcesses, cgroup.peak() ?? 0);
       // A refused fork means the job hit its process limit even if it then collapsed on its own.
       if (cgroup.refusals() > 0 && !killedFor) killedFor = 'processes';
-      await cgroup.remove();
+      void cgroup.remove();
     }
     let diskBytesUsed: number;
     try {

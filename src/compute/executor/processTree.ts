@@ -69,6 +69,30 @@ export async function killTree(root: number): Promise<void> {
   signal(-root, 'SIGKILL');
 }
 
+/** Whether `pid` is a process that has not exited yet (neither gone nor a zombie waiting to be reaped). */
+async function running(pid: number): Promise<boolean> {
+  try {
+    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits (up to `timeoutMs`) until `pid` has exited. For the first process of a pid namespace this means every
+ * process of the namespace is gone too: the kernel kills and reaps them all before that process can exit.
+ */
+export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (await running(pid)) {
+    if (Date.now() > until) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return true;
+}
+
 /** What the tree uses now: resident memory (VmRSS summed) and tasks (processes and their threads). */
 export async function treeUsage(root: number): Promise<{ rssBytes: number; tasks: number }> {
   let rssBytes = 0;
