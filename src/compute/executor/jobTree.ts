@@ -55,6 +55,7 @@ export class JobTree {
     info: Readable,
     release: Writable,
     beforeRelease: () => Promise<void>,
+    sandboxExited: AbortSignal,
     timeoutMs = ATTACH_TIMEOUT_MS,
   ): Promise<JobTree> {
     const until = Date.now() + timeoutMs;
@@ -62,6 +63,7 @@ export class JobTree {
     const hostRoot = fs.statSync('/').dev;
     const data = `/proc/${pid}/root/data`;
     for (;;) {
+      if (sandboxExited.aborted) throw new Error('the sandbox exited while setting up');
       if (Date.now() > until) throw new Error('the sandbox did not set up its job directory in time');
       const ready = await Promise.all([fs.promises.stat(`/proc/${pid}/root`), fs.promises.statfs(data)]).then(
         ([root, fsStat]) => root.dev !== hostRoot && fsStat.type === TMPFS_MAGIC,

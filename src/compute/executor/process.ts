@@ -161,10 +161,11 @@ export class ProcessExecutor {
     child.stdout?.on('data', (chunk: Buffer) => log.write(chunk));
     child.stderr?.on('data', (chunk: Buffer) => log.write(chunk));
     const closed = once(child, 'close').catch(() => undefined);
+    const gone = new AbortController();
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }));
       child.once('error', (error) => resolve({ code: null, signal: null, error }));
-    });
+    }).finally(() => gone.abort());
 
     let tree: JobTree | undefined;
     let setupError: string | undefined;
@@ -175,7 +176,7 @@ export class ProcessExecutor {
       release.on('error', () => undefined); // the sandbox may be gone already; its exit reports why
       // Everything of the job that exists before the release (it forks nothing meanwhile) joins the cgroup.
       const joinCgroup = async (): Promise<void> => cgroup?.add(await processTree(pid));
-      tree = await JobTree.attach(info, release, joinCgroup).catch((err: Error) => {
+      tree = await JobTree.attach(info, release, joinCgroup, gone.signal).catch((err: Error) => {
         setupError = `the sandbox could not be set up: ${err.message}`;
         void killTree(child.pid as number);
         return undefined;

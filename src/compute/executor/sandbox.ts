@@ -32,6 +32,9 @@ export interface SandboxLimits {
 export const INFO_FD = 3;
 export const RELEASE_FD = 4;
 
+/** POSIX shared memory (/dev/shm, e.g. Python's multiprocessing locks) gets its own small bounded tmpfs. */
+const SHM_BYTES = 64 * 1024 * 1024;
+
 /** The unprivileged user the algorithm runs as (nobody). */
 export const SANDBOX_UID = 65534;
 
@@ -73,8 +76,6 @@ export interface Sandbox {
   dataRoot(workspace: Workspace): string;
   /** Owner the workspace's writable parts must have for the algorithm to write them. */
   readonly workspaceOwner: { uid: number; gid: number } | undefined;
-  /** Whether the sandbox enforces `maxProcesses` itself (otherwise only the executor's sampler does). */
-  readonly limitsProcesses: boolean;
   /** Whether user namespaces are disabled inside the sandbox (`unshare -r` fails there). */
   readonly userNamespacesDisabled: boolean;
   launch(workspace: Workspace, argv: string[], env: Record<string, string>, limits: SandboxLimits): Launch;
@@ -107,7 +108,6 @@ function bwrapFeatures(bwrap: string): BwrapFeatures {
 class BwrapSandbox implements Sandbox {
   readonly kind = 'bwrap';
   readonly workspaceOwner: { uid: number; gid: number } | undefined;
-  readonly limitsProcesses: boolean;
   readonly userNamespacesDisabled: boolean;
 
   constructor(
@@ -118,7 +118,6 @@ class BwrapSandbox implements Sandbox {
   ) {
     const root = process.getuid?.() === 0;
     this.workspaceOwner = root ? { uid: SANDBOX_UID, gid: SANDBOX_UID } : undefined;
-    this.limitsProcesses = prlimit !== undefined;
     this.userNamespacesDisabled = features.disableUserns;
   }
 
@@ -158,7 +157,7 @@ class BwrapSandbox implements Sandbox {
     for (const hidden of this.hiddenPaths) {
       if (bound.some((dir) => isUnder(hidden, dir))) args.push('--ro-bind', '/dev/null', hidden);
     }
-    args.push('--proc', '/proc', '--dev', '/dev');
+    args.push('--proc', '/proc', '--dev', '/dev', '--size', String(SHM_BYTES), '--tmpfs', '/dev/shm');
     const holdsTree = this.features.sizedTmpfs;
     if (holdsTree) {
       args.push('--info-fd', String(INFO_FD), '--block-fd', String(RELEASE_FD));
@@ -171,7 +170,7 @@ class BwrapSandbox implements Sandbox {
     args.push('--ro-bind', workspace.inputs, '/data/inputs');
     args.push('--ro-bind', workspace.transformations, '/data/transformations');
     args.push('--ro-bind', workspace.logs, '/data/logs');
-    // Nothing else is writable: not the sandbox's root, not /dev (its /dev/shm would be unbounded memory).
+    // Nothing else is writable: not the sandbox's root, not /dev.
     args.push('--remount-ro', '/dev', '--remount-ro', '/');
     if (this.features.disableUserns) args.push('--disable-userns');
     args.push('--chdir', '/data', '--');
@@ -187,8 +186,7 @@ class BwrapSandbox implements Sandbox {
 class NoSandbox implements Sandbox {
   readonly kind = 'none';
   readonly workspaceOwner = undefined;
-  // RLIMIT_NPROC here would count every process of the runner's user, so only the sampler limits processes.
-  readonly limitsProcesses = false;
+  // No RLIMIT_NPROC here: it would count every process of the runner's user; only the sampler limits processes.
   readonly userNamespacesDisabled = false;
 
   dataRoot(workspace: Workspace): string {

@@ -8,6 +8,8 @@ import { createSandbox, findExecutable } from '../../../../src/compute/executor/
 import { Workspace, readRegularFile } from '../../../../src/compute/executor/workspace';
 
 const MiB = 1024 * 1024;
+/** An algorithm whose workspace loses its inputs folder, so that the sandbox cannot be set up. */
+const BROKEN = 'echo never';
 const TMPFS_MAGIC = 0x01021994;
 
 /** What the test saw of the job's processes while it ran, measured from the host independently of the executor. */
@@ -65,6 +67,7 @@ describe('executor limits with the bwrap sandbox', () => {
     const workspace = new Workspace(root, `job-${++jobs}`);
     await workspace.prepare(sandbox.workspaceOwner);
     fs.writeFileSync(workspace.algorithmFile, algorithm, { mode: 0o644 });
+    if (algorithm === BROKEN) fs.rmSync(workspace.inputs, { recursive: true });
     const before = new Set(await processTree(process.pid));
     const watch: Watch = { peakTasks: 0, peakDataBytes: 0, leftOver: 0 };
     let sampling = false;
@@ -186,6 +189,7 @@ describe('executor limits with the bwrap sandbox', () => {
       fs.writeFileSync('/data/outputs/result.json', JSON.stringify({ sum: 1 + 2 }));
       fs.writeFileSync('/data/outputs/nested/part.txt', execFileSync('sh', ['-c', 'echo child ran']));
       fs.writeFileSync('/tmp/scratch', 'x');
+      fs.writeFileSync('/dev/shm/segment', 'x');
       fs.symlinkSync('/etc/passwd', '/data/outputs/link');
       console.log('done');
     `;
@@ -198,6 +202,15 @@ describe('executor limits with the bwrap sandbox', () => {
       sum: 3,
     });
     expect((await readRegularFile(path.join(workspace.outputs, 'nested/part.txt'))).toString()).toBe('child ran\n');
+    expect(watch.leftOver).toBe(0);
+  });
+
+  it('a sandbox that cannot be set up ends the run at once with the reason', async () => {
+    const { outcome, log, watch } = await run((algo) => [sh, algo], BROKEN, {});
+    expect(outcome.spawnError).toBe('the sandbox could not be set up: the sandbox exited while setting up');
+    expect(log).toContain("Can't find source path");
+    expect(log).not.toContain('never');
+    expect(outcome.durationMs).toBeLessThan(5000);
     expect(watch.leftOver).toBe(0);
   });
 });
