@@ -2,6 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
+const PREFIX = 'bourse-job-';
+/** A job's cgroup is populated within seconds of its creation; an empty one older than this was left by a crash. */
+const STALE_MS = 10 * 60_000;
 const REMOVE_ATTEMPTS = 100;
 const REMOVE_RETRY_MS = 100;
 
@@ -29,6 +32,24 @@ function pidsBase(): string | undefined {
   }
 }
 
+/** Removes job cgroups a killed runner left behind (only empty ones can be removed at all). */
+function sweepStale(base: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(base).filter((name) => name.startsWith(PREFIX));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    try {
+      const dir = path.join(base, name);
+      if (Date.now() - fs.statSync(dir).mtimeMs > STALE_MS) fs.rmdirSync(dir);
+    } catch {
+      // in use, or already gone
+    }
+  }
+}
+
 /**
  * A pids cgroup for one job, where the runner may create one (root, with a writable pids hierarchy). Its limit
  * is a second hard bound beside RLIMIT_NPROC, and unlike the rlimit it records each refused fork (`pids.events`),
@@ -41,7 +62,8 @@ export class PidsCgroup {
   static create(max: number): PidsCgroup | undefined {
     const base = pidsBase();
     if (!base) return undefined;
-    const dir = path.join(base, `bourse-job-${randomBytes(6).toString('hex')}`);
+    sweepStale(base);
+    const dir = path.join(base, `${PREFIX}${randomBytes(6).toString('hex')}`);
     try {
       fs.mkdirSync(dir);
     } catch {
