@@ -21,6 +21,8 @@ export interface RunnerConfig {
   cores: number;
   memoryBytes: number;
   diskBytes: number;
+  /** Processes and threads one job may have at once; reaching it ends the job. */
+  maxProcesses: number;
   /** Longest run a job may ask for (seconds). */
   maxJobDurationSeconds: number;
   /** Golem linear pricing coefficients: [per second of duration, per cpu-second, fixed start price]. */
@@ -144,6 +146,7 @@ export function loadRunnerConfig(env: Env, options: RunnerConfigOptions): Runner
     cores: readInt(env, 'BOURSE_RUNNER_CORES', os.cpus().length, 1, 1024),
     memoryBytes: readSize(env, 'BOURSE_RUNNER_MEMORY', 1024 ** 3),
     diskBytes: readSize(env, 'BOURSE_RUNNER_DISK', 1024 ** 3),
+    maxProcesses: readInt(env, 'BOURSE_RUNNER_MAX_PROCESSES', 256, 8, 65_536),
     maxJobDurationSeconds: readInt(env, 'BOURSE_RUNNER_MAX_DURATION', 600, 1, 7 * 24 * 3600),
     priceCoeffs: readPrice(env),
     concurrency: readInt(env, 'BOURSE_RUNNER_CONCURRENCY', 1, 1, 256),

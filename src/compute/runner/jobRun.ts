@@ -120,6 +120,7 @@ export class JobRun {
       wallClockMs: runMs,
       cpuSeconds: (runMs / 1000) * config.cores + 1,
       maxLogBytes: config.maxLogBytes,
+      maxProcesses: config.maxProcesses,
     };
     const outcome = await this.runAlgorithm(argv, limits);
     if (outcome.spawnError)

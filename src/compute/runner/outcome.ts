@@ -6,6 +6,7 @@ export interface RunLimitsSummary {
   wallClockMs: number;
   memoryBytes: number;
   diskBytes: number;
+  maxProcesses?: number;
 }
 
 /** Why the executor killed a run, as the job's reason (one line per kill reason). */
@@ -14,6 +15,7 @@ const KILL_REASONS: Record<KillReason, (limits: RunLimitsSummary) => string> = {
   memory: (l) => `memory limit of ${Math.round(l.memoryBytes / MiB)} MiB exceeded: the algorithm was killed`,
   disk: (l) => `disk limit of ${Math.round(l.diskBytes / MiB)} MiB exceeded: the algorithm was killed`,
   stop: () => 'stopped by request: the algorithm was killed',
+  processes: (l) => `process limit of ${l.maxProcesses ?? '?'} reached: the algorithm was killed`,
 };
 
 /** Why the run ended, as the job's `reason` (empty for a clean exit). */

@@ -2,8 +2,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { once } from 'node:events';
 import { constants as osConstants } from 'node:os';
-import { directorySize, killTree, treeRssBytes } from './processTree';
-import { findExecutable, Sandbox } from './sandbox';
+import type { Readable, Writable } from 'node:stream';
+import { JobTree } from './jobTree';
+import { PidsCgroup } from './pidsCgroup';
+import { directorySize, killTree, processTree, treeUsage, waitForExit } from './processTree';
+import { findExecutable, INFO_FD, RELEASE_FD, Sandbox } from './sandbox';
 import type { Workspace } from './workspace';
 
 export interface RunLimits {
@@ -16,9 +19,13 @@ export interface RunLimits {
   diskBytes: number;
   /** Size cap of logs/algorithm.log (and of what is forwarded live). */
   maxLogBytes: number;
+  /** Processes and threads the job may have at once (DEFAULT_MAX_PROCESSES when unset); reaching it ends the job. */
+  maxProcesses?: number;
 }
 
-export type KillReason = 'timeout' | 'memory' | 'disk' | 'stop';
+export const DEFAULT_MAX_PROCESSES = 256;
+
+export type KillReason = 'timeout' | 'memory' | 'disk' | 'processes' | 'stop';
 
 export interface RunOutcome {
   /** Exit code, or 128 + signal number when the process died of a signal. */
@@ -29,6 +36,10 @@ export interface RunOutcome {
   /** The process could not be started at all. */
   spawnError: string | undefined;
   durationMs: number;
+  /** Most processes and threads the tree was seen with at once (sampled). */
+  peakProcesses: number;
+  /** Bytes the job's writable tree held at the end (sampled size of the job directory without a sized tree). */
+  diskBytesUsed: number;
 }
 
 export interface RunRequest {
@@ -44,6 +55,7 @@ export interface RunRequest {
 }
 
 const MEMORY_SAMPLE_MS = 100;
+const SANDBOX_EXIT_WAIT_MS = 5000;
 const DISK_SAMPLE_EVERY = 10;
 /**
  * The hard address-space backstop is looser than the sampled RSS limit, so that a growing tree is caught by the
@@ -111,8 +123,19 @@ export class ProcessExecutor {
 
   async run(request: RunRequest): Promise<RunOutcome> {
     const { workspace, limits } = request;
+    const maxProcesses = limits.maxProcesses ?? DEFAULT_MAX_PROCESSES;
     const started = Date.now();
-    const launch = this.sandbox.launch(workspace, request.argv, request.env);
+    // The job's tasks as seen from the runner include bubblewrap's monitor, which runs outside the job's user
+    // namespace and so outside the rlimit: the rlimit allows one task fewer. A pids cgroup counts the monitor
+    // too; the rlimit then allows the full number so that the cgroup is the one to refuse a fork, and records it.
+    const candidate = this.sandbox.kind === 'bwrap' ? PidsCgroup.create(maxProcesses) : undefined;
+    const launch = this.sandbox.launch(workspace, request.argv, request.env, {
+      maxProcesses: candidate ? maxProcesses : maxProcesses - 1,
+      diskBytes: limits.diskBytes,
+    });
+    // The job can join a cgroup only while its sandbox waits to start the algorithm.
+    const cgroup = launch.holdsTree ? candidate : undefined;
+    if (candidate && !cgroup) await candidate.remove();
     const rlimits = [
       `--data=${limits.memoryBytes * DATA_RLIMIT_FACTOR}`,
       `--cpu=${Math.max(1, Math.ceil(limits.cpuSeconds))}`,
@@ -127,7 +150,7 @@ export class ProcessExecutor {
       uid: launch.uid,
       gid: launch.gid,
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: launch.holdsTree ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
     });
     let killedFor: KillReason | undefined;
     const kill = (why: KillReason): void => {
@@ -135,31 +158,55 @@ export class ProcessExecutor {
       killedFor = why;
       void killTree(child.pid);
     };
-    child.stdout.on('data', (chunk: Buffer) => log.write(chunk));
-    child.stderr.on('data', (chunk: Buffer) => log.write(chunk));
+    child.stdout?.on('data', (chunk: Buffer) => log.write(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => log.write(chunk));
     const closed = once(child, 'close').catch(() => undefined);
+    const gone = new AbortController();
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }));
       child.once('error', (error) => resolve({ code: null, signal: null, error }));
-    });
+    }).finally(() => gone.abort());
+
+    let tree: JobTree | undefined;
+    let setupError: string | undefined;
+    if (launch.holdsTree && child.pid !== undefined) {
+      const pid = child.pid;
+      const info = child.stdio[INFO_FD] as Readable;
+      const release = child.stdio[RELEASE_FD] as Writable;
+      release.on('error', () => undefined); // the sandbox may be gone already; its exit reports why
+      // Everything of the job that exists before the release (it forks nothing meanwhile) joins the cgroup.
+      const joinCgroup = async (): Promise<void> => cgroup?.add(await processTree(pid));
+      tree = await JobTree.attach(info, release, joinCgroup, gone.signal).catch((err: Error) => {
+        setupError = `the sandbox could not be set up: ${err.message}`;
+        void killTree(child.pid as number);
+        return undefined;
+      });
+    }
 
     const onAbort = (): void => kill('stop');
     request.signal.addEventListener('abort', onAbort, { once: true });
     if (request.signal.aborted) kill('stop');
-    const deadline = setTimeout(() => kill('timeout'), limits.wallClockMs);
+    const deadline = setTimeout(() => kill('timeout'), Math.max(0, limits.wallClockMs - (Date.now() - started)));
     let ticks = 0;
     let sampling = false;
+    let peakProcesses = 0;
     const sampler = setInterval(() => {
       if (sampling || child.pid === undefined || killedFor) return;
       sampling = true;
       const pid = child.pid;
-      const checkDisk = ++ticks % DISK_SAMPLE_EVERY === 0;
+      const checkDirectory = ++ticks % DISK_SAMPLE_EVERY === 0;
       void (async () => {
-        if ((await treeRssBytes(pid)) > limits.memoryBytes) kill('memory');
-        else if (checkDisk && (await directorySize(workspace.dir)) > limits.diskBytes) kill('disk');
-      })().finally(() => {
-        sampling = false;
-      });
+        const usage = await treeUsage(pid);
+        peakProcesses = Math.max(peakProcesses, usage.tasks);
+        if (usage.rssBytes > limits.memoryBytes) kill('memory');
+        else if (usage.tasks >= maxProcesses || (cgroup?.refusals() ?? 0) > 0) kill('processes');
+        else if (tree ? tree.usage().full : checkDirectory && (await directorySize(workspace.dir)) > limits.diskBytes)
+          kill('disk');
+      })()
+        .catch(() => undefined)
+        .finally(() => {
+          sampling = false;
+        });
     }, MEMORY_SAMPLE_MS);
 
     const result = await exited;
@@ -169,20 +216,42 @@ export class ProcessExecutor {
     // Whatever the entrypoint left behind (background children) goes with it.
     if (child.pid !== undefined) await killTree(child.pid);
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
-    child.stdout.destroy();
-    child.stderr.destroy();
-    if (result.error) {
-      log.note(`could not start the algorithm: ${result.error.message}`);
+    for (const stream of child.stdio) stream?.destroy();
+    // The sandbox's processes die with it (their init has a parent-death signal); the run is over once they are.
+    if (tree) await waitForExit(tree.sandboxPid, SANDBOX_EXIT_WAIT_MS);
+    if (cgroup) {
+      peakProcesses = Math.max(peakProcesses, cgroup.peak() ?? 0);
+      // A refused fork means the job hit its process limit even if it then collapsed on its own.
+      if (cgroup.refusals() > 0 && !killedFor) killedFor = 'processes';
+      void cgroup.remove();
+    }
+    let diskBytesUsed: number;
+    try {
+      if (tree) {
+        const final = tree.usage();
+        diskBytesUsed = final.usedBytes;
+        // A full tree means a write was refused: the job hit its disk limit even if it then exited on its own.
+        if (final.full && !killedFor) killedFor = 'disk';
+        await tree.copyOutputs(workspace.outputs);
+      } else diskBytesUsed = await directorySize(workspace.dir);
+    } finally {
+      tree?.close();
+    }
+    const spawnError = result.error?.message ?? setupError;
+    if (spawnError) {
+      log.note(`could not start the algorithm: ${spawnError}`);
       await log.close();
       return {
         exitCode: undefined,
         signal: undefined,
         killedFor: undefined,
-        spawnError: result.error.message,
+        spawnError,
         durationMs: Date.now() - started,
+        peakProcesses,
+        diskBytesUsed,
       };
     }
-    if (killedFor) log.note(KILL_NOTES[killedFor]);
+    if (killedFor) log.note(killNote(killedFor, { ...limits, maxProcesses }));
     await log.close();
     const signalNumber = result.signal ? osConstants.signals[result.signal] : undefined;
     return {
@@ -191,13 +260,26 @@ export class ProcessExecutor {
       killedFor,
       spawnError: undefined,
       durationMs: Date.now() - started,
+      peakProcesses,
+      diskBytesUsed,
     };
   }
 }
 
-const KILL_NOTES: Record<KillReason, string> = {
-  timeout: 'wall-clock limit reached: the algorithm was killed',
-  memory: 'memory limit exceeded: the algorithm was killed',
-  disk: 'disk limit exceeded: the algorithm was killed',
-  stop: 'stop requested: the algorithm was killed',
-};
+const MiB = 1024 * 1024;
+
+/** The line the job's log ends with when the runner killed the algorithm. */
+function killNote(reason: KillReason, limits: RunLimits & { maxProcesses: number }): string {
+  switch (reason) {
+    case 'timeout':
+      return 'wall-clock limit reached: the algorithm was killed';
+    case 'memory':
+      return 'memory limit exceeded: the algorithm was killed';
+    case 'disk':
+      return `disk limit of ${Math.round(limits.diskBytes / MiB)} MiB reached: the algorithm was killed`;
+    case 'processes':
+      return `process limit of ${limits.maxProcesses} reached: the algorithm was killed`;
+    case 'stop':
+      return 'stop requested: the algorithm was killed';
+  }
+}

@@ -69,19 +69,46 @@ export async function killTree(root: number): Promise<void> {
   signal(-root, 'SIGKILL');
 }
 
-/** Resident memory of the tree in bytes (VmRSS summed over its processes). */
-export async function treeRssBytes(root: number): Promise<number> {
-  let total = 0;
+/** Whether `pid` is a process that has not exited yet (neither gone nor a zombie waiting to be reaped). */
+async function running(pid: number): Promise<boolean> {
+  try {
+    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits (up to `timeoutMs`) until `pid` has exited. For the first process of a pid namespace this means every
+ * process of the namespace is gone too: the kernel kills and reaps them all before that process can exit.
+ */
+export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (await running(pid)) {
+    if (Date.now() > until) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return true;
+}
+
+/** What the tree uses now: resident memory (VmRSS summed) and tasks (processes and their threads). */
+export async function treeUsage(root: number): Promise<{ rssBytes: number; tasks: number }> {
+  let rssBytes = 0;
+  let tasks = 0;
   for (const pid of await processTree(root)) {
     try {
       const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
-      const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
-      if (match) total += Number(match[1]) * 1024;
+      const rss = /^VmRSS:\s+(\d+) kB/m.exec(status);
+      if (rss) rssBytes += Number(rss[1]) * 1024;
+      const threads = /^Threads:\s+(\d+)/m.exec(status);
+      tasks += threads ? Number(threads[1]) : 1;
     } catch {
       // exited meanwhile
     }
   }
-  return total;
+  return { rssBytes, tasks };
 }
 
 /** Bytes used by regular files under `dir` (links not followed). */
