@@ -116,6 +116,12 @@ export class Waiter {
     this.guards.set(signal, guard);
   }
 
+  /** Polls made with `derived` (a signal that aborts with `signal`) keep `signal`'s guard. */
+  inheritGuard(signal: AbortSignal | undefined, derived: AbortSignal): void {
+    const guard = signal === undefined ? undefined : this.guards.get(signal);
+    if (guard) this.guards.set(derived, guard);
+  }
+
   /** Channels subscribed for nobody: released while Redis was unreachable. */
   get orphanCount(): number {
     return [...this.orphans].filter((channel) => !this.byChannel.has(channel)).length;

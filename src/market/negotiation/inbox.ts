@@ -115,6 +115,7 @@ export class Inbox {
     signal: AbortSignal | undefined,
   ): Promise<{ collected?: Collected; leaseEnded: boolean }> {
     const wake = new AbortController();
+    this.core.waiter.inheritGuard(signal, wake.signal); // a revoked token still ends this poll
     const forward = (): void => wake.abort();
     signal?.addEventListener('abort', forward, { once: true });
     if (signal?.aborted) wake.abort();
