@@ -25,5 +25,15 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // Domains export services; only src/http and the composition roots know HTTP.
+    files: ['src/{kernel,store,events,auth,market,compute,payment}/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['koa', '@koa/*', '**/http', '**/http/*'], paths: ['koa', '@koa/router', '@koa/bodyparser'] },
+      ],
+    },
+  },
   { files: ['**/*.js', '**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

@@ -9,7 +9,7 @@
 import { Wallet } from 'ethers';
 import pino from 'pino';
 import { Authenticator } from '../src/auth/authenticator';
-import { marketAuth, oceanAuth } from '../src/auth/middleware';
+import { marketAuth, oceanAuth } from '../src/http/auth';
 import { TokenService } from '../src/auth/tokens';
 import { signOceanMessage } from '../src/auth/signatures';
 import { loadConfig } from '../src/kernel/config';

@@ -1,6 +1,6 @@
 import type { Core } from '../kernel/core';
 import { Unauthenticated } from '../kernel/errors';
-import type { SignedFields } from './fields';
+import type { SignedFields } from './signedRequest';
 import { NonceService } from './nonces';
 import { isSignedBy } from './signatures';
 import { TokenClaims, TokenService } from './tokens';

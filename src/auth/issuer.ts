@@ -1,6 +1,6 @@
 import { Invalid, Forbidden } from '../kernel/errors';
 import { Authenticator, TOKEN_FAILURE_TEXT } from './authenticator';
-import type { SignedFields } from './fields';
+import type { SignedFields } from './signedRequest';
 
 /** Lifetime of a token whose request names no expiry (ocean-node's validUntil is optional). */
 const DEFAULT_LIFETIME_SECONDS = 24 * 3600;

@@ -1,6 +1,6 @@
 import type { Response } from 'supertest';
 import { Authenticator } from '../../src/auth/authenticator';
-import { marketAuth, oceanAuth } from '../../src/auth/middleware';
+import { marketAuth, oceanAuth } from '../../src/http/auth';
 import type Router from '@koa/router';
 import type { Core } from '../../src/kernel/core';
 import { startTestInstance, TestInstance, TestInstanceOptions } from '../support/instance';

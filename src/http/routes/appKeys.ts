@@ -1,8 +1,9 @@
 import type Router from '@koa/router';
 import { parseAppKeyName } from '../../auth/appKeys';
 import { Authenticator } from '../../auth/authenticator';
-import { commandMessage, readSignedFields, requireField } from '../../auth/fields';
-import { oceanErrorStyle } from '../../auth/middleware';
+import { commandMessage } from '../../auth/signedRequest';
+import { readSignedFields, requireField } from '../fields';
+import { oceanErrorStyle } from '../auth';
 import type { Core } from '../../kernel/core';
 
 /**

@@ -4,17 +4,10 @@ import type { Core } from '../../kernel/core';
 import { validator } from '../validate';
 import type { AuthTokenInvalidateRequest, AuthTokenRequest } from '../../types/schemas';
 import { Authenticator } from '../../auth/authenticator';
-import {
-  commandMessage,
-  parseAddress,
-  parseWholeNumber,
-  readField,
-  readSignedFields,
-  requireField,
-  SignedFields,
-} from '../../auth/fields';
+import { commandMessage, parseAddress, parseWholeNumber, SignedFields } from '../../auth/signedRequest';
+import { readField, readSignedFields, requireField } from '../fields';
 import { TokenIssuer } from '../../auth/issuer';
-import { oceanErrorStyle } from '../../auth/middleware';
+import { oceanErrorStyle } from '../auth';
 
 const isAuthTokenRequest = validator<AuthTokenRequest>('AuthTokenRequest.json');
 const isAuthTokenInvalidateRequest = validator<AuthTokenInvalidateRequest>('AuthTokenInvalidateRequest.json');

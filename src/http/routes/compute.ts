@@ -1,8 +1,9 @@
 import type { Context } from 'koa';
 import type Router from '@koa/router';
 import { Authenticator } from '../../auth/authenticator';
-import { parseAddress, readField, requireField, type SignedFields } from '../../auth/fields';
-import { oceanAuth } from '../../auth/middleware';
+import { parseAddress, type SignedFields } from '../../auth/signedRequest';
+import { readField, requireField } from '../fields';
+import { oceanAuth } from '../auth';
 import { liveEnvironments } from '../../compute/api/environments';
 import type { ComputeService, JobFilter } from '../../compute/api/service';
 import type { LogTail } from '../../compute/jobs/logTail';

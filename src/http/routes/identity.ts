@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Router from '@koa/router';
-import { bearerToken, marketAuth } from '../../auth/middleware';
+import { bearerToken, marketAuth } from '../auth';
 import { TokenService } from '../../auth/tokens';
 import type { Core } from '../../kernel/core';
 import { projectRoot } from '../../kernel/paths';

@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import { marketAuth } from '../../auth/middleware';
+import { marketAuth } from '../auth';
 import { TokenService } from '../../auth/tokens';
 import type { Core } from '../../kernel/core';
 import { Invalid, NotFound } from '../../kernel/errors';

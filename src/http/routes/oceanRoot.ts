@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Router from '@koa/router';
-import { parseAddress, requireField } from '../../auth/fields';
-import { oceanErrorStyle } from '../../auth/middleware';
+import { parseAddress } from '../../auth/signedRequest';
+import { requireField } from '../fields';
+import { oceanErrorStyle } from '../auth';
 import { liveProviderAddresses } from '../../compute/api/oceanEnvironment';
 import { datasetsOf, initializeAnswer, oceanOrder } from '../../compute/api/oceanOrder';
 import type { Core } from '../../kernel/core';

@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import { marketAuth } from '../../auth/middleware';
+import { marketAuth } from '../auth';
 import { TokenService } from '../../auth/tokens';
 import type { RunnerHeartbeat } from '../../compute/api/environments';
 import { fenceOf, leaseOf, parseStatusReport, type ProviderJobs } from '../../compute/api/providerJobs';

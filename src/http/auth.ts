@@ -1,8 +1,9 @@
 import type { Context, Middleware } from 'koa';
 import { Forbidden, Unauthenticated } from '../kernel/errors';
-import type { Authenticator } from './authenticator';
-import { commandMessage, readField, readSignedFields, SignedFields } from './fields';
-import type { TokenService } from './tokens';
+import type { Authenticator } from '../auth/authenticator';
+import { commandMessage, type SignedFields } from '../auth/signedRequest';
+import { readField, readSignedFields } from './fields';
+import type { TokenService } from '../auth/tokens';
 
 /**
  * The token a request carries: `Authorization: Bearer <t>`, `Authorization: <t>`, `AuthToken: <t>` or
