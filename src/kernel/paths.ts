@@ -16,6 +16,4 @@ function findProjectRoot(from: string): string {
 }
 
 export const projectRoot = findProjectRoot(__dirname);
-/** The legacy script folder beside the compiled code (src/store/lua, or dist/src/store/lua in a pruned install). */
-export const luaDir = path.join(__dirname, '..', 'store', 'lua');
 export const schemaDir = path.join(projectRoot, 'schemas');

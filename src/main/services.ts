@@ -18,7 +18,7 @@ export function buildServices(core: Core): { services: ApiServices; lifecycles: 
   const market = createMarket(core);
   const compute = createCompute(core, market.services.agreements);
   const payment = new PaymentService(core);
-  market.services.agreements.onTerminated((agreement) => onAgreementTerminated(core, agreement));
+  market.services.agreements.terminations.listen((agreement) => onAgreementTerminated(core, agreement));
   return {
     services: { market: market.services, agreements: market.services.agreements, compute, payment },
     lifecycles: [...market.lifecycles, compute],

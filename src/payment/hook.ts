@@ -1,5 +1,5 @@
 import type { Core } from '../kernel/core';
-import type { TerminatedAgreement } from '../market/agreements/service';
+import type { TerminatedAgreement } from '../market/agreements/terminations';
 import { Invoicing } from './invoicing';
 
 /**

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type Redis from 'ioredis';
-import { luaDir } from '../kernel/paths';
 
 /**
  * Lua scripts as typed contracts (BullMQ's lesson). Each multi-key transition is one small script in a `lua/`
@@ -84,22 +83,9 @@ export interface Tail {
  * every script defined so far and is what /ready reports.
  */
 export class Scripts {
-  private readonly legacySources = new Map<string, string>();
-  private readonly legacyShas = new Map<string, string>();
   private loadedFlag = false;
 
-  constructor(
-    private readonly redis: Redis,
-    dir: string = luaDir,
-  ) {
-    if (fs.existsSync(dir)) {
-      for (const file of fs
-        .readdirSync(dir)
-        .filter((f) => f.endsWith('.lua'))
-        .sort()) {
-        this.legacySources.set(path.basename(file, '.lua'), fs.readFileSync(path.join(dir, file), 'utf8'));
-      }
-    }
+  constructor(private readonly redis: Redis) {
     redis.on('ready', () => void this.load().catch(() => undefined));
     redis.on('close', () => {
       this.loadedFlag = false;
@@ -112,9 +98,6 @@ export class Scripts {
 
   async load(): Promise<void> {
     for (const script of defined.values()) await this.redis.script('LOAD', script.source);
-    for (const [name, source] of this.legacySources) {
-      this.legacyShas.set(name, (await this.redis.script('LOAD', source)) as string);
-    }
     this.loadedFlag = true;
   }
 
@@ -127,14 +110,6 @@ export class Scripts {
     const keyList = [...script.keys.map((name) => keys[name]), ...(tail.keys ?? [])];
     const argList = [...script.args.map((name) => args[name]), ...(tail.args ?? [])];
     return script.parse(await this.evaluate(script.sha, script.source, keyList, argList));
-  }
-
-  /** @deprecated Untyped call of a script in src/store/lua by file name; being replaced by `call`. */
-  async run<T = unknown>(name: string, keys: string[], args: ScriptValue[]): Promise<T> {
-    const source = this.legacySources.get(name);
-    if (source === undefined) throw new Error(`Unknown Lua script "${name}"`);
-    const sha = this.legacyShas.get(name) ?? createHash('sha1').update(source).digest('hex');
-    return (await this.evaluate(sha, source, keys, args)) as T;
   }
 
   private async evaluate(sha: string, source: string, keys: string[], args: ScriptValue[]): Promise<unknown> {

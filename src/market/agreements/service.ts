@@ -16,6 +16,7 @@ import {
   type AgreementState,
 } from './record';
 import { createNotFound, createRefusal, transitionRefusal, waitRefusal } from './refusals';
+import { Terminations } from './terminations';
 import { runCreate, runTransition, type PartyIds, type TransitionResult } from './scripts';
 import type { Agreement, AgreementListEntry, AgreementProposal } from '../../types/schemas';
 export type { Agreement, AgreementListEntry, AgreementProposal };
@@ -44,13 +45,14 @@ export class AgreementService implements AgreementLookup {
   readonly events: AgreementEventLog;
   private readonly parties = new Map<string, PartyIds>();
   /** Told of every termination after it happened (the payment ledger issues the final invoice); set by main. */
-  private readonly terminationListeners: Array<(agreement: TerminatedAgreement) => Promise<void>> = [];
+  readonly terminations: Terminations;
 
   constructor(
     private readonly core: Core,
     private readonly negotiation?: Renegotiation,
   ) {
     this.events = new AgreementEventLog(core);
+    this.terminations = new Terminations(core.log);
   }
 
   /** createAgreement: promotes the provider's Draft proposal `R-<hex>` of the caller's negotiation. */
@@ -171,39 +173,13 @@ export class AgreementService implements AgreementLookup {
   /** terminateAgreement (either party, from Approved); afterwards the pair may negotiate again. */
   async terminate(caller: string, hex: string, reason: Reason | null): Promise<void> {
     const ids = await this.transition('terminate', caller, hex, { reason });
-    await this.announceTermination(hex);
+    const record = await this.load(hex);
+    if (record) await this.terminations.announce(record);
     if (!this.negotiation) return;
     try {
       await this.negotiation.createInitial(ids.demandId, ids.offerId, hex);
     } catch (err) {
       this.core.log.warn({ err, agreementId: hex }, 'could not offer a fresh Initial proposal after termination');
-    }
-  }
-
-  onTerminated(listener: (agreement: TerminatedAgreement) => Promise<void>): void {
-    this.terminationListeners.push(listener);
-  }
-
-  /** Listeners never undo a termination: a failing one is logged. */
-  private async announceTermination(hex: string): Promise<void> {
-    if (this.terminationListeners.length === 0) return;
-    const record = await this.load(hex);
-    if (!record || !record.approvedDate || !record.terminatedDate) return;
-    const agreement: TerminatedAgreement = {
-      agreementId: record.id,
-      requestorId: record.requestorId,
-      providerId: record.providerId,
-      demandProperties: JSON.parse(record.demandProperties) as Record<string, unknown>,
-      offerProperties: JSON.parse(record.offerProperties) as Record<string, unknown>,
-      approvedAtMs: Date.parse(record.approvedDate),
-      terminatedAtMs: Date.parse(record.terminatedDate),
-      requestorSession: record.requestorSession,
-      providerSession: record.providerSession,
-    };
-    for (const listener of this.terminationListeners) {
-      await listener(agreement).catch((err: unknown) =>
-        this.core.log.error({ err, agreementId: hex }, 'a termination listener failed'),
-      );
     }
   }
 
@@ -315,17 +291,4 @@ export class AgreementService implements AgreementLookup {
   ): Promise<TransitionResult> {
     return runTransition(this.core, { action, caller, hex, ids, retentionMs: this.retentionMs, ...options });
   }
-}
-
-/** What other domains learn of a terminated agreement. */
-export interface TerminatedAgreement {
-  agreementId: string;
-  requestorId: string;
-  providerId: string;
-  demandProperties: Record<string, unknown>;
-  offerProperties: Record<string, unknown>;
-  approvedAtMs: number;
-  terminatedAtMs: number;
-  requestorSession: string;
-  providerSession: string;
 }
