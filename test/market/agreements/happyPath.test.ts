@@ -1,10 +1,7 @@
-import { MarketApi } from 'ya-ts-client';
-import { newParty, type Party } from '../../support/identities';
-import { startTestInstance, type TestInstance } from '../../support/instance';
 import { validator } from '../../../src/http/validate';
 import { nextNegotiationEvent } from './fixtures';
 import type { AgreementEvent } from '../../support/marketEvents';
-import { yaClient } from '../../support/yaClient';
+import { yaMarket } from '../../support/yaClient';
 
 // Every body the test sees must also match its schema in schemas/.
 const schemaChecks = {
@@ -27,82 +24,82 @@ const OFFER = {
   properties: { 'golem.inf.mem.gib': 2, 'golem.runtime.name': 'happy' },
   constraints: '(golem.node.debug.subnet=happy)',
 };
-
-let t: TestInstance;
-let requestorParty: Party;
-let providerParty: Party;
-let requestor: MarketApi.RequestorService;
-let provider: MarketApi.ProviderService;
-
-beforeAll(async () => {
-  t = await startTestInstance();
-  requestorParty = await newParty(t);
-  providerParty = await newParty(t);
-  requestor = yaClient(t, requestorParty).requestor;
-  provider = yaClient(t, providerParty).provider;
-});
-afterAll(() => t.close());
+const market = yaMarket();
 
 it('runs the full handshake and termination through ya-ts-client', async () => {
-  const offerId = (await provider.subscribeOffer(OFFER)) as string;
-  const demandId = (await requestor.subscribeDemand(DEMAND)) as string;
+  const offerId = (await market.provider.subscribeOffer(OFFER)) as string;
+  const demandId = (await market.requestor.subscribeDemand(DEMAND)) as string;
   const cursor = new Date(Date.now() - 1000).toISOString();
 
   // Negotiation: Initial (market) → requestor's counter → provider's Draft.
-  const initial = await nextNegotiationEvent(() => requestor.collectOffers(demandId, 5, 10), 'ProposalEvent');
+  const initial = await nextNegotiationEvent(() => market.requestor.collectOffers(demandId, 5, 10), 'ProposalEvent');
   expect(initial.proposal?.state).toBe('Initial');
-  const counter = (await requestor.counterProposalDemand(demandId, initial.proposal!.proposalId, DEMAND)) as string;
-  const seenByProvider = await nextNegotiationEvent(() => provider.collectDemands(offerId, 5, 10), 'ProposalEvent');
+  const counter = (await market.requestor.counterProposalDemand(
+    demandId,
+    initial.proposal!.proposalId,
+    DEMAND,
+  )) as string;
+  const seenByProvider = await nextNegotiationEvent(
+    () => market.provider.collectDemands(offerId, 5, 10),
+    'ProposalEvent',
+  );
   expect(seenByProvider.proposal?.proposalId).toBe(counter.replace(/^R-/, 'P-'));
-  const draft = (await provider.counterProposalOffer(offerId, seenByProvider.proposal!.proposalId, OFFER)) as string;
-  const draftEvent = await nextNegotiationEvent(() => requestor.collectOffers(demandId, 5, 10), 'ProposalEvent');
+  const draft = (await market.provider.counterProposalOffer(
+    offerId,
+    seenByProvider.proposal!.proposalId,
+    OFFER,
+  )) as string;
+  const draftEvent = await nextNegotiationEvent(() => market.requestor.collectOffers(demandId, 5, 10), 'ProposalEvent');
   expect(draftEvent.proposal).toMatchObject({
     proposalId: draft.replace(/^P-/, 'R-'),
     state: 'Draft',
-    issuerId: providerParty.address,
+    issuerId: market.providerParty.address,
   });
 
   // Create and confirm.
-  const agreementId = (await requestor.createAgreement({
+  const agreementId = (await market.requestor.createAgreement({
     proposalId: draftEvent.proposal!.proposalId,
     validTo: new Date(Date.now() + 3_600_000).toISOString(),
   })) as string;
   expect(agreementId).toMatch(/^[0-9a-f]{64}$/);
-  const created = await requestor.getAgreement(agreementId);
+  const created = await market.requestor.getAgreement(agreementId);
   expect(created).toMatchObject({
     agreementId,
     state: 'Proposal',
-    demand: { demandId, requestorId: requestorParty.address },
-    offer: { offerId, providerId: providerParty.address },
+    demand: { demandId, requestorId: market.requestorParty.address },
+    offer: { offerId, providerId: market.providerParty.address },
   });
   expect(created.demand.properties).toEqual(DEMAND.properties);
   expect(created.offer.properties).toEqual(OFFER.properties);
   schemaChecks.agreement(created);
-  await requestor.confirmAgreement(agreementId, 'requestor-session');
+  await market.requestor.confirmAgreement(agreementId, 'requestor-session');
 
   // The provider learns of it on its offer queue, as it is now.
-  const agreementEvent = await nextNegotiationEvent(() => provider.collectDemands(offerId, 5, 10), 'AgreementEvent');
+  const agreementEvent = await nextNegotiationEvent(
+    () => market.provider.collectDemands(offerId, 5, 10),
+    'AgreementEvent',
+  );
   expect(agreementEvent.agreement).toMatchObject({ agreementId, state: 'Pending' });
 
   // Approve while the requestor waits: both return 204 (undefined).
-  const waiting = requestor.waitForApproval(agreementId, 10);
-  await provider.approveAgreement(agreementId, 'provider-session', 5);
+  const waiting = market.requestor.waitForApproval(agreementId, 10);
+  await market.provider.approveAgreement(agreementId, 'provider-session', 5);
   await expect(waiting).resolves.toBeUndefined();
-  const approved = await requestor.getAgreement(agreementId);
+  const approved = await market.requestor.getAgreement(agreementId);
   expect(approved.state).toBe('Approved');
   expect(approved.approvedDate).toBeDefined();
   expect(approved.appSessionId).toBe('requestor-session');
-  expect((await provider.getAgreement(agreementId)).appSessionId).toBe('provider-session');
+  expect((await market.provider.getAgreement(agreementId)).appSessionId).toBe('provider-session');
   schemaChecks.agreement(approved);
 
   // Both see exactly one AgreementApprovedEvent (each filtered by its own session).
-  const requestorApproved = (await requestor.collectAgreementEvents(
+  const requestorApproved = (await market.requestor.collectAgreementEvents(
     5,
     cursor,
     10,
     'requestor-session',
   )) as AgreementEvent[];
-  const providerApproved = (await provider.collectAgreementEvents(
+  const providerApproved = (await market.provider.collectAgreementEvents(
     5,
     cursor,
     10,
@@ -114,7 +111,7 @@ it('runs the full handshake and termination through ya-ts-client', async () => {
 
   // Terminate with a reason; both see it, with terminator and signature.
   const reason = { message: 'Work finished', 'golem.requestor.code': 'Success' };
-  await requestor.terminateAgreement(agreementId, reason);
+  await market.requestor.terminateAgreement(agreementId, reason);
   const expected = {
     agreementId,
     eventType: 'AgreementTerminatedEvent',
@@ -122,39 +119,43 @@ it('runs the full handshake and termination through ya-ts-client', async () => {
     signature: '',
     reason,
   };
-  const rTerminated = (await requestor.collectAgreementEvents(
+  const rTerminated = (await market.requestor.collectAgreementEvents(
     5,
     requestorApproved[0].eventDate,
     10,
   )) as AgreementEvent[];
-  const pTerminated = (await provider.collectAgreementEvents(5, providerApproved[0].eventDate, 10)) as AgreementEvent[];
+  const pTerminated = (await market.provider.collectAgreementEvents(
+    5,
+    providerApproved[0].eventDate,
+    10,
+  )) as AgreementEvent[];
   expect(rTerminated).toEqual([{ eventDate: expect.any(String), ...expected }]);
   expect(pTerminated).toEqual([{ eventDate: expect.any(String), ...expected }]);
-  expect((await requestor.getAgreement(agreementId)).state).toBe('Terminated');
+  expect((await market.requestor.getAgreement(agreementId)).state).toBe('Terminated');
   for (const event of [...requestorApproved, ...providerApproved, ...rTerminated, ...pTerminated])
     schemaChecks.event(event);
 
   // The reason on POST (ya-ts-client) and GET (yagna), for both parties.
-  expect(await requestor.getTerminateAgreementReason(agreementId)).toMatchObject(expected);
-  expect(await provider.getTerminateAgreementReason(agreementId)).toMatchObject(expected);
-  const viaGet = await t.request
+  expect(await market.requestor.getTerminateAgreementReason(agreementId)).toMatchObject(expected);
+  expect(await market.provider.getTerminateAgreementReason(agreementId)).toMatchObject(expected);
+  const viaGet = await market.t.request
     .get(`/market-api/v1/agreements/${agreementId}/terminate/reason`)
-    .set('Authorization', `Bearer ${providerParty.token}`);
+    .set('Authorization', `Bearer ${market.providerParty.token}`);
   expect(viaGet.status).toBe(200);
   expect(viaGet.body).toMatchObject(expected);
   schemaChecks.event(viaGet.body);
 
   // The listing shows it for both roles.
-  for (const entry of await requestor.listAgreements()) schemaChecks.entry(entry);
-  expect(await requestor.listAgreements()).toEqual([
+  for (const entry of await market.requestor.listAgreements()) schemaChecks.entry(entry);
+  expect(await market.requestor.listAgreements()).toEqual([
     { id: agreementId, timestamp: created.timestamp, approvedDate: approved.approvedDate, role: 'Requestor' },
   ]);
-  expect(await provider.listAgreements('provider-session', 'Terminated')).toEqual([
+  expect(await market.provider.listAgreements('provider-session', 'Terminated')).toEqual([
     { id: agreementId, timestamp: created.timestamp, approvedDate: approved.approvedDate, role: 'Provider' },
   ]);
 
   // The pair may negotiate again: a fresh Initial proposal for the demand.
-  const again = await nextNegotiationEvent(() => requestor.collectOffers(demandId, 5, 10), 'ProposalEvent');
+  const again = await nextNegotiationEvent(() => market.requestor.collectOffers(demandId, 5, 10), 'ProposalEvent');
   expect(again.proposal?.state).toBe('Initial');
   expect(again.proposal?.proposalId).not.toBe(initial.proposal!.proposalId);
 });
