@@ -145,7 +145,7 @@ export function loadRunnerConfig(env: Env, options: RunnerConfigOptions): Runner
     keyFile,
     cores: readInt(env, 'BOURSE_RUNNER_CORES', os.cpus().length, 1, 1024),
     memoryBytes: readSize(env, 'BOURSE_RUNNER_MEMORY', 1024 ** 3),
-    diskBytes: readSize(env, 'BOURSE_RUNNER_DISK', 1024 ** 3),
+    diskBytes: readSize(env, 'BOURSE_RUNNER_DISK', 2 * 1024 ** 3),
     maxProcesses: readInt(env, 'BOURSE_RUNNER_MAX_PROCESSES', 256, 8, 65_536),
     maxJobDurationSeconds: readInt(env, 'BOURSE_RUNNER_MAX_DURATION', 600, 1, 7 * 24 * 3600),
     priceCoeffs: readPrice(env),
