@@ -1,18 +1,11 @@
 import os from 'node:os';
 import type Redis from 'ioredis';
+import { normaliseAgreementId } from '../../market/ids';
 import type { Core } from '../../kernel/core';
 import { Conflict, Invalid, NotFound } from '../../kernel/errors';
 import { Periodic, StreamReader } from '../../kernel/loops';
 import { type AgreementLookup, type ApprovedAgreement, decodeHandoff } from '../../market/agreements/handoff';
-import {
-  firstJobId,
-  JobRecord,
-  JobStatus,
-  newJobFields,
-  newJobId,
-  normaliseAgreementId,
-  parseJob,
-} from '../jobs/record';
+import { firstJobId, JobRecord, JobStatus, newJobFields, newJobId, parseJob } from '../jobs/record';
 import type { JobStore } from '../jobs/store';
 import {
   applyOverride,

@@ -1,6 +1,7 @@
+import { normaliseAgreementId } from '../../market/ids';
 import type { Core } from '../../kernel/core';
 import { Forbidden, Invalid, NotFound } from '../../kernel/errors';
-import { isJobId, isTerminal, JobRecord, normaliseAgreementId, ResultEntry } from '../jobs/record';
+import { isJobId, isTerminal, JobRecord, ResultEntry } from '../jobs/record';
 import type { JobStore } from '../jobs/store';
 import type { ComputeWorkloadOverride } from '../workload';
 import type { Dispatcher } from './dispatcher';

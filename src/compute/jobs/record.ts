@@ -192,12 +192,6 @@ export function isJobId(value: string): boolean {
   return /^[0-9a-f]{32}$/.test(value);
 }
 
-/** Agreement ids are 64 lower hex, the same for both parties; clients may send them in any case. */
-export function normaliseAgreementId(raw: string): string | undefined {
-  const hex = raw.toLowerCase();
-  return /^[0-9a-f]{64}$/.test(hex) ? hex : undefined;
-}
-
 /** The hash fields of a new job at status 1. */
 export function newJobFields(job: NewJob): Record<string, string> {
   return {
