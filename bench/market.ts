@@ -190,9 +190,11 @@ export async function run(): Promise<Figures> {
 
     if (market) {
       console.log(`\n4. churn: ${CHURN_CYCLES.toLocaleString()} offer subscribe → unsubscribe cycles`);
-      const churned = await churn(market, admin, prefix, CHURN_CYCLES);
+      const churned = await churn(market, admin, prefix, instance.core.keys.subscriptionStream(), CHURN_CYCLES);
       table([churned as unknown as Record<string, number>]);
       figures.redisBytesPerEndedSubscription = churned.redisBytesPerEndedSubscription;
+      figures.streamBytesPerEndedSubscription = churned.streamBytesPerEndedSubscription;
+      figures.tombstoneBytesPerEndedSubscription = churned.otherBytesPerEndedSubscription;
       figures.rssGrowthAfterChurnMB = churned.rssGrowthMB;
       figures.heapGrowthAfterChurnMB = churned.heapGrowthMB;
 

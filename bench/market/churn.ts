@@ -1,7 +1,9 @@
 /**
  * Churn: many offer subscribe → unsubscribe cycles on one instance (in-process, 8 at a time). What stays behind:
  * Redis bytes per ended subscription (every key under the instance's prefix, before vs after) and the instance's
- * RSS and heap growth once the matcher has dropped them all.
+ * RSS and heap growth once the matcher has dropped them all. Of the Redis bytes, those of the subscription stream
+ * (its 'sub' and 'end' entries, kept for the subscription lifetime + the market retention) are reported apart from
+ * the rest (the tombstones).
  */
 import type Redis from 'ioredis';
 import type { MarketServices } from '../../src/market';
@@ -13,6 +15,8 @@ export interface ChurnFigures {
   cycles: number;
   seconds: number;
   redisBytesPerEndedSubscription: number;
+  streamBytesPerEndedSubscription: number;
+  otherBytesPerEndedSubscription: number;
   redisKeysLeftPerEndedSubscription: number;
   rssGrowthMB: number;
   heapGrowthMB: number;
@@ -22,11 +26,14 @@ export async function churn(
   market: MarketServices,
   redis: Redis,
   prefix: string,
+  streamKey: string,
   cycles: number,
 ): Promise<ChurnFigures> {
   const provider = `0x${'c'.repeat(40)}`;
   const indexedBefore = market.matcher.size;
+  const streamBytes = async () => Number((await redis.memory('USAGE', streamKey, 'SAMPLES', 0)) ?? 0);
   const redisBefore = await redisBytesUnder(redis, prefix);
+  const streamBefore = await streamBytes();
   collectGarbage();
   const memoryBefore = process.memoryUsage();
   const started = Date.now();
@@ -49,11 +56,14 @@ export async function churn(
   collectGarbage();
   const memoryAfter = process.memoryUsage();
   const redisAfter = await redisBytesUnder(redis, prefix);
+  const streamGrowth = (await streamBytes()) - streamBefore;
   const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
   return {
     cycles,
     seconds: Math.round(seconds * 10) / 10,
     redisBytesPerEndedSubscription: Math.round((redisAfter.bytes - redisBefore.bytes) / cycles),
+    streamBytesPerEndedSubscription: Math.round(streamGrowth / cycles),
+    otherBytesPerEndedSubscription: Math.round((redisAfter.bytes - redisBefore.bytes - streamGrowth) / cycles),
     redisKeysLeftPerEndedSubscription: Math.round(((redisAfter.keys - redisBefore.keys) / cycles) * 100) / 100,
     rssGrowthMB: mb(memoryAfter.rss - memoryBefore.rss),
     heapGrowthMB: mb(memoryAfter.heapUsed - memoryBefore.heapUsed),
