@@ -19,7 +19,9 @@ export {
   compileSubscription,
   match,
   matchesYes,
+  toMatchable,
   type CompiledSubscription,
+  type Matchable,
   type MatchResult,
   type SubscriptionSource,
 } from './match';

@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type { Core, Lifecycle } from '../../kernel/core';
 import { StreamReader } from '../../kernel/loops';
-import { compileSubscription, SubscriptionIndex, type CompiledSubscription } from '../constraints';
+import { compileSubscription, SubscriptionIndex, toMatchable, type Matchable } from '../constraints';
 import { isLive, parseStreamEntry, type SubscriptionKind, type SubscriptionRecord } from './record';
 import type { Subscriptions } from './service';
 
@@ -16,7 +16,7 @@ const CREATE_CONCURRENCY = 200;
 const READ_BLOCK_MS = 1000;
 
 interface Indexed {
-  compiled: CompiledSubscription;
+  compiled: Matchable;
   kind: SubscriptionKind;
   owner: string;
   /** Stream position: a pair is matched when the later of the two is read. */
@@ -153,13 +153,16 @@ export class Matcher implements Lifecycle {
   private add(record: SubscriptionRecord): Indexed | undefined {
     const existing = this.entries.get(record.id);
     if (existing) return existing;
-    let compiled: CompiledSubscription;
+    let compiled: Matchable;
     try {
-      compiled = compileSubscription({
-        id: record.id,
-        properties: JSON.parse(record.properties),
-        constraints: record.constraints,
-      });
+      // Only what matching needs stays in memory (the record in Redis keeps the rest).
+      compiled = toMatchable(
+        compileSubscription({
+          id: record.id,
+          properties: JSON.parse(record.properties),
+          constraints: record.constraints,
+        }),
+      );
     } catch (err) {
       this.core.log.warn({ err, subscription: record.id }, 'matcher: stored subscription does not compile; skipped');
       return undefined;
