@@ -12,6 +12,7 @@ export type {
   ValueType,
 } from './ast';
 export { compile, type Predicate } from './compile';
+export { ConstraintCache } from './constraintCache';
 export { requiredEqualities, type RequiredEquality } from './equalities';
 export { evaluate } from './evaluate';
 export { flattenProperties } from './flatten';

@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type { Core, Lifecycle } from '../../kernel/core';
 import { StreamReader } from '../../kernel/loops';
-import { compileSubscription, SubscriptionIndex, toMatchable, type Matchable } from '../constraints';
+import { ConstraintCache, SubscriptionIndex, type Matchable } from '../constraints';
 import { isLive, parseStreamEntry, type SubscriptionKind, type SubscriptionRecord } from './record';
 import type { Subscriptions } from './service';
 
@@ -43,6 +43,8 @@ export class Matcher implements Lifecycle {
     offer: new SubscriptionIndex(),
   };
   private readonly entries = new Map<string, Indexed>();
+  /** Subscriptions with the same constraint text share one compiled predicate. */
+  private readonly constraints = new ConstraintCache();
   private readonly reader: StreamReader;
   private cursor = '0-0';
 
@@ -156,13 +158,11 @@ export class Matcher implements Lifecycle {
     let compiled: Matchable;
     try {
       // Only what matching needs stays in memory (the record in Redis keeps the rest).
-      compiled = toMatchable(
-        compileSubscription({
-          id: record.id,
-          properties: JSON.parse(record.properties),
-          constraints: record.constraints,
-        }),
-      );
+      compiled = this.constraints.matchable({
+        id: record.id,
+        properties: JSON.parse(record.properties),
+        constraints: record.constraints,
+      });
     } catch (err) {
       this.core.log.warn({ err, subscription: record.id }, 'matcher: stored subscription does not compile; skipped');
       return undefined;
