@@ -13,6 +13,11 @@ export interface InitialProposals {
 /** Entries read from the stream per round trip, and Initial proposals created concurrently. */
 const READ_BATCH = 500;
 const CREATE_CONCURRENCY = 200;
+/**
+ * The first pairs of a new subscription are written as a small batch of their own: the collect they wake reads on
+ * the same connection, so it then waits behind at most one batch instead of all the matches.
+ */
+const FIRST_CREATE_BATCH = 8;
 const READ_BLOCK_MS = 1000;
 
 interface Indexed {
@@ -142,12 +147,12 @@ export class Matcher implements Lifecycle {
           : [candidate.id, subscription.compiled.id],
       );
     }
-    for (let i = 0; i < pairs.length; i += CREATE_CONCURRENCY) {
+    for (let i = 0; i < pairs.length;) {
+      const size = i === 0 ? FIRST_CREATE_BATCH : CREATE_CONCURRENCY;
       await Promise.all(
-        pairs
-          .slice(i, i + CREATE_CONCURRENCY)
-          .map(([demandId, offerId]) => this.proposals.createInitial(demandId, offerId)),
+        pairs.slice(i, i + size).map(([demandId, offerId]) => this.proposals.createInitial(demandId, offerId)),
       );
+      i += size;
     }
   }
 
