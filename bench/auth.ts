@@ -17,7 +17,7 @@ import type Router from '@koa/router';
 import type { Core } from '../src/kernel/core';
 import { ApiInstance } from '../src/main/api';
 import { EmbeddedRedis } from '../src/store/embeddedRedis';
-import { fmt, nowMs, percentile, table } from './support';
+import { type Figures, fmt, nowMs, percentile, round, table } from './support';
 
 const SAMPLES = 500;
 
@@ -50,7 +50,7 @@ async function timeRequests(urls: string[], headers: Record<string, string> = {}
   return samples;
 }
 
-export async function run(): Promise<void> {
+export async function run(): Promise<Figures> {
   const redis = await EmbeddedRedis.start();
   const config = loadConfig({
     BOURSE_KEY_PREFIX: 'bench:',
@@ -102,6 +102,16 @@ export async function run(): Promise<void> {
       row('market token + long-poll (revocation watched)', marketPoll),
       row('app key (one HMGET, no cache: drops apply at once)', byAppKey),
     ]);
+    const vsOpen = (s: number[]) => round(percentile(s, 50) / percentile(open, 50));
+    return {
+      openP50Ms: round(percentile(open, 50)),
+      tokenVsOpen: vsOpen(byToken),
+      signatureVsOpen: vsOpen(bySignature),
+      marketTokenVsOpen: vsOpen(market),
+      longPollVsOpen: vsOpen(poll),
+      marketLongPollVsOpen: vsOpen(marketPoll),
+      appKeyVsOpen: vsOpen(byAppKey),
+    };
   } finally {
     await instance.close(0);
     await redis.stop();

@@ -22,7 +22,7 @@ import { jobProperties } from '../src/compute/workload';
 import { ApiInstance } from '../src/main/api';
 import { HANDOFF_FIELDS, HANDOFF_VERSION } from '../src/market/agreements/handoff';
 import { EmbeddedRedis } from '../src/store/embeddedRedis';
-import { nowMs, percentile, table } from './support';
+import { type Figures, nowMs, percentile, round, table } from './support';
 
 const log = createLogger('silent');
 const TRIVIAL_SH = 'echo ok > "$OUTPUTS/out.txt"';
@@ -201,7 +201,7 @@ export async function benchRedis(): Promise<{ url: string; stop: () => Promise<v
   return { url: embedded.url, stop: () => embedded.stop() };
 }
 
-export async function run(): Promise<void> {
+export async function run(): Promise<Figures> {
   const runs = Number(process.env.BENCH_RUNS ?? 30);
   const jobs = Number(process.env.BENCH_JOBS ?? 40);
   // Warm both paths once (page cache, binaries) before measuring.
@@ -247,6 +247,14 @@ export async function run(): Promise<void> {
       row('create → 40 (baseline)', latency.direct, latency.direct),
       row('approval → 40 (dispatch)', latency.approval, latency.direct),
     ]);
+    return {
+      bareP50Ms: round(p50(bare)),
+      sandboxVsBare: round(p50(boxed) / p50(bare)),
+      jobsPerSecondConcurrency1: round(one),
+      concurrency2VsConcurrency1: round(two / one),
+      directP50Ms: round(p50(latency.direct)),
+      dispatchVsDirect: round(p50(latency.approval) / p50(latency.direct)),
+    };
   } finally {
     await redis.stop();
   }

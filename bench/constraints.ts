@@ -4,6 +4,7 @@
  * event loop (each instance's matcher compiles it too). Compared with a typical golem demand compiled in the same run.
  */
 import { performance } from 'perf_hooks';
+import { type Figures, round } from './support';
 import {
   compileSubscription,
   ConstraintLimitError,
@@ -61,7 +62,7 @@ const TYPICAL: SubscriptionSource = {
     '(&(golem.inf.mem.gib>=0.5)(golem.inf.storage.gib>=2)(golem.runtime.name=vm)(golem.node.debug.subnet=public))',
 };
 
-export async function run(): Promise<void> {
+export async function run(): Promise<Figures> {
   const constraint = largestConstraint();
   const properties = largestProperties();
   const array = { list: Array.from({ length: BODY_LIMIT_BYTES / 2 - 20 }, () => 1) };
@@ -75,8 +76,11 @@ export async function run(): Promise<void> {
     ['one list property filling the body limit', { ...TYPICAL, properties: array }],
     ['both largest at once', { id: 'both', properties, constraints: constraint }],
   ];
-  for (const [name, source] of cases) {
+  const figures: Figures = {};
+  const keys = ['typicalMs', 'largestConstraintMs', 'mostPropertiesMs', 'largestListMs', 'bothLargestMs'];
+  for (const [index, [name, source]] of cases.entries()) {
     const { median, worst } = time(source);
+    figures[keys[index]] = round(median);
     console.log(`${name.padEnd(60)} median ${median.toFixed(2)} ms, worst ${worst.toFixed(2)} ms`);
   }
   const over = { ...TYPICAL, constraints: constraint + ' ' };
@@ -86,7 +90,7 @@ export async function run(): Promise<void> {
   } catch (err) {
     if (!(err instanceof ConstraintLimitError)) throw err;
   }
-  console.log(
-    `${'refusing a constraint one byte over the limit'.padEnd(60)} ${(performance.now() - started).toFixed(2)} ms`,
-  );
+  const refusal = performance.now() - started;
+  console.log(`${'refusing a constraint one byte over the limit'.padEnd(60)} ${refusal.toFixed(2)} ms`);
+  return { ...figures, refusalMs: round(refusal) };
 }

@@ -1,8 +1,10 @@
 /**
  * Handshake throughput: N concurrent requestor/provider pairs, each looping subscribe → negotiate → agree →
  * approve → terminate → unsubscribe over HTTP, against one `bourse api` process and against two (each pair's
- * requestor on one instance, its provider on the other). Baseline measured in the same run: the request rate of a
- * bare Koa hello-world route under the same concurrency, so the cost of a handshake reads as "hello-world requests".
+ * requestor on one instance, its provider on the other). Baselines measured in the same run, under the same
+ * concurrency: the request rate of a bare Koa hello-world route (so a handshake's cost reads as "hello-world
+ * requests") and the floor: a Koa route that runs one EVALSHA, FLOOR_REQUESTS of which make one floor handshake
+ * (`costVsFloor` = floor handshakes per second / handshakes per second).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,13 +13,15 @@ import path from 'node:path';
 import { TokenService } from '../src/auth/tokens';
 import type { Core } from '../src/kernel/core';
 import { EmbeddedRedis } from '../src/store/embeddedRedis';
-import { table } from './support';
+import { type Figures, round, table } from './support';
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 16);
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 8) * 1000;
 const SECRET = randomBytes(32).toString('hex');
 const ROOT = path.join(__dirname, '..');
 const API = '/market-api/v1';
+/** The requests of one handshake (counted by the bench as `requestsEach`). */
+const FLOOR_REQUESTS = 14;
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -75,8 +79,30 @@ async function startHelloWorld(): Promise<{ url: string; child: ChildProcess }> 
   return { url, child };
 }
 
+/** The floor: Koa + @koa/router with one route that runs one EVALSHA (a tiny INCR script), as its own process. */
+async function startFloor(redisUrl: string): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const code = `const Koa = require('koa'); const Router = require('@koa/router'); const Redis = require('ioredis');
+    const redis = new Redis(process.env.FLOOR_REDIS_URL);
+    const script = "return redis.call('INCR', KEYS[1])";
+    const app = new Koa(); const router = new Router(); let sha;
+    router.get('/floor', async (ctx) => {
+      sha = sha || await redis.script('LOAD', script);
+      ctx.body = { n: await redis.evalsha(sha, 1, 'bench-floor-counter') };
+    });
+    app.use(router.routes()); app.listen(${port}, '127.0.0.1');`;
+  const child = spawn(process.execPath, ['-e', code], {
+    cwd: ROOT,
+    env: { ...process.env, FLOOR_REDIS_URL: redisUrl },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await untilUp(`${url}/floor`);
+  return { url, child };
+}
+
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return; // already ended (a SIGTERM leaves exitCode null)
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
@@ -176,11 +202,12 @@ async function measureHandshakes(urls: string[]): Promise<{ perSecond: number; r
   return { perSecond: done / seconds, requestsEach: requests / done };
 }
 
-async function measureHelloWorld(url: string): Promise<number> {
+/** Requests per second of one GET route under PAIRS concurrent loops. */
+async function measureRoute(url: string): Promise<number> {
   const loop = async (until: number): Promise<number> => {
     let n = 0;
     while (Date.now() < until) {
-      await (await fetch(`${url}/hello`)).text();
+      await (await fetch(url)).text();
       n++;
     }
     return n;
@@ -191,14 +218,19 @@ async function measureHelloWorld(url: string): Promise<number> {
   return counts.reduce((a, b) => a + b, 0) / ((Date.now() - started) / 1000);
 }
 
-export async function run(): Promise<void> {
+export async function run(): Promise<Figures> {
   const redis = await EmbeddedRedis.start();
   const children: ChildProcess[] = [];
   try {
     const hello = await startHelloWorld();
     children.push(hello.child);
-    const helloRate = await measureHelloWorld(hello.url);
+    const helloRate = await measureRoute(`${hello.url}/hello`);
     await stop(hello.child);
+    const floor = await startFloor(redis.url);
+    children.push(floor.child);
+    const floorRate = await measureRoute(`${floor.url}/floor`);
+    await stop(floor.child);
+    const floorHandshakesPerSecond = floorRate / FLOOR_REQUESTS;
 
     const prefix = `bench-${randomBytes(3).toString('hex')}:`;
     const first = await startApi(redis.url, prefix);
@@ -216,6 +248,12 @@ export async function run(): Promise<void> {
         'hello-world requests per handshake': '-',
       },
       {
+        setup: 'floor: Koa route + EVALSHA, 1 process',
+        'per second': floorRate.toFixed(0),
+        'requests each': 1,
+        'hello-world requests per handshake': `${((helloRate / floorRate) * FLOOR_REQUESTS).toFixed(1)} (×${FLOOR_REQUESTS})`,
+      },
+      {
         setup: 'handshakes, 1 api instance',
         'per second': one.perSecond.toFixed(1),
         'requests each': one.requestsEach.toFixed(1),
@@ -228,9 +266,23 @@ export async function run(): Promise<void> {
         'hello-world requests per handshake': (helloRate / two.perSecond).toFixed(1),
       },
     ]);
+    const costVsFloor = floorHandshakesPerSecond / one.perSecond;
     console.log(
-      `${PAIRS} concurrent pairs, ${DURATION_MS / 1000} s each; target: a handshake costs ≤ 15 hello-world requests (1 instance).`,
+      `${PAIRS} concurrent pairs, ${DURATION_MS / 1000} s each; a handshake costs ${costVsFloor.toFixed(2)}× the floor ` +
+        `(${FLOOR_REQUESTS} Koa + EVALSHA requests; target ≤ 1.5×); 2 instances: ×${(two.perSecond / one.perSecond).toFixed(2)}.`,
     );
+    return {
+      costVsFloor: round(costVsFloor),
+      twoInstanceSpeedup: round(two.perSecond / one.perSecond),
+      handshakesPerSecond: round(one.perSecond),
+      handshakesPerSecondTwoInstances: round(two.perSecond),
+      requestsPerHandshake: round(one.requestsEach),
+      helloWorldPerSecond: round(helloRate),
+      floorRequestsPerSecond: round(floorRate),
+      helloWorldRequestsPerHandshake: round(helloRate / one.perSecond),
+      pairs: PAIRS,
+      seconds: DURATION_MS / 1000,
+    };
   } finally {
     for (const child of children) await stop(child);
     await redis.stop();

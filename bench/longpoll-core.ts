@@ -7,7 +7,7 @@ import { Waiter } from '../src/events/waiter';
 import { EmbeddedRedis } from '../src/store/embeddedRedis';
 import { Keys } from '../src/store/keys';
 import { openRedis } from '../src/store/redis';
-import { fmt, nowMs, percentile, rawPubSubLatency, table } from './support';
+import { type Figures, fmt, nowMs, percentile, rawPubSubLatency, round, table } from './support';
 
 const WAITERS = 1000;
 const SAMPLES = 2000;
@@ -35,7 +35,7 @@ async function waiterWake(url: string): Promise<number[]> {
   return samples;
 }
 
-export async function run(): Promise<void> {
+export async function run(): Promise<Figures> {
   const redis = await EmbeddedRedis.start();
   try {
     await rawPubSubLatency(redis.url, SAMPLES); // warm-up
@@ -48,6 +48,7 @@ export async function run(): Promise<void> {
     table(rows);
     const ratio = percentile(wake, 99) / percentile(raw, 99);
     console.log(`p99 wake / p99 raw = ${ratio.toFixed(2)}× (target ≤ 3×)`);
+    return { rawP99Ms: round(percentile(raw, 99)), wakeP99Ms: round(percentile(wake, 99)), wakeP99VsRaw: round(ratio) };
   } finally {
     await redis.stop();
   }

@@ -1,12 +1,14 @@
 /**
- * Market benchmark (one run, one embedded Redis unless REDIS_URL is set):
+ * Market benchmark (one run, one embedded Redis unless REDIS_URL is set; sizes from BENCH_WAITERS, BENCH_IDLE_POLLS,
+ * BENCH_OFFERS, BENCH_CHURN):
  *  1. long-poll wake latency with 1,000 waiting collectOffers (counter-proposal → response), next to the raw Redis
  *     pub/sub latency of the same run;
  *  2. 10,000 idle waiting long-polls on one instance: Redis connections (CLIENT LIST) and resident memory growth;
  *  3. a demand subscribed against 100,000 active offers: time until its first ProposalEvent is collected, next to
- *     the time a full scan (match() against every offer) takes.
+ *     the time a full scan (match() against every offer) takes, and heap per indexed offer;
+ *  4. churn: offer subscribe/unsubscribe cycles: Redis bytes left per ended subscription, RSS growth.
+ * Not measured yet (null in --json): maxShardShare (matching is not sharded).
  */
-import http from 'node:http';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import Redis from 'ioredis';
@@ -14,50 +16,16 @@ import { TokenService } from '../src/auth/tokens';
 import { loadConfig } from '../src/kernel/config';
 import { ApiInstance } from '../src/main/api';
 import { createLogger } from '../src/kernel/logger';
-import { compileSubscription, match } from '../src/market/constraints';
-import type { MarketServices } from '../src/market';
 import { EmbeddedRedis } from '../src/store/embeddedRedis';
-import { fmt, nowMs, percentile, rawPubSubLatency, table } from './support';
+import { type Figures, fmt, nowMs, percentile, rawPubSubLatency, round, table } from './support';
+import { churn } from './market/churn';
+import { hugeMatch } from './market/firstEvent';
+import { agent, call, inBatches } from './market/http';
 
-const WAKE_WAITERS = 1000;
-const IDLE_POLLS = 10_000;
-const OFFERS = 100_000;
-const RUNTIMES = 100;
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
-
-interface Reply {
-  status: number;
-  body: unknown;
-}
-
-function call(base: string, token: string, method: string, path: string, body?: unknown): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      `${base}/market-api/v1${path}`,
-      {
-        method,
-        agent,
-        headers: { Authorization: `Bearer ${token}`, ...(payload ? { 'Content-Type': 'application/json' } : {}) },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-async function inBatches<T>(count: number, size: number, fn: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = [];
-  for (let i = 0; i < count; i += size)
-    out.push(...(await Promise.all(Array.from({ length: Math.min(size, count - i) }, (_, j) => fn(i + j)))));
-  return out;
-}
+const WAKE_WAITERS = Number(process.env.BENCH_WAITERS ?? 1000);
+const IDLE_POLLS = Number(process.env.BENCH_IDLE_POLLS ?? 10_000);
+const OFFERS = Number(process.env.BENCH_OFFERS ?? 100_000);
+const CHURN_CYCLES = Number(process.env.BENCH_CHURN ?? 20_000);
 
 async function wakeLatency(
   base: string,
@@ -134,7 +102,7 @@ async function idlePolls(
   requestor: string,
   redis: Redis,
   instance: ApiInstance,
-): Promise<Record<string, string | number>> {
+): Promise<{ row: Record<string, string | number>; rssKBEach: number | null }> {
   const demandIds = await inBatches(
     IDLE_POLLS,
     200,
@@ -159,7 +127,7 @@ async function idlePolls(
   const shutdownAt = nowMs();
   instance.core.waiter.shutdown(); // answers them all with [] (as SIGTERM would)
   const [code] = (await exited) as [number];
-  return {
+  const row = {
     'waiting long-polls': open,
     'Redis connections before': connectionsBefore,
     'Redis connections while waiting': connectionsDuring,
@@ -167,74 +135,15 @@ async function idlePolls(
     'per poll': `${((rssDuring - rssBefore) / Math.max(1, open) / 1024).toFixed(1)} KB`,
     'all answered after shutdown': `${code === 0 ? 'yes' : 'NO'} in ${fmt(nowMs() - shutdownAt)}`,
   };
+  return { row, rssKBEach: open > 0 ? round((rssDuring - rssBefore) / open / 1024) : null };
 }
 
-async function hugeMatch(
-  base: string,
-  market: MarketServices,
-  requestor: string,
-): Promise<Record<string, string | number>> {
-  const providers = Array.from({ length: 50 }, (_, i) => `0x${(i + 1).toString(16).padStart(40, '0')}`);
-  const t0 = nowMs();
-  await inBatches(OFFERS, 500, (i) =>
-    market.subscriptions.subscribe('offer', providers[i % providers.length], {
-      properties: { 'golem.runtime.name': `rt${i % RUNTIMES}`, 'golem.inf.mem.gib': (i % 16) + 1, n: i },
-      constraints: '(golem.node.debug.subnet=public)',
-    }),
-  );
-  const inserted = nowMs() - t0;
-  while (market.matcher.size < OFFERS) await new Promise((resolve) => setTimeout(resolve, 50));
-  const indexed = nowMs() - t0;
-
-  const demand = {
-    properties: { 'golem.node.debug.subnet': 'public' },
-    constraints: '(&(golem.runtime.name=rt7)(golem.inf.mem.gib>=8))',
-  };
-  /** Subscribe → the first ProposalEvent collected, in ms. */
-  const firstEvent = async (body: typeof demand): Promise<number> => {
-    const start = nowMs();
-    const demandId = (await call(base, requestor, 'POST', '/demands', body)).body as string;
-    const events = (await call(base, requestor, 'GET', `/demands/${demandId}/events?timeout=30&maxEvents=1`))
-      .body as unknown[];
-    if (events.length !== 1) throw new Error('no ProposalEvent arrived');
-    return nowMs() - start;
-  };
-  const coldFirst = await firstEvent(demand);
-  const warm: number[] = [];
-  for (let i = 0; i < 5; i++)
-    warm.push(
-      await firstEvent({ ...demand, constraints: `(&(golem.runtime.name=rt${20 + i})(golem.inf.mem.gib>=8))` }),
-    );
-
-  // Baseline: what a yagna-style full scan of the 100,000 offers costs in matching alone.
-  const compiledDemand = compileSubscription({ id: 'd', ...demand });
-  const offers = Array.from({ length: OFFERS }, (_, i) =>
-    compileSubscription({
-      id: String(i),
-      properties: { 'golem.runtime.name': `rt${i % RUNTIMES}`, 'golem.inf.mem.gib': (i % 16) + 1, n: i },
-      constraints: '(golem.node.debug.subnet=public)',
-    }),
-  );
-  const scanStart = nowMs();
-  let yes = 0;
-  for (const offer of offers) if (match(compiledDemand, offer) === 'Yes') yes++;
-  const fullScan = nowMs() - scanStart;
-  return {
-    'offers inserted (in-process, via Lua)': `${(inserted / 1000).toFixed(1)} s`,
-    'offers indexed by the matcher': `${(indexed / 1000).toFixed(1)} s`,
-    'matching offers': yes,
-    'first demand → first event (builds the lazy index)': fmt(coldFirst),
-    'next demands → first event (median of 5)': fmt(percentile(warm, 50)),
-    'baseline: full-scan match() of 100k offers': fmt(fullScan),
-    'ratio warm first event / full scan': (percentile(warm, 50) / fullScan).toFixed(2),
-  };
-}
-
-export async function run(): Promise<void> {
+export async function run(): Promise<Figures> {
   const embedded = process.env.REDIS_URL ? undefined : await EmbeddedRedis.start();
   const redisUrl = process.env.REDIS_URL ?? embedded!.url;
+  const prefix = `bench:${Date.now()}:`;
   const config = loadConfig({
-    BOURSE_KEY_PREFIX: `bench:${Date.now()}:`,
+    BOURSE_KEY_PREFIX: prefix,
     BOURSE_AUTH_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
     LOG_LEVEL: 'silent',
     BOURSE_MAX_LONG_POLL_SECONDS: '120',
@@ -247,36 +156,66 @@ export async function run(): Promise<void> {
   const requestor = await tokens.issue(`0x${'a'.repeat(40)}`, exp);
   const provider = await tokens.issue(`0x${'b'.repeat(40)}`, exp);
   const admin = new Redis(redisUrl);
+  const figures: Figures = {
+    offers: OFFERS,
+    wakeWaiters: WAKE_WAITERS,
+    churnCycles: CHURN_CYCLES,
+    maxShardShare: null,
+  };
   try {
     console.log(`\n1. wake latency, ${WAKE_WAITERS} waiting collectOffers`);
     const raw = await rawPubSubLatency(redisUrl, WAKE_WAITERS);
     const wake = await wakeLatency(base, requestor, provider);
+    const p99 = (s: number[]) => percentile(s, 99);
     table([
-      { measure: 'raw Redis PUBLISH → message', p50: fmt(percentile(raw, 50)), p99: fmt(percentile(raw, 99)) },
+      { measure: 'raw Redis PUBLISH → message', p50: fmt(percentile(raw, 50)), p99: fmt(p99(raw)) },
       {
         measure: 'counter sent → collect returned',
         p50: fmt(percentile(wake.fromSend, 50)),
-        p99: fmt(percentile(wake.fromSend, 99)),
+        p99: fmt(p99(wake.fromSend)),
       },
       {
         measure: 'counter answered → collect returned',
         p50: fmt(percentile(wake.fromReply, 50)),
-        p99: fmt(percentile(wake.fromReply, 99)),
+        p99: fmt(p99(wake.fromReply)),
       },
     ]);
-    console.log(
-      `ratio p99 (counter sent → collect) / raw pub/sub p99: ${(percentile(wake.fromSend, 99) / percentile(raw, 99)).toFixed(1)}x`,
-    );
+    console.log(`ratio p99 (counter sent → collect) / raw pub/sub p99: ${(p99(wake.fromSend) / p99(raw)).toFixed(1)}x`);
+    Object.assign(figures, {
+      rawPubSubP99Ms: round(p99(raw)),
+      wakeP99Ms: round(p99(wake.fromSend)),
+      wakeP99VsRaw: round(p99(wake.fromSend) / p99(raw)),
+      wakeFromReplyP99VsRaw: round(p99(wake.fromReply) / p99(raw)),
+    });
 
     if (market) {
-      console.log(`\n3. a demand against ${OFFERS.toLocaleString()} active offers (${RUNTIMES} runtimes)`);
-      table([await hugeMatch(base, market, requestor)]);
+      console.log(`\n4. churn: ${CHURN_CYCLES.toLocaleString()} offer subscribe → unsubscribe cycles`);
+      const churned = await churn(market, admin, prefix, instance.core.keys.subscriptionStream(), CHURN_CYCLES);
+      table([churned as unknown as Record<string, number>]);
+      figures.redisBytesPerEndedSubscription = churned.redisBytesPerEndedSubscription;
+      figures.streamBytesPerEndedSubscription = churned.streamBytesPerEndedSubscription;
+      figures.tombstoneBytesPerEndedSubscription = churned.otherBytesPerEndedSubscription;
+      figures.rssGrowthAfterChurnMB = churned.rssGrowthMB;
+      figures.heapGrowthAfterChurnMB = churned.heapGrowthMB;
+
+      console.log(`\n3. a demand against ${OFFERS.toLocaleString()} active offers`);
+      const first = await hugeMatch(base, market, requestor, OFFERS);
+      table([first.row]);
+      Object.assign(figures, {
+        firstEventWarmMs: round(first.firstEventWarmMs),
+        firstEventColdMs: round(first.firstEventColdMs),
+        fullScanMs: round(first.fullScanMs),
+        heapBytesPerOffer: Math.round(first.heapBytesPerOffer),
+      });
     } else {
-      console.log('\n3. skipped: the market module does not expose its service');
+      console.log('\n3, 4. skipped: the market module does not expose its service');
     }
 
     console.log(`\n2. ${IDLE_POLLS.toLocaleString()} idle waiting long-polls on one instance`);
-    table([await idlePolls(base, requestor, admin, instance)]);
+    const idle = await idlePolls(base, requestor, admin, instance);
+    table([idle.row]);
+    figures.idlePollRssKBEach = idle.rssKBEach;
+    return figures;
   } finally {
     admin.disconnect();
     await instance.close(1000);

@@ -3,6 +3,7 @@
  * one new demand matched against N active offers through the SubscriptionIndex vs a full scan.
  */
 import { performance } from 'perf_hooks';
+import { type Figures, round } from './support';
 import {
   SubscriptionIndex,
   compileSubscription,
@@ -103,7 +104,7 @@ function msPerCall(fn: () => unknown, repetitions: number): number {
 const row = (cells: (string | number)[]) =>
   cells.map((cell, i) => (i === 0 ? String(cell).padEnd(22) : String(cell).padStart(16))).join('');
 
-function predicateThroughput(): void {
+function predicateThroughput(): Figures {
   // All offers in the demand's subnet, so every conjunct is evaluated rather than the AND stopping early.
   const build = () => Array.from({ length: 1000 }, (_, i) => offer(i, 'public'));
   build(); // warm up the parser and compiler before timing them
@@ -128,9 +129,11 @@ function predicateThroughput(): void {
   console.log(row(['AST interpreter', Math.round(interpretedRate).toLocaleString('en')]));
   console.log(row(['ratio (target ≥ 5×)', `${(compiledRate / interpretedRate).toFixed(1)}×`]));
   console.log(`(compileSubscription of an offer: ${compileMicros.toFixed(0)} µs; checksum ${sink > 0 ? 'ok' : '0'})`);
+  return { compiledVsInterpreter: round(compiledRate / interpretedRate), compileOfferMicros: round(compileMicros) };
 }
 
-function indexVersusScan(): void {
+function indexVersusScan(): Figures {
+  const figures: Figures = {};
   console.log(
     `\nOne new demand vs N active offers (${SUBNETS} subnets; the demand's subnet selects 1%), median ms per match:`,
   );
@@ -141,8 +144,8 @@ function indexVersusScan(): void {
     const index = new SubscriptionIndex();
     offers.forEach((o) => index.add(o));
     const demands = Array.from({ length: 11 }, (_, k) => demand(`subnet-${(k * 37) % SUBNETS}`));
-    let round = 0;
-    const next = () => demands[round++ % demands.length];
+    let turn = 0;
+    const next = () => demands[turn++ % demands.length];
 
     const scan = (d: CompiledSubscription) => offers.filter((o) => matchesYes(d, o));
     const yes = scan(demands[0]).length;
@@ -153,11 +156,13 @@ function indexVersusScan(): void {
     previous = indexMs;
     const ratio = `${(scanMs / indexMs).toFixed(0)}×`;
     console.log(row([n.toLocaleString('en'), scanMs.toFixed(3), indexMs.toFixed(3), ratio, yes, growth]));
+    figures[`indexMsAt${n}`] = round(indexMs);
+    figures[`scanVsIndexAt${n}`] = round(scanMs / indexMs);
   }
   console.log('(target: index ≤ 20 ms at 100,000 offers)');
+  return figures;
 }
 
-export async function run(): Promise<void> {
-  predicateThroughput();
-  indexVersusScan();
+export async function run(): Promise<Figures> {
+  return { ...predicateThroughput(), ...indexVersusScan() };
 }

@@ -15,7 +15,7 @@ import type { MarketServices } from '../src/market';
 import { parseProposalId } from '../src/market/ids';
 import type { NegotiationEvent } from '../test/support/marketEvents';
 import { EmbeddedRedis } from '../src/store/embeddedRedis';
-import { table } from './support';
+import { type Figures, table } from './support';
 
 const HANDSHAKES = Number(process.env.BENCH_HANDSHAKES ?? 1000);
 const REQUESTORS = 10;
@@ -111,8 +111,7 @@ const RETAINED = new Set([
   'agreement party indexes',
 ]);
 
-export async function run(): Promise<void> {
-  const json = process.argv.includes('--json');
+export async function run(): Promise<Figures> {
   const embedded = process.env.REDIS_URL ? undefined : await EmbeddedRedis.start();
   const redisUrl = process.env.REDIS_URL ?? embedded!.url;
   const prefix = `bench:retention:${Date.now()}:`;
@@ -157,10 +156,6 @@ export async function run(): Promise<void> {
       retainedBytesPerAgreement: Math.round(retained),
       capacity,
     };
-    if (json) {
-      console.log(JSON.stringify(result));
-      return;
-    }
     console.log(`${HANDSHAKES} complete handshakes in ${result.seconds} s`);
     table(Object.entries(perAgreement).map(([kind, b]) => ({ kind, 'bytes per agreement': b })));
     console.log(
@@ -168,6 +163,7 @@ export async function run(): Promise<void> {
         '(memory = handshakes/s × 86,400 × retention days × that)',
     );
     table(capacity);
+    return result;
   } finally {
     admin.disconnect();
     await instance.close(1000);

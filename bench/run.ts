@@ -1,10 +1,12 @@
 /**
  * `npm run bench -- <name> [<name> ...] [--flags]` runs bench/<name>.ts (each exports `run()`, which may read the
- * flags from process.argv); no name lists them.
+ * flags from process.argv, and resolves to its figures); no name lists them. With `--json`, each bench's last line
+ * is one JSON object of its figures and same-run baselines (see `jsonLine` in support.ts).
  * Benchmarks print ratios against a baseline measured in the same run; they are never test assertions.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { type Figures, jsonLine, wantsJson } from './support';
 
 async function main(): Promise<void> {
   const available = fs
@@ -20,8 +22,9 @@ async function main(): Promise<void> {
   for (const name of wanted) {
     if (!available.includes(name)) throw new Error(`no benchmark "${name}"; available: ${available.join(', ')}`);
     console.log(`\n=== bench: ${name} ===`);
-    const mod = (await import(path.join(__dirname, `${name}.ts`))) as { run: () => Promise<void> };
-    await mod.run();
+    const mod = (await import(path.join(__dirname, `${name}.ts`))) as { run: () => Promise<Figures> };
+    const figures = await mod.run();
+    if (wantsJson()) console.log(jsonLine(name, figures));
   }
 }
 

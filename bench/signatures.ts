@@ -5,7 +5,7 @@
  */
 import { getBytes, toBeArray, Wallet } from 'ethers';
 import { isSignedBy, messageHash } from '../src/auth/signatures';
-import { fmt, nowMs, percentile, table } from './support';
+import { type Figures, fmt, nowMs, percentile, round, table } from './support';
 
 const SAMPLES = 300;
 
@@ -26,7 +26,7 @@ function time(cases: Array<[string, string, string]>): number[] {
   });
 }
 
-export async function run(): Promise<void> {
+export async function run(): Promise<Figures> {
   const wallet = Wallet.createRandom();
   const plain = Array.from({ length: SAMPLES }, (_, i) => `${wallet.address}${1700000000000 + i}startCompute`);
   const zero = leadingZeroMessages(wallet.address, SAMPLES / 10);
@@ -55,4 +55,9 @@ export async function run(): Promise<void> {
       'p50 / full': (percentile(samples as number[], 50) / base).toFixed(2),
     })),
   );
+  return {
+    fullP50Ms: round(base),
+    minimalVsFull: round(percentile(rows[1][1] as number[], 50) / base),
+    refusedVsFull: round(percentile(rows[2][1] as number[], 50) / base),
+  };
 }

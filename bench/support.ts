@@ -1,5 +1,8 @@
 /** Small helpers shared by the benchmarks. */
 import { once } from 'node:events';
+import os from 'node:os';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import Redis from 'ioredis';
 
 export function percentile(samples: number[], p: number): number {
@@ -35,4 +38,48 @@ export async function rawPubSubLatency(url: string, samples: number): Promise<nu
   sub.disconnect();
   pub.disconnect();
   return out;
+}
+
+/** A bench's figures for `--json`: same-run baselines included; null for a figure this build cannot measure yet. */
+export type Figures = Record<string, unknown>;
+
+export function wantsJson(argv: string[] = process.argv): boolean {
+  return argv.includes('--json');
+}
+
+/** Rounds to 3 significant decimals so run-to-run comparisons are not drowned in float noise. */
+export function round(value: number | null | undefined): number | null {
+  if (value === null || value === undefined || !Number.isFinite(value)) return null;
+  return Math.round(value * 1000) / 1000;
+}
+
+/**
+ * The one `--json` line: `{"bench": name, ...figures, loadAverage1m, cores}`. The machine load is part of the record
+ * because shared cores make every timing noisy.
+ */
+export function jsonLine(bench: string, figures: Figures): string {
+  const [load1] = os.loadavg();
+  return JSON.stringify({ bench, ...figures, loadAverage1m: round(load1), cores: os.cpus().length });
+}
+
+/** A full garbage collection, also when node was started without --expose-gc (heap figures need a settled heap). */
+export function collectGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+}
+
+/** Sum of MEMORY USAGE over every key under `prefix` (SCAN; keep the key count modest). */
+export async function redisBytesUnder(redis: Redis, prefix: string): Promise<{ bytes: number; keys: number }> {
+  let cursor = '0';
+  let bytes = 0;
+  let keys = 0;
+  do {
+    const [next, names] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    const pipeline = redis.pipeline();
+    for (const name of names) pipeline.memory('USAGE', name, 'SAMPLES', 0);
+    for (const [, used] of (await pipeline.exec()) ?? []) bytes += Number(used ?? 0);
+    keys += names.length;
+  } while (cursor !== '0');
+  return { bytes, keys };
 }

@@ -12,6 +12,7 @@ export type {
   ValueType,
 } from './ast';
 export { compile, type Predicate } from './compile';
+export { ConstraintCache } from './constraintCache';
 export { requiredEqualities, type RequiredEquality } from './equalities';
 export { evaluate } from './evaluate';
 export { flattenProperties } from './flatten';
@@ -19,7 +20,9 @@ export {
   compileSubscription,
   match,
   matchesYes,
+  toMatchable,
   type CompiledSubscription,
+  type Matchable,
   type MatchResult,
   type SubscriptionSource,
 } from './match';

@@ -28,6 +28,16 @@ export interface CompiledSubscription {
   readonly requiredEqualities: readonly RequiredEquality[];
 }
 
+/**
+ * What matching needs of a subscription, and all an index keeps: the flat properties (kept for storing and echoing)
+ * and the constraint tree (the predicate is compiled from it) are left behind, about half a subscription's heap.
+ */
+export type Matchable = Pick<CompiledSubscription, 'id' | 'properties' | 'predicate' | 'requiredEqualities'>;
+
+export function toMatchable({ id, properties, predicate, requiredEqualities }: Matchable): Matchable {
+  return { id, properties, predicate, requiredEqualities };
+}
+
 /** @throws ConstraintParseError when the constraints do not parse (the caller answers 400). */
 export function compileSubscription({ id, properties, constraints }: SubscriptionSource): CompiledSubscription {
   const constraint = parseConstraints(constraints);
@@ -46,7 +56,7 @@ export function compileSubscription({ id, properties, constraints }: Subscriptio
  * Undefined if either side's constraints are UNDEFINED on the other's properties (even if the other
  * side is FALSE), Yes if both are TRUE, otherwise No. Symmetric: `match(a, b) === match(b, a)`.
  */
-export function match(demand: CompiledSubscription, offer: CompiledSubscription): MatchResult {
+export function match(demand: Matchable, offer: Matchable): MatchResult {
   const demandSide = demand.predicate(offer.properties);
   const offerSide = offer.predicate(demand.properties);
   if (demandSide === Tri.UNDEFINED || offerSide === Tri.UNDEFINED) return 'Undefined';
@@ -54,6 +64,6 @@ export function match(demand: CompiledSubscription, offer: CompiledSubscription)
 }
 
 /** `match(a, b) === 'Yes'`, stopping at the first side that is not TRUE (all a matcher needs). */
-export function matchesYes(a: CompiledSubscription, b: CompiledSubscription): boolean {
+export function matchesYes(a: Matchable, b: Matchable): boolean {
   return a.predicate(b.properties) === Tri.TRUE && b.predicate(a.properties) === Tri.TRUE;
 }

@@ -13,15 +13,15 @@
  * scan's (property-tested).
  */
 import { literalTokens, type RequiredEquality } from './equalities';
-import { matchesYes, type CompiledSubscription } from './match';
+import { matchesYes, type Matchable } from './match';
 
 /** name → token → subscriptions */
-type Postings = Map<string, Map<string, Set<CompiledSubscription>>>;
+type Postings = Map<string, Map<string, Set<Matchable>>>;
 
 export class SubscriptionIndex {
-  private readonly entries = new Map<string, { subscription: CompiledSubscription; key: RequiredEquality | null }>();
+  private readonly entries = new Map<string, { subscription: Matchable; key: RequiredEquality | null }>();
   /** Subscriptions without a required equality: candidates for everything, as far as their own side goes. */
-  private readonly unkeyed = new Set<CompiledSubscription>();
+  private readonly unkeyed = new Set<Matchable>();
   /** Each keyed subscription, under every token of its chosen requirement. */
   private readonly byRequirement: Postings = new Map();
   /** Inverted index of property values, for the names queries have asked about (at most `maxIndexedNames`). */
@@ -39,7 +39,7 @@ export class SubscriptionIndex {
   }
 
   /** Adds a subscription, replacing one with the same id. */
-  add(subscription: CompiledSubscription): void {
+  add(subscription: Matchable): void {
     this.remove(subscription.id);
     const key = this.chooseKey(subscription.requiredEqualities);
     this.entries.set(subscription.id, { subscription, key });
@@ -63,7 +63,7 @@ export class SubscriptionIndex {
   }
 
   /** Indexed subscriptions that may match `other` (a superset of those that do), in no particular order. */
-  candidates(other: CompiledSubscription): CompiledSubscription[] {
+  candidates(other: Matchable): Matchable[] {
     let best = this.ownSideCandidates(other);
     for (const requirement of other.requiredEqualities) {
       const byToken = this.propertyPostings(requirement.name);
@@ -72,19 +72,19 @@ export class SubscriptionIndex {
       if (totalSize(sets) < totalSize(best)) best = sets;
     }
     if (best.length === 1) return [...best[0]];
-    const result = new Set<CompiledSubscription>(); // a subscription may sit under several tokens
+    const result = new Set<Matchable>(); // a subscription may sit under several tokens
     for (const set of best) for (const subscription of set) result.add(subscription);
     return [...result];
   }
 
   /** Indexed subscriptions whose match with `other` is Yes. */
-  matchAll(other: CompiledSubscription): CompiledSubscription[] {
+  matchAll(other: Matchable): Matchable[] {
     return this.candidates(other).filter((subscription) => matchesYes(other, subscription));
   }
 
   /** Those with no requirement, and those filed under a token that `other`'s properties yield. */
-  private ownSideCandidates(other: CompiledSubscription): ReadonlySet<CompiledSubscription>[] {
-    const sets: ReadonlySet<CompiledSubscription>[] = [this.unkeyed];
+  private ownSideCandidates(other: Matchable): ReadonlySet<Matchable>[] {
+    const sets: ReadonlySet<Matchable>[] = [this.unkeyed];
     for (const [name, byToken] of this.byRequirement) {
       const literal = other.properties.get(name);
       if (literal === undefined) continue;
@@ -109,7 +109,7 @@ export class SubscriptionIndex {
   }
 
   /** The inverted index of `name`, built by one scan the first time a query needs it. */
-  private propertyPostings(name: string): Map<string, Set<CompiledSubscription>> | undefined {
+  private propertyPostings(name: string): Map<string, Set<Matchable>> | undefined {
     let byToken = this.byProperty.get(name);
     if (byToken === undefined && this.byProperty.size < this.maxIndexedNames) {
       this.byProperty.set(name, (byToken = new Map()));
@@ -118,18 +118,18 @@ export class SubscriptionIndex {
     return byToken;
   }
 
-  private updatePropertyPostings(subscription: CompiledSubscription, update: typeof addPosting): void {
+  private updatePropertyPostings(subscription: Matchable, update: typeof addPosting): void {
     for (const name of this.byProperty.keys()) this.updatePropertyPosting(name, subscription, update);
   }
 
-  private updatePropertyPosting(name: string, subscription: CompiledSubscription, update: typeof addPosting): void {
+  private updatePropertyPosting(name: string, subscription: Matchable, update: typeof addPosting): void {
     const literal = subscription.properties.get(name);
     if (literal === undefined) return;
     for (const token of literalTokens(literal)) update(this.byProperty, name, token, subscription);
   }
 }
 
-function addPosting(postings: Postings, name: string, token: string, subscription: CompiledSubscription): void {
+function addPosting(postings: Postings, name: string, token: string, subscription: Matchable): void {
   let byToken = postings.get(name);
   if (byToken === undefined) postings.set(name, (byToken = new Map()));
   let set = byToken.get(token);
@@ -138,7 +138,7 @@ function addPosting(postings: Postings, name: string, token: string, subscriptio
 }
 
 /** Drops emptied sets so churn does not leak (the caller decides about an emptied name). */
-function deletePosting(postings: Postings, name: string, token: string, subscription: CompiledSubscription): void {
+function deletePosting(postings: Postings, name: string, token: string, subscription: Matchable): void {
   const byToken = postings.get(name);
   const set = byToken?.get(token);
   if (byToken === undefined || set === undefined) return;

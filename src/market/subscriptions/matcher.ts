@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type { Core, Lifecycle } from '../../kernel/core';
 import { StreamReader } from '../../kernel/loops';
-import { compileSubscription, SubscriptionIndex, type CompiledSubscription } from '../constraints';
+import { ConstraintCache, SubscriptionIndex, type Matchable } from '../constraints';
 import { isLive, parseStreamEntry, type SubscriptionKind, type SubscriptionRecord } from './record';
 import type { Subscriptions } from './service';
 
@@ -13,10 +13,15 @@ export interface InitialProposals {
 /** Entries read from the stream per round trip, and Initial proposals created concurrently. */
 const READ_BATCH = 500;
 const CREATE_CONCURRENCY = 200;
+/**
+ * The first pairs of a new subscription are written as a small batch of their own: the collect they wake reads on
+ * the same connection, so it then waits behind at most one batch instead of all the matches.
+ */
+const FIRST_CREATE_BATCH = 8;
 const READ_BLOCK_MS = 1000;
 
 interface Indexed {
-  compiled: CompiledSubscription;
+  compiled: Matchable;
   kind: SubscriptionKind;
   owner: string;
   /** Stream position: a pair is matched when the later of the two is read. */
@@ -43,6 +48,8 @@ export class Matcher implements Lifecycle {
     offer: new SubscriptionIndex(),
   };
   private readonly entries = new Map<string, Indexed>();
+  /** Subscriptions with the same constraint text share one compiled predicate. */
+  private readonly constraints = new ConstraintCache();
   private readonly reader: StreamReader;
   private cursor = '0-0';
 
@@ -140,12 +147,12 @@ export class Matcher implements Lifecycle {
           : [candidate.id, subscription.compiled.id],
       );
     }
-    for (let i = 0; i < pairs.length; i += CREATE_CONCURRENCY) {
+    for (let i = 0; i < pairs.length;) {
+      const size = i === 0 ? FIRST_CREATE_BATCH : CREATE_CONCURRENCY;
       await Promise.all(
-        pairs
-          .slice(i, i + CREATE_CONCURRENCY)
-          .map(([demandId, offerId]) => this.proposals.createInitial(demandId, offerId)),
+        pairs.slice(i, i + size).map(([demandId, offerId]) => this.proposals.createInitial(demandId, offerId)),
       );
+      i += size;
     }
   }
 
@@ -153,9 +160,10 @@ export class Matcher implements Lifecycle {
   private add(record: SubscriptionRecord): Indexed | undefined {
     const existing = this.entries.get(record.id);
     if (existing) return existing;
-    let compiled: CompiledSubscription;
+    let compiled: Matchable;
     try {
-      compiled = compileSubscription({
+      // Only what matching needs stays in memory (the record in Redis keeps the rest).
+      compiled = this.constraints.matchable({
         id: record.id,
         properties: JSON.parse(record.properties),
         constraints: record.constraints,

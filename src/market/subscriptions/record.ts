@@ -5,7 +5,8 @@ export type SubscriptionKind = 'demand' | 'offer';
 
 /**
  * A demand or offer as stored at `keys.subscription(id)`. This module is its one reader and writer: create.lua
- * stores exactly `subscriptionToHash(record)` plus the `seq` it assigns, end.lua only flips `state`.
+ * stores exactly `subscriptionToHash(record)` plus the `seq` it assigns; end.lua replaces an ended subscription's
+ * record by a tombstone of TOMBSTONE_FIELDS (the others read back empty: a tombstone is never live).
  * `properties` is the JSON text of the flat, key-sorted map; `seq` is its position in the subscription stream.
  */
 export interface SubscriptionRecord {
@@ -33,18 +34,24 @@ export const SUBSCRIPTION_FIELDS = [
   'seq',
 ] as const satisfies ReadonlyArray<keyof SubscriptionRecord>;
 
-export function parseSubscriptionRecord(hash: Record<string, string>): SubscriptionRecord | undefined {
-  if (!hash.id) return undefined;
+/** The fields an ended subscription's tombstone keeps (end.lua writes them): what its 404/410 answers need. */
+export const TOMBSTONE_FIELDS = ['kind', 'owner', 'state', 'expiresAt'] as const satisfies ReadonlyArray<
+  keyof SubscriptionRecord
+>;
+
+/** The record stored at `keys.subscription(id)` (a whole record or a tombstone), undefined when there is none. */
+export function parseSubscriptionRecord(id: string, hash: Record<string, string>): SubscriptionRecord | undefined {
+  if (!hash.owner) return undefined;
   return {
-    id: hash.id,
+    id,
     kind: hash.kind === 'offer' ? 'offer' : 'demand',
     owner: hash.owner,
-    properties: hash.properties,
-    constraints: hash.constraints,
-    createdAt: Number(hash.createdAt),
+    properties: hash.properties ?? '{}',
+    constraints: hash.constraints ?? '',
+    createdAt: Number(hash.createdAt ?? 0),
     expiresAt: Number(hash.expiresAt),
     state: hash.state === 'active' ? 'active' : 'unsubscribed',
-    seq: hash.seq,
+    seq: hash.seq ?? '',
   };
 }
 

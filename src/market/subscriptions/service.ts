@@ -5,7 +5,7 @@ import { Periodic } from '../../kernel/loops';
 import { defineScript, outcome } from '../../store/scripts';
 import { compileSubscription, ConstraintParseError, type CompiledSubscription } from '../constraints';
 import { newSubscriptionId } from '../ids';
-import { MARKET_RETENTION_MS, SWEEP_INTERVAL_MS } from '../limits';
+import { MARKET_RETENTION_MS, SUBSCRIPTION_TOMBSTONE_MS, SWEEP_INTERVAL_MS } from '../limits';
 import {
   isLive,
   parseSubscriptionRecord,
@@ -30,7 +30,7 @@ const endScript = defineScript({
   name: 'subscription.end',
   file: path.join(__dirname, 'lua', 'end.lua'),
   keys: ['record', 'active', 'owned', 'events', 'notices', 'inflight', 'stream'],
-  args: ['id', 'mode', 'caller', 'kind', 'now', 'eventsChannel', 'oldestStreamId'],
+  args: ['id', 'mode', 'caller', 'kind', 'now', 'eventsChannel', 'oldestStreamId', 'tombstoneMs'],
   parse: (reply): EndOutcome => outcome(reply).code as EndOutcome,
 });
 
@@ -111,7 +111,7 @@ export class Subscriptions implements Lifecycle {
   }
 
   async get(id: string): Promise<SubscriptionRecord | undefined> {
-    return parseSubscriptionRecord(await this.core.redis.hgetall(this.core.keys.subscription(id)));
+    return parseSubscriptionRecord(id, await this.core.redis.hgetall(this.core.keys.subscription(id)));
   }
 
   async getMany(ids: string[]): Promise<Array<SubscriptionRecord | undefined>> {
@@ -119,9 +119,9 @@ export class Subscriptions implements Lifecycle {
     const pipeline = this.core.redis.pipeline();
     for (const id of ids) pipeline.hgetall(this.core.keys.subscription(id));
     const results = (await pipeline.exec()) ?? [];
-    return results.map(([err, hash]) => {
+    return results.map(([err, hash], i) => {
       if (err) throw err;
-      return parseSubscriptionRecord(hash as Record<string, string>);
+      return parseSubscriptionRecord(ids[i], hash as Record<string, string>);
     });
   }
 
@@ -176,6 +176,7 @@ export class Subscriptions implements Lifecycle {
         now,
         eventsChannel: keys.wakeChannel(keys.negotiationEvents(id)),
         oldestStreamId: this.oldestStreamId(now),
+        tombstoneMs: SUBSCRIPTION_TOMBSTONE_MS,
       },
     );
   }

@@ -1,4 +1,4 @@
-import { SubscriptionIndex, compileSubscription, type CompiledSubscription } from '../../../src/market/constraints';
+import { SubscriptionIndex, compileSubscription } from '../../../src/market/constraints';
 
 const offer = (id: string, subnet: string, constraints = `(golem.node.debug.subnet=${subnet})`) =>
   compileSubscription({
@@ -10,7 +10,7 @@ const offer = (id: string, subnet: string, constraints = `(golem.node.debug.subn
 const demand = (subnet: string, constraints = `(&(golem.runtime.name=vm)(golem.node.debug.subnet=${subnet}))`) =>
   compileSubscription({ id: `demand-${subnet}`, properties: { 'golem.node.debug.subnet': subnet }, constraints });
 
-const ids = (subscriptions: CompiledSubscription[]) => subscriptions.map((s) => s.id).sort();
+const ids = (subscriptions: Array<{ id: string }>) => subscriptions.map((s) => s.id).sort();
 
 describe('SubscriptionIndex', () => {
   function filled(): SubscriptionIndex {
