@@ -20,7 +20,7 @@ export function buildServices(core: Core): { services: ApiServices; lifecycles: 
   const market = createMarket(core);
   const compute = createCompute(core, market.services.agreements);
   const payment = new PaymentService(core);
-  const invoke = createInvoke(core);
+  const invoke = createInvoke(core, compute.store, market.services.agreements);
   market.services.agreements.terminations.listen((agreement) => onAgreementTerminated(core, agreement));
   return {
     services: { market: market.services, agreements: market.services.agreements, compute, payment, invoke },

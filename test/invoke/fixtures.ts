@@ -4,6 +4,16 @@ export const INVOKE = '/api/invoke/v1';
 
 export const auth = (p: Party): Record<string, string> => ({ Authorization: `Bearer ${p.token}` });
 
+/** Reads `a` from invoke.json and `b` from its own input file, so both input layouts are exercised. */
+export const SUM_ALGORITHM = [
+  "const fs = require('fs');",
+  "const inputs = process.env.INPUTS || '/data/inputs';",
+  "const outputs = process.env.OUTPUTS || '/data/outputs';",
+  "const a = JSON.parse(fs.readFileSync(inputs + '/invoke.json', 'utf8')).inputs.a;",
+  "const b = Number(fs.readFileSync(inputs + '/b', 'utf8'));",
+  "fs.writeFileSync(outputs + '/sum', String(a + b));",
+].join('\n');
+
 /** A service whose algorithm reads the arguments `a` and `b` and writes their sum to the output `sum`. */
 export function sumService(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -16,12 +26,8 @@ export function sumService(overrides: Record<string, unknown> = {}): Record<stri
     outputs: [{ argname: 'sum', type: 'number' }],
     free: true,
     job: {
-      runtime: 'python3',
-      algorithm: [
-        'import json',
-        "args = json.load(open('/data/inputs/invoke.json'))['inputs']",
-        "open('/data/outputs/sum', 'w').write(str(args['a'] + args['b']))",
-      ].join('\n'),
+      runtime: 'node',
+      algorithm: SUM_ALGORITHM,
       maxDuration: 60,
     },
     ...overrides,

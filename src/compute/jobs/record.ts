@@ -99,6 +99,8 @@ export interface JobSpec {
   algorithm: string;
   /** http(s) or data: URLs, fetched into `inputs/0`, `inputs/1`, … */
   inputs: string[];
+  /** File names of the inputs, in order, instead of `0`, `1`, … (an invocation's `invoke.json` and argnames). */
+  inputNames?: string[];
   maxDurationSeconds: number;
 }
 

@@ -1,4 +1,4 @@
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type Router from '@koa/router';
 import { parseAddress } from '../../auth/signedRequest';
 import { Authenticator } from '../../auth/authenticator';
@@ -9,7 +9,7 @@ import type { Core } from '../../kernel/core';
 import { Invalid, Unavailable } from '../../kernel/errors';
 import type { InvokeServiceDefinition } from '../../types/schemas';
 import { oceanAuth } from '../auth';
-import { queryValue } from '../query';
+import { queryValue, timeoutMs } from '../query';
 import { validator } from '../validate';
 
 export const INVOKE_BASE = '/api/invoke/v1';
@@ -75,5 +75,47 @@ export function mountInvokeRoutes(router: Router, core: Core, invoke: InvokeServ
 
   router.delete(`${INVOKE_BASE}/services/:serviceId`, auth, async (ctx) => {
     render(ctx, await invoke.registry.retire(identity(ctx), ctx.params.serviceId));
+  });
+
+  mountInvocationRoutes(router, auth, invoke);
+}
+
+/** Longest wait of a sync invocation or a status long-poll. */
+const MAX_WAIT_S = 60;
+
+/** `POST /{serviceId}` (invoke), `GET /{jobId}/status`, `GET /{jobId}/result`: the consumer's and provider's. */
+function mountInvocationRoutes(router: Router, auth: Middleware, invoke: InvokeServices): void {
+  const identity = (ctx: Context): string => ctx.state.identity as string;
+  const abort = (ctx: Context): AbortSignal | undefined => ctx.state.abort as AbortSignal | undefined;
+
+  router.post(`${INVOKE_BASE}/:serviceId`, auth, async (ctx) => {
+    const mode = queryValue(ctx, 'mode');
+    if (mode !== undefined && mode !== 'sync' && mode !== 'async')
+      throw new Invalid("Invalid mode: expected 'sync' or 'async'");
+    const token = queryValue(ctx, 'purchase-token');
+    const jobId = await invoke.invocations.invoke(
+      identity(ctx),
+      ctx.params.serviceId,
+      token === '' ? undefined : token,
+      ctx.request.body,
+    );
+    if (mode === 'sync') {
+      const waitMs = timeoutMs(ctx, MAX_WAIT_S);
+      const result = await invoke.invocations.resultWhenEnded(identity(ctx), jobId, waitMs, abort(ctx));
+      ctx.status = result ? 200 : 202;
+      ctx.body = result ?? { jobId };
+      return;
+    }
+    ctx.status = 201;
+    ctx.body = { jobId };
+  });
+
+  router.get(`${INVOKE_BASE}/:jobId/status`, auth, async (ctx) => {
+    const waitMs = queryValue(ctx, 'timeout') === undefined ? 0 : timeoutMs(ctx, MAX_WAIT_S);
+    ctx.body = await invoke.invocations.status(identity(ctx), ctx.params.jobId, waitMs, abort(ctx));
+  });
+
+  router.get(`${INVOKE_BASE}/:jobId/result`, auth, async (ctx) => {
+    ctx.body = await invoke.invocations.result(identity(ctx), ctx.params.jobId);
   });
 }
