@@ -1,7 +1,9 @@
+import { verifyTypedData } from 'ethers';
 import type { Runner } from '../../src/compute/runner/runner';
 import { COMPUTE_API_ENV, startRunner } from '../compute/runner/support';
 import { newParty, type Party } from '../support/identities';
 import { startTestInstance, type TestInstance } from '../support/instance';
+import { until } from '../support/wait';
 import { auth, INVOKE, sumService } from './fixtures';
 
 /** Register → invoke → a real runner (over HTTP, in the sandbox) runs the algorithm → status, result. */
@@ -40,6 +42,15 @@ describe('invoke face end to end with a real runner', () => {
     const result = (await t.request.get(`${INVOKE}/${jobId}/result`).set(auth(consumer)).expect(200)).body;
     expect(result.outputs.sum).toBe(42);
     expect(result.files).toEqual([{ name: 'sum', size: 2, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+
+    // The runner signs the proof just after its final report; nothing announces the upload, so poll for it.
+    const proofOf = () => t.request.get(`${INVOKE}/proof`).query({ 'job-id': jobId }).set(auth(consumer));
+    await until(async () => (await proofOf()).status === 200, 'the proof signed by the runner');
+    const proof = (await proofOf()).body;
+    expect(verifyTypedData(proof.domain, proof.types, proof.message, proof.signature).toLowerCase()).toBe(
+      provider.address,
+    );
+    expect(proof.message).toMatchObject({ jobId, status: 'Completed', consumer: consumer.address });
   });
 
   it('answers the result directly in sync mode', async () => {

@@ -8,6 +8,7 @@ import type { RunnerConfig } from './config';
 import { buildArgv, CommandError } from './executor/command';
 import { fetchInput, InputError } from './executor/inputs';
 import { inputFileName } from './inputNames';
+import { signDeliveryProof } from './proof';
 import type { ProcessExecutor, RunLimits, RunOutcome } from './executor/process';
 import { readRegularFile, Workspace } from './executor/workspace';
 import { LogForwarder } from './logForwarder';
@@ -67,6 +68,7 @@ export class JobRun {
   async execute(): Promise<void> {
     try {
       await this.steps();
+      await signDeliveryProof(this.ctx, this.job);
     } catch (err) {
       if (err instanceof Superseded || err instanceof ShuttingDown || err instanceof ApiUnreachable) throw err;
       // A runner-side fault (disk full, unreadable workspace…): the job ends with it as the reason.

@@ -8,7 +8,10 @@ import { MAX_PAGE_SIZE } from '../../invoke/services';
 import type { Core } from '../../kernel/core';
 import { Invalid, Unavailable } from '../../kernel/errors';
 import type { InvokeServiceDefinition } from '../../types/schemas';
-import { oceanAuth } from '../auth';
+import { marketAuth, oceanAuth } from '../auth';
+import { TokenService } from '../../auth/tokens';
+import { PROOF_DOMAIN, PROOF_TYPES } from '../../invoke/deliveryProof';
+import { PROVIDER_API } from './provider';
 import { queryValue, timeoutMs } from '../query';
 import { validator } from '../validate';
 
@@ -78,6 +81,7 @@ export function mountInvokeRoutes(router: Router, core: Core, invoke: InvokeServ
   });
 
   mountInvocationRoutes(router, auth, invoke);
+  mountProofRoutes(router, core, auth, invoke);
 }
 
 /** Longest wait of a sync invocation or a status long-poll. */
@@ -117,5 +121,42 @@ function mountInvocationRoutes(router: Router, auth: Middleware, invoke: InvokeS
 
   router.get(`${INVOKE_BASE}/:jobId/result`, auth, async (ctx) => {
     ctx.body = await invoke.invocations.result(identity(ctx), ctx.params.jobId);
+  });
+}
+
+/**
+ * `GET /proof?job-id=` for the consumer and the provider, and the provider job API's side: the runner that ended an
+ * invocation's job reads the message to sign and uploads its signature (`?fence=` / `{fence, signature}`).
+ */
+function mountProofRoutes(router: Router, core: Core, auth: Middleware, invoke: InvokeServices): void {
+  const provider = marketAuth(new TokenService(core));
+  const identity = (ctx: Context): string => ctx.state.identity as string;
+  const fenceOf = (value: unknown): number => {
+    const fence = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
+    if (typeof fence !== 'number' || !Number.isSafeInteger(fence) || fence < 0)
+      throw new Invalid('fence must be a non-negative whole number');
+    return fence;
+  };
+
+  router.get(`${INVOKE_BASE}/proof`, auth, async (ctx) => {
+    const jobId = queryValue(ctx, 'job-id');
+    if (!jobId) throw new Invalid('Missing required parameter: job-id');
+    ctx.body = await invoke.proofs.get(identity(ctx), jobId);
+  });
+
+  router.get(`${PROVIDER_API}/jobs/:jobId/proof`, provider, async (ctx) => {
+    const message = await invoke.proofs.toSign(identity(ctx), ctx.params.jobId, fenceOf(queryValue(ctx, 'fence')));
+    if (!message) {
+      ctx.status = 204;
+      return;
+    }
+    ctx.body = { domain: PROOF_DOMAIN, types: PROOF_TYPES, primaryType: 'DeliveryProof', message };
+  });
+
+  router.put(`${PROVIDER_API}/jobs/:jobId/proof`, provider, async (ctx) => {
+    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+    if (typeof body.signature !== 'string') throw new Invalid('signature must be a string');
+    await invoke.proofs.accept(identity(ctx), ctx.params.jobId, fenceOf(body.fence), body.signature);
+    ctx.status = 204;
   });
 }
