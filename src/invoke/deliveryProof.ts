@@ -1,4 +1,4 @@
-import { keccak256, toUtf8Bytes, verifyTypedData } from 'ethers';
+import { keccak256, toUtf8Bytes, verifyMessage, verifyTypedData } from 'ethers';
 
 /**
  * The delivery proof as EIP-712 typed data: what a provider's runner signs as an invocation ends and anyone can check
@@ -70,6 +70,15 @@ export function outputsHash(files: Array<{ name: string; sha256: string }>): str
 export function proofSigner(message: DeliveryProofMessage, signature: string): string | undefined {
   try {
     return verifyTypedData(PROOF_DOMAIN, PROOF_TYPES, message, signature).toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The address that signed `text` with EIP-191 (lower case), or undefined when the signature is malformed. */
+export function messageSigner(text: string, signature: string): string | undefined {
+  try {
+    return verifyMessage(text, signature).toLowerCase();
   } catch {
     return undefined;
   }

@@ -7,6 +7,7 @@ import type { FreeInvocation } from '../market/agreements/freeInvocation';
 import { INVOKE_SERVICE_PROPERTY } from '../market/agreements/freeInvocation';
 import type { AgreementLookup } from '../market/agreements/handoff';
 import { checkPayload } from './payload';
+import { checkedAddresses, webhookUrl } from './webhookTarget';
 import type { ServiceRecord } from './record';
 import type { ServiceRegistry } from './services';
 import { invokeStatus, isoOf, parseOutput, sha256Hex, type InvokeStatus } from './status';
@@ -67,6 +68,8 @@ export class InvocationService {
     const service = await this.registry.require(serviceId);
     if (service.state === 'retired') throw new Gone(`Service ${serviceId} is retired`);
     const payload = checkPayload(body, service.definition);
+    if (payload.webhook)
+      await checkedAddresses(webhookUrl(payload.webhook).hostname, this.core.config.webhookAllowPrivate);
     const { agreementId, validToMs } = await this.agreementFor(caller, service, purchaseToken);
     const jobId = newJobId();
     const { job } = service.definition;
@@ -98,6 +101,7 @@ export class InvocationService {
         maxDurationSeconds: job.maxDuration,
       },
     });
+    this.core.metrics.invocations.inc({ kind: purchaseToken === undefined ? 'free' : 'paid' });
     return jobId;
   }
 

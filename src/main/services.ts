@@ -24,6 +24,6 @@ export function buildServices(core: Core): { services: ApiServices; lifecycles: 
   market.services.agreements.terminations.listen((agreement) => onAgreementTerminated(core, agreement));
   return {
     services: { market: market.services, agreements: market.services.agreements, compute, payment, invoke },
-    lifecycles: [...market.lifecycles, compute],
+    lifecycles: [...market.lifecycles, compute, invoke.webhooks],
   };
 }

@@ -160,6 +160,10 @@ export class Keys {
   invocation(jobId: string): string {
     return this.k('invoke', 'job', jobId);
   }
+  /** Sorted set job id → time (ms) its webhook delivery is next due (or its current attempt's lease ends). */
+  webhooksDue(): string {
+    return this.k('invoke', 'webhooks', 'due');
+  }
 
   // ---- compute ---------------------------------------------------------------------------
   job(id: string): string {

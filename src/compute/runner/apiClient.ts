@@ -165,7 +165,9 @@ export class ProviderApiClient {
   /** Signs typed data with the provider key (EIP-712) and uploads it as the job's proof of delivery. */
   async signProof(jobId: string, fence: number, proof: TypedDataToSign): Promise<void> {
     const signature = await this.wallet.signTypedData(proof.domain, proof.types, proof.message);
-    await this.send('PUT', `/jobs/${jobId}/proof`, { json: { fence, signature } });
+    const webhookSignature =
+      proof.webhookBody === undefined ? undefined : await this.wallet.signMessage(proof.webhookBody);
+    await this.send('PUT', `/jobs/${jobId}/proof`, { json: { fence, signature, webhookSignature } });
   }
 
   /** Reports a status; answers whether a stop was requested meanwhile. */
@@ -221,4 +223,6 @@ export interface TypedDataToSign {
   domain: Record<string, string>;
   types: Record<string, Array<{ name: string; type: string }>>;
   message: Record<string, unknown>;
+  /** The webhook body to sign too (EIP-191), when the consumer gave a webhook. */
+  webhookBody?: string;
 }

@@ -13,6 +13,8 @@ export async function signDeliveryProof(ctx: RunContext, job: ClaimedJob): Promi
     const { message } = proof;
     if (message.jobId !== job.jobId || String(message.provider).toLowerCase() !== ctx.config.provider.toLowerCase())
       throw new Error('the proof to sign names another job or provider');
+    if (proof.webhookBody !== undefined && (JSON.parse(proof.webhookBody) as { jobId?: unknown }).jobId !== job.jobId)
+      throw new Error('the webhook body to sign names another job');
     await ctx.api.signProof(job.jobId, job.fence, proof);
   } catch (err) {
     ctx.log.warn({ err, jobId: job.jobId }, 'delivery proof not signed');

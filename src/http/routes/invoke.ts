@@ -145,18 +145,19 @@ function mountProofRoutes(router: Router, core: Core, auth: Middleware, invoke: 
   });
 
   router.get(`${PROVIDER_API}/jobs/:jobId/proof`, provider, async (ctx) => {
-    const message = await invoke.proofs.toSign(identity(ctx), ctx.params.jobId, fenceOf(queryValue(ctx, 'fence')));
-    if (!message) {
+    const toSign = await invoke.proofs.toSign(identity(ctx), ctx.params.jobId, fenceOf(queryValue(ctx, 'fence')));
+    if (!toSign) {
       ctx.status = 204;
       return;
     }
-    ctx.body = { domain: PROOF_DOMAIN, types: PROOF_TYPES, primaryType: 'DeliveryProof', message };
+    ctx.body = { domain: PROOF_DOMAIN, types: PROOF_TYPES, primaryType: 'DeliveryProof', ...toSign };
   });
 
   router.put(`${PROVIDER_API}/jobs/:jobId/proof`, provider, async (ctx) => {
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
     if (typeof body.signature !== 'string') throw new Invalid('signature must be a string');
-    await invoke.proofs.accept(identity(ctx), ctx.params.jobId, fenceOf(body.fence), body.signature);
+    const webhookSignature = typeof body.webhookSignature === 'string' ? body.webhookSignature : undefined;
+    await invoke.proofs.accept(identity(ctx), ctx.params.jobId, fenceOf(body.fence), body.signature, webhookSignature);
     ctx.status = 204;
   });
 }
