@@ -176,8 +176,8 @@ export class InvocationService {
       statusText: job.statusText,
       createdAt: isoOf(job.dateCreated),
     };
-    const started = job.deadlineMs === undefined ? undefined : job.deadlineMs - job.spec.maxDurationSeconds * 1000;
-    if (started !== undefined && Number.isFinite(started)) view.startedAt = new Date(started).toISOString();
+    const started = isoOf(job.dateStarted);
+    if (started) view.startedAt = started;
     const finished = isoOf(job.dateFinished);
     if (finished) view.finishedAt = finished;
     if (status === 'Failed') view.error = job.reason || job.statusText;

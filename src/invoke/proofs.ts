@@ -98,7 +98,6 @@ export class ProofService {
     const invocation = (await this.invocations.get(jobId))!;
     const job = (await this.jobs.get(jobId))!;
     const result = await this.invocations.result(invocation.provider, jobId);
-    const started = job.deadlineMs === undefined ? 0 : job.deadlineMs - job.spec.maxDurationSeconds * 1000;
     return {
       jobId,
       serviceId: invocation.serviceId,
@@ -109,7 +108,7 @@ export class ProofService {
       inputsHash: inputsHash(JSON.parse(invocation.payload)),
       outputsHash: outputsHash(result.files),
       status: invokeStatus(job),
-      startedAt: Math.max(0, Math.floor(started / 1000)),
+      startedAt: Math.floor(Number(job.dateStarted || 0)),
       finishedAt: Math.floor(Number(job.dateFinished || 0)),
     };
   }

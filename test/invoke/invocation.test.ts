@@ -112,6 +112,7 @@ describe('invoke face: invocation, status, result', () => {
     const { jobId } = (await invoke(serviceId, { inputs: { a: 2, b: 40 } }).expect(201)).body;
     const status = await t.request.get(`${INVOKE}/${jobId}/status`).set(auth(consumer)).expect(200);
     expect(status.body).toMatchObject({ jobId, serviceId, status: 'Started' });
+    expect(status.body.startedAt).toBeUndefined();
     await t.request.get(`${INVOKE}/${jobId}/result`).set(auth(consumer)).expect(409);
 
     const polled = send(t.request.get(`${INVOKE}/${jobId}/status`).query({ timeout: 30 }).set(auth(consumer)));
@@ -120,7 +121,7 @@ describe('invoke face: invocation, status, result', () => {
     for (const code of [20, 30, 40]) await runner.report(jobId, fence, code);
     const changed = await polled;
     expect(changed.status).toBe(200);
-    expect(changed.body.status).toBe('Inprogress');
+    expect(changed.body).toMatchObject({ status: 'Inprogress', startedAt: expect.any(String) });
 
     const ended = send(t.request.get(`${INVOKE}/${jobId}/status`).query({ timeout: 30 }).set(auth(provider)));
     await runner.finish(

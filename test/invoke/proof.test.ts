@@ -64,6 +64,8 @@ describe('invoke face: proof of delivery', () => {
       signer: provider.address,
       message: { jobId, consumer: consumer.address, provider: provider.address, status: 'Completed' },
     });
+    expect(proof.message.startedAt).toBeGreaterThan(0);
+    expect(proof.message.startedAt).toBeLessThanOrEqual(proof.message.finishedAt);
     const recover = (message: Record<string, unknown>) =>
       verifyTypedData(proof.domain, proof.types, message, proof.signature).toLowerCase();
     expect(recover(proof.message)).toBe(provider.address);
