@@ -143,6 +143,20 @@ describe('invoke face: invocation, status, result', () => {
     ]);
   });
 
+  it('keeps the version a job started with when the service is updated meanwhile', async () => {
+    const serviceId = await register();
+    const { jobId } = (await invoke(serviceId, { inputs: { a: 2, b: 40 } }).expect(201)).body;
+    const v2 = sumService({ outputs: [{ argname: 'sum', type: 'string' }] });
+    await t.request.put(`${INVOKE}/services/${serviceId}`).set(auth(provider)).send(v2).expect(200);
+    const fence = await runner.runTo40(jobId);
+    const files = [{ filename: 'sum', type: 'output', bytes: Buffer.from('42') }];
+    await runner.finish(jobId, fence, files, { exitCode: 0 });
+    const result = (await t.request.get(`${INVOKE}/${jobId}/result`).set(auth(consumer)).expect(200)).body;
+    expect(result.outputs).toEqual({ sum: 42 }); // v1 declares a number; v2 would answer the text '42'
+    const { jobId: later } = (await invoke(serviceId, { inputs: { a: 2, b: 40 } }).expect(201)).body;
+    expect((await t.instance.services.invoke.invocations.get(later))?.version).toBe(2);
+  });
+
   it('hides status and result from a stranger (404)', async () => {
     const serviceId = await register();
     const { jobId } = (await invoke(serviceId, { inputs: { a: 2, b: 40 } }).expect(201)).body;
