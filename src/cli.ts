@@ -61,6 +61,14 @@ program
   .action(startRole(async () => (await import('./main/dev')).runDev));
 
 program
+  .command('verify-proof <file>')
+  .description('check a saved delivery proof (GET /api/invoke/v1/proof) offline: print its signer and fields')
+  .action(async (file: string) => {
+    const { verifyProofFile } = await import('./invoke/verifyProofCli');
+    if (!verifyProofFile(file)) process.exit(1);
+  });
+
+program
   .command('keygen')
   .description('print a fresh private key and its address (as environment assignments)')
   .action(() => {

@@ -42,6 +42,10 @@ export interface Config {
    * releases claims whose lease lapsed.
    */
   jobWatchdogMs: number;
+  /** Whether invocation webhooks may target loopback, link-local or private addresses (BOURSE_WEBHOOK_ALLOW_PRIVATE) */
+  webhookAllowPrivate: boolean;
+  /** First retry delay of a failed webhook delivery (doubles per attempt), and the delivery loop's interval. */
+  webhookRetryMs: number;
   /**
    * Lease of a negotiation event delivery whose response never went out (the market's default when unset; tests
    * shorten it).
@@ -147,6 +151,8 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     apiUrl: readApiUrl(env),
     jobWatchdogMs: readInt(env, 'BOURSE_JOB_WATCHDOG_MS', 1000, 100, 600_000),
+    webhookAllowPrivate: env.BOURSE_WEBHOOK_ALLOW_PRIVATE === 'true',
+    webhookRetryMs: readInt(env, 'BOURSE_WEBHOOK_RETRY_MS', 1000, 10, 600_000),
     negotiationLeaseMs: env.BOURSE_NEGOTIATION_LEASE_MS
       ? readInt(env, 'BOURSE_NEGOTIATION_LEASE_MS', 0, 100, 600_000)
       : undefined,

@@ -30,6 +30,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly invocations = new Counter({
+    name: 'bourse_invocations_total',
+    help: 'Service invocations accepted on the invoke face, by kind (free or paid)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly webhookDeliveries = new Counter({
+    name: 'bourse_webhook_deliveries_total',
+    help: 'Invocation webhook delivery attempts by outcome (delivered, failed, refused, abandoned)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'bourse_' });
   }

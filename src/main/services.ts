@@ -1,5 +1,6 @@
 import { createCompute, type ComputeApi } from '../compute/api';
 import type { Core, Lifecycle } from '../kernel/core';
+import { createInvoke, type InvokeServices } from '../invoke';
 import { createMarket, type MarketServices } from '../market';
 import { onAgreementTerminated } from '../payment/hook';
 import { PaymentService } from '../payment/module';
@@ -11,6 +12,7 @@ export interface ApiServices {
   agreements: MarketServices['agreements'];
   compute: ComputeApi;
   payment: PaymentService;
+  invoke: InvokeServices;
 }
 
 /** Builds every domain service of the API and lists their background work in start order. */
@@ -18,9 +20,10 @@ export function buildServices(core: Core): { services: ApiServices; lifecycles: 
   const market = createMarket(core);
   const compute = createCompute(core, market.services.agreements);
   const payment = new PaymentService(core);
+  const invoke = createInvoke(core, compute.store, market.services.agreements);
   market.services.agreements.terminations.listen((agreement) => onAgreementTerminated(core, agreement));
   return {
-    services: { market: market.services, agreements: market.services.agreements, compute, payment },
-    lifecycles: [...market.lifecycles, compute],
+    services: { market: market.services, agreements: market.services.agreements, compute, payment, invoke },
+    lifecycles: [...market.lifecycles, compute, invoke.webhooks],
   };
 }

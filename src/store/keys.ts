@@ -143,6 +143,28 @@ export class Keys {
     return this.k('pay', kind, 'clock', address.toLowerCase());
   }
 
+  // ---- invoke ----------------------------------------------------------------------------
+  /** Hash of one invokable service: provider, state, version, timestamps, and `def:<version>` per definition. */
+  invokeService(id: string): string {
+    return this.k('invoke', 'service', id);
+  }
+  /** Sorted set service id → registration time (ms) of one provider's active services. */
+  providerInvokeServices(address: string): string {
+    return this.k('invoke', 'services', 'provider', address.toLowerCase());
+  }
+  /** Sorted set service id → registration time (ms) of every active service. */
+  activeInvokeServices(): string {
+    return this.k('invoke', 'services', 'active');
+  }
+  /** Hash of one invocation: job id → service, version, consumer, webhook, payload. */
+  invocation(jobId: string): string {
+    return this.k('invoke', 'job', jobId);
+  }
+  /** Sorted set job id → time (ms) its webhook delivery is next due (or its current attempt's lease ends). */
+  webhooksDue(): string {
+    return this.k('invoke', 'webhooks', 'due');
+  }
+
   // ---- compute ---------------------------------------------------------------------------
   job(id: string): string {
     return this.k('job', id);

@@ -323,6 +323,42 @@ export interface DemandOfferBase {
 }
 
 /**
+ * POST and PUT /api/invoke/v1/services: an invokable service. Inputs and outputs are named arguments; the job template is run for every invocation in the same terms as the bourse.job.* demand properties.
+ */
+export interface InvokeServiceDefinition {
+  servicedescription: {
+    name: string;
+    description?: string;
+    version?: string;
+  };
+  /**
+   * @maxItems 64
+   */
+  inputs: {
+    argname: string;
+    type: 'string' | 'number' | 'boolean' | 'json' | 'url';
+    mandatory: boolean;
+  }[];
+  /**
+   * @maxItems 64
+   */
+  outputs: {
+    argname: string;
+    type: 'string' | 'number' | 'boolean' | 'json' | 'url';
+  }[];
+  configuration?: {
+    [k: string]: string | number | boolean;
+  };
+  free: boolean;
+  job: {
+    runtime: string;
+    entrypoint?: string | [string, ...string[]];
+    algorithm: string;
+    maxDuration: number;
+  };
+}
+
+/**
  * POST /payment-api/v1/allocations (yagna Allocation). Read-only fields a client sends (allocationId, spentAmount, remainingAmount, timestamp) are ignored; the answer echoes the body with them set.
  */
 export interface NewAllocation {

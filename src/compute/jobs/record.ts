@@ -99,6 +99,8 @@ export interface JobSpec {
   algorithm: string;
   /** http(s) or data: URLs, fetched into `inputs/0`, `inputs/1`, … */
   inputs: string[];
+  /** File names of the inputs, in order, instead of `0`, `1`, … (an invocation's `invoke.json` and argnames). */
+  inputNames?: string[];
   maxDurationSeconds: number;
 }
 
@@ -124,6 +126,8 @@ export interface JobRecord {
   statusText: string;
   /** Epoch seconds with ms fraction, as text (Ocean's format). */
   dateCreated: string;
+  /** Epoch seconds text of the first step a runner reported; '' while queued. */
+  dateStarted: string;
   /** '' while the job is not terminal. */
   dateFinished: string;
   /** Absolute wall-clock deadline (ms), set when a runner starts the job. */
@@ -250,6 +254,7 @@ export function parseJob(raw: Record<string, string>): JobRecord {
     status: Number(raw.status),
     statusText: raw.statusText,
     dateCreated: raw.dateCreated,
+    dateStarted: raw.dateStarted ?? '',
     dateFinished: raw.dateFinished ?? '',
     deadlineMs: optionalNumber(raw.deadlineMs),
     validToMs: Number(raw.validToMs),

@@ -156,6 +156,20 @@ export class ProviderApiClient {
     return status === 204 ? undefined : (body as ClaimedJob);
   }
 
+  /** The delivery proof to sign for an invocation job this claim ended; undefined when the job is no invocation. */
+  async proofToSign(jobId: string, fence: number): Promise<TypedDataToSign | undefined> {
+    const { status, body } = await this.send('GET', `/jobs/${jobId}/proof`, { query: { fence } });
+    return status === 204 ? undefined : (body as TypedDataToSign);
+  }
+
+  /** Signs typed data with the provider key (EIP-712) and uploads it as the job's proof of delivery. */
+  async signProof(jobId: string, fence: number, proof: TypedDataToSign): Promise<void> {
+    const signature = await this.wallet.signTypedData(proof.domain, proof.types, proof.message);
+    const webhookSignature =
+      proof.webhookBody === undefined ? undefined : await this.wallet.signMessage(proof.webhookBody);
+    await this.send('PUT', `/jobs/${jobId}/proof`, { json: { fence, signature, webhookSignature } });
+  }
+
   /** Reports a status; answers whether a stop was requested meanwhile. */
   async report(jobId: string, report: StatusReport): Promise<{ stopRequested: boolean }> {
     const { body } = await this.send('POST', `/jobs/${jobId}/status`, { json: report });
@@ -203,4 +217,12 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+export interface TypedDataToSign {
+  domain: Record<string, string>;
+  types: Record<string, Array<{ name: string; type: string }>>;
+  message: Record<string, unknown>;
+  /** The webhook body to sign too (EIP-191), when the consumer gave a webhook. */
+  webhookBody?: string;
 }

@@ -7,6 +7,8 @@ import { ApiError, ApiUnreachable, type ProviderApiClient } from './apiClient';
 import type { RunnerConfig } from './config';
 import { buildArgv, CommandError } from './executor/command';
 import { fetchInput, InputError } from './executor/inputs';
+import { inputFileName } from './inputNames';
+import { signDeliveryProof } from './proof';
 import type { ProcessExecutor, RunLimits, RunOutcome } from './executor/process';
 import { readRegularFile, Workspace } from './executor/workspace';
 import { LogForwarder } from './logForwarder';
@@ -66,6 +68,7 @@ export class JobRun {
   async execute(): Promise<void> {
     try {
       await this.steps();
+      await signDeliveryProof(this.ctx, this.job);
     } catch (err) {
       if (err instanceof Superseded || err instanceof ShuttingDown || err instanceof ApiUnreachable) throw err;
       // A runner-side fault (disk full, unreadable workspace…): the job ends with it as the reason.
@@ -197,7 +200,7 @@ export class JobRun {
     const { config } = this.ctx;
     let budget = config.maxInputBytes;
     for (const [index, url] of this.job.spec.inputs.entries()) {
-      budget -= await fetchInput(url, path.join(this.workspace.inputs, String(index)), {
+      budget -= await fetchInput(url, path.join(this.workspace.inputs, inputFileName(this.job.spec, index)), {
         allowedHosts: config.inputHosts,
         maxBytes: budget,
         timeoutMs: config.inputTimeoutMs,

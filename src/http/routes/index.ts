@@ -7,6 +7,7 @@ import { mountAuthRoutes } from './auth';
 import { mountComputeRoutes } from './compute';
 import { mountHealthRoutes } from './health';
 import { mountIdentityRoutes } from './identity';
+import { mountInvokeRoutes } from './invoke';
 import { mountMarketRoutes } from './market';
 import { mountPaymentRoutes } from './payment';
 import { mountOceanRoutes } from './oceanRoot';
@@ -24,4 +25,5 @@ export function mountRoutes(router: Router, core: Core, services: ApiServices): 
   mountPaymentRoutes(router, core, services.payment);
   mountOceanRoutes(router, core, services); // ocean.js discovery (GET /) and initializeCompute
   mountProviderRoutes(router, core, services.compute.providerJobs);
+  mountInvokeRoutes(router, core, services.invoke);
 }

@@ -15,6 +15,7 @@ import {
   type AgreementRecord,
   type AgreementState,
 } from './record';
+import { type FreeInvocation, recordFreeInvocationAgreement } from './freeInvocation';
 import { createNotFound, createRefusal, transitionRefusal, waitRefusal } from './refusals';
 import { Terminations } from './terminations';
 import { runCreate, runTransition, type PartyIds, type TransitionResult } from './scripts';
@@ -118,6 +119,11 @@ export class AgreementService implements AgreementLookup {
     if (!record) return undefined;
     const state = await this.currentState(record, '');
     return state === undefined ? undefined : { agreement: computeViewOf(record), state };
+  }
+
+  /** The Approved agreement a free service invocation runs under (no negotiation); returns its id. */
+  recordFreeInvocation(invocation: FreeInvocation): Promise<string> {
+    return recordFreeInvocationAgreement(this.core, invocation);
   }
 
   /** listAgreements: every agreement the caller is a party of (the provider's from its confirmation), by creation. */

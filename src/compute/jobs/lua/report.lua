@@ -1,5 +1,6 @@
 -- A runner's status report for a job it holds: the status moves forward (or stays, to record a redone step), never
--- back; fields are set; a terminal status publishes the staged results as the job's listing and ends the claim.
+-- back; fields are set (the first move off status 1 sets dateStarted); a terminal status publishes the staged results
+-- as the job's listing and ends the claim.
 -- Refused (nothing changes) unless the job is this provider's and the fencing token is the current claim's.
 -- KEYS: job hash, active jobs zset, leases zset, staged results
 -- ARGV: provider, fencing token, new status, its text, '1' when terminal, now (epoch seconds text),
@@ -26,6 +27,10 @@ for i = 9, #ARGV do
   fields[#fields + 1] = ARGV[i]
 end
 redis.call('HSET', job, unpack(fields))
+if status == 1 and tonumber(ARGV[3]) > 1 then
+  -- The first step a runner reports is when the job started (kept when another runner resumes it).
+  redis.call('HSET', job, 'dateStarted', ARGV[6])
+end
 if ARGV[5] == '1' then
   local entries = {}
   for _, raw in ipairs(redis.call('HVALS', KEYS[4])) do
