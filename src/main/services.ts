@@ -1,3 +1,4 @@
+import { createActivity, type ActivityModule } from '../activity';
 import { createCompute, type ComputeApi } from '../compute/api';
 import type { Core, Lifecycle } from '../kernel/core';
 import { createMarket, type MarketServices } from '../market';
@@ -11,6 +12,7 @@ export interface ApiServices {
   agreements: MarketServices['agreements'];
   compute: ComputeApi;
   payment: PaymentService;
+  activity: ActivityModule;
 }
 
 /** Builds every domain service of the API and lists their background work in start order. */
@@ -18,9 +20,10 @@ export function buildServices(core: Core): { services: ApiServices; lifecycles: 
   const market = createMarket(core);
   const compute = createCompute(core, market.services.agreements);
   const payment = new PaymentService(core);
+  const activity = createActivity(core, market.services.agreements);
   market.services.agreements.terminations.listen((agreement) => onAgreementTerminated(core, agreement));
   return {
-    services: { market: market.services, agreements: market.services.agreements, compute, payment },
-    lifecycles: [...market.lifecycles, compute],
+    services: { market: market.services, agreements: market.services.agreements, compute, payment, activity },
+    lifecycles: [...market.lifecycles, compute, activity.provider],
   };
 }
