@@ -10,6 +10,14 @@ export async function approvedAgreement(t: TestInstance): Promise<{ id: string; 
   return { id: x.id, requestor: x.n.requestor, provider: x.n.provider };
 }
 
+/** An Approved agreement between the given parties, through the Market API; its id. */
+export async function approvedAgreementOf(t: TestInstance, requestor: Party, provider: Party): Promise<string> {
+  const x = await agreement(t, undefined, { requestor, provider });
+  if ((await x.requestor.confirm(x.id)).status !== 204) throw new Error('confirm failed');
+  if ((await x.provider.approve(x.id)).status !== 204) throw new Error('approve failed');
+  return x.id;
+}
+
 /** Activity API calls as one party (plain HTTP). */
 export function activityClient(t: TestInstance, party: Party) {
   const auth = `Bearer ${party.token}`;
