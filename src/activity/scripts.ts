@@ -9,7 +9,7 @@ const lua = (name: string): string => path.join(__dirname, 'lua', `${name}.lua`)
 export const createScript = defineScript({
   name: 'activity.create',
   file: lua('create'),
-  keys: ['activity'],
+  keys: ['activity', 'agreementActivities'],
   args: ['id', 'agreementId', 'requestorId', 'providerId', 'nowMs'],
   parse: (reply) => outcome(reply).code as 'ok' | 'exists',
 });

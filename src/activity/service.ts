@@ -42,7 +42,10 @@ export class ActivityService {
     if (view.state !== 'Approved') throw new Gone(`Agreement [${agreementId}] is ${view.state}, not Approved.`);
     const id = newActivityId();
     const { requestorId, providerId } = view.agreement;
-    const keys = { activity: this.core.keys.activity(id) };
+    const keys = {
+      activity: this.core.keys.activity(id),
+      agreementActivities: this.core.keys.agreementActivities(agreementId),
+    };
     await this.core.scripts.call(createScript, keys, { id, agreementId, requestorId, providerId, nowMs: Date.now() });
     return id;
   }
@@ -163,6 +166,14 @@ export class ActivityService {
     const end = activity.terminatedMs || Date.now();
     const duration = Math.max(0, end - activity.createdMs) / 1000;
     return { currentUsage: [duration, activity.cpuMs / 1000], timestamp: Math.floor(Date.now() / 1000) };
+  }
+
+  /** CPU seconds runners reported for every activity of an agreement (for its final invoice). */
+  async cpuSecondsOf(agreementId: string): Promise<number> {
+    const { keys, redis } = this.core;
+    const ids = await redis.smembers(keys.agreementActivities(agreementId));
+    const values = await Promise.all(ids.map((id) => redis.hget(keys.activity(id), 'cpuMs')));
+    return values.reduce((sum, value) => sum + (Number(value) || 0), 0) / 1000;
   }
 
   async agreementOf(caller: string, id: string): Promise<string> {

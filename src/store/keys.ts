@@ -200,6 +200,10 @@ export class Keys {
   activityBatchPrefix(): string {
     return this.k('activity', 'batch', '');
   }
+  /** Set of the activity ids created on one agreement (their usage goes into its final invoice). */
+  agreementActivities(agreementId: string): string {
+    return this.k('activity', 'agreement', agreementId);
+  }
   /** List of a batch's per-command results (JSON), in command order. */
   activityBatchResults(batchId: string): string {
     return this.k('activity', 'batch', batchId, 'results');

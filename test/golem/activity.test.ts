@@ -2,6 +2,7 @@ import { GolemNetwork } from '@golem-sdk/golem-js';
 import { firstJobId } from '../../src/compute/jobs/record';
 import { startTestInstance, TestInstance } from '../support/instance';
 import { BuiltInRunner, startBuiltInRunner } from '../support/runner';
+import { until } from '../support/wait';
 import { appKeyParty } from './support';
 
 /**
@@ -27,11 +28,18 @@ const ORDER = {
 let t: TestInstance;
 let runner: BuiltInRunner;
 let glm: GolemNetwork;
+let key: string;
 
 beforeAll(async () => {
   t = await startTestInstance();
-  runner = await startBuiltInRunner(t, { BOURSE_RUNNER_DISK: '4gb', BOURSE_RUNNER_MEMORY: '1gb' });
+  runner = await startBuiltInRunner(t, {
+    BOURSE_RUNNER_DISK: '4gb',
+    BOURSE_RUNNER_MEMORY: '1gb',
+    // Priced per CPU second only, so the final invoice is exactly the CPU time the runner reported.
+    BOURSE_RUNNER_PRICE: '0,0.001,0',
+  });
   const party = await appKeyParty(t);
+  key = party.key;
   glm = new GolemNetwork({ api: { key: party.key, url: t.url } });
   await glm.connect();
 }, 30_000);
@@ -65,4 +73,17 @@ it('oneOf → getExeUnit → run prints 42; runAndStream streams lines; stopAndF
 
   await rental.stopAndFinalize();
   await glm.disconnect();
+
+  // The final invoice bills the CPU seconds of the agreement's activities.
+  const activityIds = await redis.smembers(keys.agreementActivities(rental.agreement.id));
+  expect(activityIds.length).toBe(1);
+  const cpuMs = Number(await redis.hget(keys.activity(activityIds[0]), 'cpuMs'));
+  expect(cpuMs).toBeGreaterThan(0);
+  let invoices: Array<{ agreementId: string; amount: string }> = [];
+  await until(async () => {
+    const res = await t.request.get('/payment-api/v1/invoices').set('Authorization', `Bearer ${key}`);
+    invoices = (res.body as typeof invoices).filter((i) => i.agreementId === rental.agreement.id);
+    return invoices.length > 0;
+  }, 'the final invoice');
+  expect(Number(invoices[0].amount)).toBeCloseTo((cpuMs / 1000) * 0.001, 9);
 }, 60_000);
