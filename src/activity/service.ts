@@ -176,6 +176,23 @@ export class ActivityService {
     return values.reduce((sum, value) => sum + (Number(value) || 0), 0) / 1000;
   }
 
+  /** Ends every live activity of a terminated agreement (their runners then remove the workspaces). */
+  async endOfAgreement(agreementId: string): Promise<void> {
+    const { keys } = this.core;
+    for (const id of await this.core.redis.smembers(keys.agreementActivities(agreementId))) {
+      await this.core.scripts.call(
+        destroyScript,
+        { activity: keys.activity(id), leases: keys.activityLeases() },
+        {
+          id,
+          nowMs: Date.now(),
+          reason: 'the agreement was terminated',
+          activityWake: keys.wakeChannel(keys.activity(id)),
+        },
+      );
+    }
+  }
+
   async agreementOf(caller: string, id: string): Promise<string> {
     return (await this.load(caller, id)).agreementId;
   }

@@ -21,9 +21,11 @@ export function buildServices(core: Core): { services: ApiServices; lifecycles: 
   const compute = createCompute(core, market.services.agreements);
   const payment = new PaymentService(core);
   const activity = createActivity(core, market.services.agreements);
-  market.services.agreements.terminations.listen(async (agreement) =>
-    onAgreementTerminated(core, agreement, await activity.service.cpuSecondsOf(agreement.agreementId)),
-  );
+  market.services.agreements.terminations.listen(async (agreement) => {
+    const cpuSeconds = await activity.service.cpuSecondsOf(agreement.agreementId);
+    await activity.service.endOfAgreement(agreement.agreementId);
+    await onAgreementTerminated(core, agreement, cpuSeconds);
+  });
   return {
     services: { market: market.services, agreements: market.services.agreements, compute, payment, activity },
     lifecycles: [...market.lifecycles, compute, activity.provider],

@@ -3,6 +3,7 @@ import { startTestInstance, type TestInstance } from '../support/instance';
 import { newParty } from '../support/identities';
 import { send, until } from '../support/wait';
 import { agreement } from '../market/agreements/fixtures';
+import { marketClient } from '../support/marketClient';
 import { activityClient, approvedAgreement, okResult, runnerClient } from './support';
 
 /** The Activity API through plain HTTP, with the runner's side played through the provider API. */
@@ -129,6 +130,18 @@ it('ends a batch with an Error result and the activity Terminated when its runne
     }),
   ]);
   expect((await requestor.state(activityId)).body.state).toEqual(['Terminated', null]);
+});
+
+it('ends the activities of an agreement when the agreement is terminated', async () => {
+  const x = await approvedAgreement(t);
+  const requestor = activityClient(t, x.requestor);
+  const { activityId } = (await requestor.create(x.id)).body as { activityId: string };
+  expect((await marketClient(t, x.requestor).agreements.terminate(x.id)).status).toBe(204);
+  await until(
+    async () => (await requestor.state(activityId)).body.state[0] === 'Terminated',
+    'the activity terminated',
+  );
+  expect((await requestor.state(activityId)).body.reason).toBe('the agreement was terminated');
 });
 
 it('streams runtime events as text/event-stream until the batch ends', async () => {
