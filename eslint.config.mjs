@@ -27,7 +27,7 @@ export default tseslint.config(
   },
   {
     // Domains export services; only src/http and the composition roots know HTTP.
-    files: ['src/{kernel,store,events,auth,market,compute,payment}/**/*.ts'],
+    files: ['src/{kernel,store,events,auth,market,compute,payment,activity}/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -226,13 +226,26 @@ export function offerProperties(env: RunnerEnvironment): Properties {
   };
 }
 
+/** The package property golem-js's demand names its image with: such a demand asks for an activity rental. */
+export const TASK_PACKAGE = 'golem.srv.comp.task_package';
+
 /**
- * The Offer's constraints on demands: a job of a served runtime within the maximum duration.
- * (Allowed commands are a list check the constraint language cannot express on argv[0]; the policy does it.)
+ * A demand asks for an activity (a Golem rental: the requestor creates activities and sends ExeScript batches) when it
+ * names a task package and carries no `bourse.job.*` property; with `bourse.job.*` it asks for a job started on
+ * approval.
+ */
+export function wantsActivity(properties: Properties): boolean {
+  return !hasJobProperties(properties) && typeof properties[TASK_PACKAGE] === 'string';
+}
+
+/**
+ * The Offer's constraints on demands: a job of a served runtime within the maximum duration, or an activity rental
+ * (a demand naming a task package). (Allowed commands are a list check the constraint language cannot express on
+ * argv[0]; the policy does it.)
  */
 export function offerConstraints(env: RunnerEnvironment): string {
   const runtimes = env.runtimes.map((r) => `(${JOB.runtime}=${r})`).join('');
-  return `(&(|${runtimes})(${JOB.maxDuration}<=${env.maxDurationSeconds}))`;
+  return `(|(&(|${runtimes})(${JOB.maxDuration}<=${env.maxDurationSeconds}))(${TASK_PACKAGE}=*))`;
 }
 
 function numberList(value: unknown): number[] | undefined {

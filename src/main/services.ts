@@ -1,3 +1,4 @@
+import { createActivity, type ActivityModule } from '../activity';
 import { createCompute, type ComputeApi } from '../compute/api';
 import type { Core, Lifecycle } from '../kernel/core';
 import { createInvoke, type InvokeServices } from '../invoke';
@@ -13,6 +14,7 @@ export interface ApiServices {
   compute: ComputeApi;
   payment: PaymentService;
   invoke: InvokeServices;
+  activity: ActivityModule;
 }
 
 /** Builds every domain service of the API and lists their background work in start order. */
@@ -21,9 +23,21 @@ export function buildServices(core: Core): { services: ApiServices; lifecycles: 
   const compute = createCompute(core, market.services.agreements);
   const payment = new PaymentService(core);
   const invoke = createInvoke(core, compute.store, market.services.agreements);
-  market.services.agreements.terminations.listen((agreement) => onAgreementTerminated(core, agreement));
+  const activity = createActivity(core, market.services.agreements);
+  market.services.agreements.terminations.listen(async (agreement) => {
+    const cpuSeconds = await activity.service.cpuSecondsOf(agreement.agreementId);
+    await activity.service.endOfAgreement(agreement.agreementId);
+    await onAgreementTerminated(core, agreement, cpuSeconds);
+  });
   return {
-    services: { market: market.services, agreements: market.services.agreements, compute, payment, invoke },
-    lifecycles: [...market.lifecycles, compute, invoke.webhooks],
+    services: {
+      market: market.services,
+      agreements: market.services.agreements,
+      compute,
+      payment,
+      invoke,
+      activity,
+    },
+    lifecycles: [...market.lifecycles, compute, invoke.webhooks, activity.provider],
   };
 }

@@ -205,4 +205,45 @@ export class Keys {
   runners(): string {
     return this.k('runners');
   }
+  // ---- activity (Golem Activity API) ----------------------------------------------------
+  /** Hash of one activity (codec: src/activity/record.ts). */
+  activity(id: string): string {
+    return this.k('activity', id);
+  }
+  /** Prefix of every activity hash: scripts find an activity's hash as this prefix + its id. */
+  activityPrefix(): string {
+    return this.k('activity', '');
+  }
+  /** Hash of one ExeScript batch. */
+  activityBatch(batchId: string): string {
+    return this.k('activity', 'batch', batchId);
+  }
+  /** Prefix of every batch hash. */
+  activityBatchPrefix(): string {
+    return this.k('activity', 'batch', '');
+  }
+  /** Set of the activity ids created on one agreement (their usage goes into its final invoice). */
+  agreementActivities(agreementId: string): string {
+    return this.k('activity', 'agreement', agreementId);
+  }
+  /** List of a batch's per-command results (JSON), in command order. */
+  activityBatchResults(batchId: string): string {
+    return this.k('activity', 'batch', batchId, 'results');
+  }
+  /** List of a batch's streaming runtime events (JSON): started, stdout, stderr, finished. */
+  activityBatchEvents(batchId: string): string {
+    return this.k('activity', 'batch', batchId, 'events');
+  }
+  /** List of batch ids waiting for a runner of one provider, oldest first. */
+  activityQueue(provider: string): string {
+    return this.k('activity', 'queue', provider.toLowerCase());
+  }
+  /** Wake-up key (never written) of a provider's runners: a batch ended, so one queued behind it may run. */
+  activityRunnable(provider: string): string {
+    return this.k('activity', 'runnable', provider.toLowerCase());
+  }
+  /** Sorted set activity id → lease end (ms) of activities held by a runner. */
+  activityLeases(): string {
+    return this.k('activity', 'leases');
+  }
 }

@@ -5,6 +5,7 @@ import {
   environmentFromOffer,
   misfit,
   offerConstraints,
+  wantsActivity,
   offerProperties,
   readWorkload,
   RunnerEnvironment,
@@ -21,8 +22,12 @@ import type { RunnerConfig } from './config';
 
 export type Verdict = { accept: true } | { accept: false; reason: string };
 
-/** The negotiation policy: accept a demand whose `bourse.job.*` workload is valid and fits the environment. */
+/**
+ * The negotiation policy: accept an activity rental, or a demand whose `bourse.job.*` workload is valid and fits the
+ * environment.
+ */
 export function judgeDemand(properties: Record<string, unknown>, env: RunnerEnvironment): Verdict {
+  if (wantsActivity(properties)) return { accept: true };
   const workload = readWorkload(properties);
   if (!workload.ok) return { accept: false, reason: workload.reason };
   const reason = misfit(workload.spec, env);

@@ -89,7 +89,8 @@ export class ProviderApiClient {
     }
   }
 
-  private async send(method: string, path: string, call: Call = {}): Promise<{ status: number; body: unknown }> {
+  /** One call of the provider API (failover, token renewal); the typed calls below and activityRun.ts use it. */
+  async send(method: string, path: string, call: Call = {}): Promise<{ status: number; body: unknown }> {
     let renewed = false;
     for (let attempt = 0; ; attempt++) {
       const base = this.baseUrl;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { Periodic } from '../../kernel/loops';
 import type { ClaimedJob } from '../api/providerJobs';
+import { ActivityRunner } from './activityRun';
 import { ProviderApiClient } from './apiClient';
 import type { RunnerConfig } from './config';
 import { ProcessExecutor } from './executor/process';
@@ -32,6 +33,8 @@ export class Runner {
   private readonly heartbeat: Periodic;
   private readonly leaseCheck: NodeJS.Timeout;
   private readonly slots: Promise<void>[];
+  /** Golem activities (ExeScript batches) of this provider, beside its jobs. */
+  private readonly activities: ActivityRunner;
   /** The API refuses leases shorter than this, and a lease is trusted until this much before its end. */
   private readonly marginMs: number;
 
@@ -46,6 +49,7 @@ export class Runner {
     this.leaseCheck = setInterval(() => this.killLapsed(), Math.max(50, Math.floor(config.stallIntervalMs / 10)));
     this.leaseCheck.unref();
     this.slots = Array.from({ length: config.concurrency }, () => this.slot());
+    this.activities = new ActivityRunner({ api, config, executor, log }, this.stopping.signal);
   }
 
   /** Starts the runner; throws when its sandbox is not available. */
@@ -155,7 +159,7 @@ export class Runner {
   async stop(): Promise<void> {
     this.stopping.abort();
     this.shutdown.abort();
-    await Promise.all(this.slots);
+    await Promise.all([...this.slots, this.activities.stop()]);
     await this.heartbeat.stop();
     clearInterval(this.leaseCheck);
     await this.beat(true).catch(() => undefined);

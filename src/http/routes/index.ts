@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { Core } from '../../kernel/core';
 import type { ApiServices } from '../../main/services';
+import { mountActivityRoutes } from './activity';
 import { mountAgreementRoutes } from './agreements';
 import { mountAppKeyRoutes } from './appKeys';
 import { mountAuthRoutes } from './auth';
@@ -12,6 +13,7 @@ import { mountMarketRoutes } from './market';
 import { mountPaymentRoutes } from './payment';
 import { mountOceanRoutes } from './oceanRoot';
 import { mountProviderRoutes } from './provider';
+import { mountProviderActivityRoutes } from './providerActivities';
 
 /** Every route of the API, face by face. Routes are thin: parse → call a domain service → render. */
 export function mountRoutes(router: Router, core: Core, services: ApiServices): void {
@@ -26,4 +28,6 @@ export function mountRoutes(router: Router, core: Core, services: ApiServices): 
   mountOceanRoutes(router, core, services); // ocean.js discovery (GET /) and initializeCompute
   mountProviderRoutes(router, core, services.compute.providerJobs);
   mountInvokeRoutes(router, core, services.invoke);
+  mountActivityRoutes(router, core, services.activity.service);
+  mountProviderActivityRoutes(router, core, services.activity.provider);
 }

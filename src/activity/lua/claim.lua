@@ -1,0 +1,29 @@
+-- Hands the oldest runnable batch of one provider to one runner. A batch is runnable when its activity is live,
+-- executes no other batch (batches of an activity run one after another) and is held by no other runner (an
+-- activity keeps its workspace on one runner for its lifetime). Claiming raises the activity's fencing token and
+-- starts its lease; batches of ended activities are dropped from the queue.
+-- KEYS: provider's activity queue, activity leases zset
+-- ARGV: activity key prefix, batch key prefix, runner id, now ms, lease ms
+-- Returns {'ok', fence, batch id, text, activity field, value, ...} or {'empty'}.
+local queued = redis.call('LRANGE', KEYS[1], 0, 199)
+for _, batchId in ipairs(queued) do
+  local batch = ARGV[2] .. batchId
+  local activityId = redis.call('HGET', batch, 'activityId')
+  local activity = activityId and (ARGV[1] .. activityId)
+  local f = activity and redis.call('HMGET', activity, 'state', 'runnerId', 'running') or {}
+  if not f[1] or f[1] == 'Terminated' or f[1] == 'Unresponsive' then
+    redis.call('LREM', KEYS[1], 1, batchId)
+  elseif f[3] == '' and (f[2] == '' or f[2] == ARGV[3]) then
+    redis.call('LREM', KEYS[1], 1, batchId)
+    local fence = redis.call('HINCRBY', activity, 'fence', 1)
+    redis.call('HSET', activity, 'runnerId', ARGV[3], 'running', batchId)
+    redis.call('ZADD', KEYS[2], tonumber(ARGV[4]) + tonumber(ARGV[5]), activityId)
+    local reply = {'ok', fence, batchId, redis.call('HGET', batch, 'text')}
+    local all = redis.call('HGETALL', activity)
+    for i = 1, #all do
+      reply[#reply + 1] = all[i]
+    end
+    return reply
+  end
+end
+return {'empty'}

@@ -1,0 +1,18 @@
+-- Ends an activity (destroyActivity): state Terminated with the reason. A runner holding it learns of it on its
+-- next report and removes the workspace; an activity no runner holds loses its lease entry at once.
+-- KEYS: activity hash, activity leases zset
+-- ARGV: activity id, now ms, reason, activity wake channel
+-- Returns {'ok'}, {'notfound'} or {'terminated'} (already ended).
+local f = redis.call('HMGET', KEYS[1], 'state', 'runnerId')
+if not f[1] then
+  return {'notfound'}
+end
+if f[1] == 'Terminated' then
+  return {'terminated'}
+end
+redis.call('HSET', KEYS[1], 'state', 'Terminated', 'terminatedMs', ARGV[2], 'reason', ARGV[3])
+if f[2] == '' then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+end
+redis.call('PUBLISH', ARGV[4], KEYS[1])
+return {'ok'}

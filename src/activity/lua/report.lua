@@ -1,0 +1,39 @@
+-- A runner's fenced report on the batch it executes (or, with an empty batch id, a renewal of its hold on an idle
+-- activity): appends runtime events and command results, moves the activity's state, adds CPU time, ends the batch
+-- when done, renews the lease while the activity lives and drops it once it ended. Wakes the batch's readers.
+-- KEYS: activity hash, batch hash, batch events list, batch results list, activity leases zset
+-- ARGV: activity id, batch id, fence, now ms, lease ms, new state or '', done '1'/'0', cpu ms, event count,
+--       batch wake channel, activity wake channel; then the events, then the results (JSON each)
+-- Returns {'ok', state} or {'fenced'} (not the holder any more, or not its batch).
+local f = redis.call('HMGET', KEYS[1], 'state', 'fence', 'running')
+if not f[1] or f[2] ~= ARGV[3] or (ARGV[2] ~= '' and f[3] ~= ARGV[2]) then
+  return {'fenced'}
+end
+local state = f[1]
+local eventCount = tonumber(ARGV[9])
+for i = 12, #ARGV do
+  if i < 12 + eventCount then
+    redis.call('RPUSH', KEYS[3], ARGV[i])
+  else
+    redis.call('RPUSH', KEYS[4], ARGV[i])
+  end
+end
+if ARGV[6] ~= '' and state ~= 'Terminated' then
+  state = ARGV[6]
+  redis.call('HSET', KEYS[1], 'state', state)
+end
+redis.call('HINCRBY', KEYS[1], 'cpuMs', tonumber(ARGV[8]))
+if ARGV[7] == '1' and ARGV[2] ~= '' then
+  redis.call('HSET', KEYS[1], 'running', '')
+  redis.call('HSET', KEYS[2], 'finished', 1)
+end
+if state == 'Terminated' and (ARGV[7] == '1' or ARGV[2] == '') then
+  redis.call('ZREM', KEYS[5], ARGV[1])
+else
+  redis.call('ZADD', KEYS[5], tonumber(ARGV[4]) + tonumber(ARGV[5]), ARGV[1])
+end
+if ARGV[2] ~= '' then
+  redis.call('PUBLISH', ARGV[10], KEYS[2])
+end
+redis.call('PUBLISH', ARGV[11], KEYS[1])
+return {'ok', state}

@@ -1,0 +1,86 @@
+import path from 'node:path';
+import { defineScript, outcome } from '../store/scripts';
+import { hashOf, parseActivity, type ActivityRecord, type ActivityState } from './record';
+
+/** The activity transitions two API instances or two runners could race on, one Lua script each. */
+
+const lua = (name: string): string => path.join(__dirname, 'lua', `${name}.lua`);
+
+export const createScript = defineScript({
+  name: 'activity.create',
+  file: lua('create'),
+  keys: ['activity', 'agreementActivities'],
+  args: ['id', 'agreementId', 'requestorId', 'providerId', 'nowMs'],
+  parse: (reply) => outcome(reply).code as 'ok' | 'exists',
+});
+
+export const execScript = defineScript({
+  name: 'activity.exec',
+  file: lua('exec'),
+  keys: ['activity', 'batch', 'queue'],
+  args: ['batchId', 'text', 'count', 'nowMs', 'queueWake'],
+  parse: (reply) => outcome(reply).code as 'ok' | 'notfound' | 'terminated',
+});
+
+export interface ActivityClaim {
+  fence: number;
+  batchId: string;
+  text: string;
+  activity: ActivityRecord;
+}
+
+export const claimScript = defineScript({
+  name: 'activity.claim',
+  file: lua('claim'),
+  keys: ['queue', 'leases'],
+  args: ['activityPrefix', 'batchPrefix', 'runnerId', 'nowMs', 'leaseMs'],
+  parse: (reply): ActivityClaim | undefined => {
+    const { code, values } = outcome(reply);
+    if (code !== 'ok') return undefined;
+    const activity = parseActivity(hashOf(values.slice(3)));
+    if (!activity) return undefined;
+    return { fence: Number(values[0]), batchId: String(values[1]), text: String(values[2]), activity };
+  },
+});
+
+export const reportScript = defineScript({
+  name: 'activity.report',
+  file: lua('report'),
+  keys: ['activity', 'batch', 'events', 'results', 'leases'],
+  args: [
+    'activityId',
+    'batchId',
+    'fence',
+    'nowMs',
+    'leaseMs',
+    'newState',
+    'done',
+    'cpuMs',
+    'eventCount',
+    'batchWake',
+    'activityWake',
+  ],
+  parse: (reply) => {
+    const { code, values } = outcome(reply);
+    return code === 'ok' ? { state: String(values[0]) as ActivityState } : undefined;
+  },
+});
+
+export const destroyScript = defineScript({
+  name: 'activity.destroy',
+  file: lua('destroy'),
+  keys: ['activity', 'leases'],
+  args: ['id', 'nowMs', 'reason', 'activityWake'],
+  parse: (reply) => outcome(reply).code as 'ok' | 'notfound' | 'terminated',
+});
+
+export const lostScript = defineScript({
+  name: 'activity.lost',
+  file: lua('lost'),
+  keys: ['activity', 'leases'],
+  args: ['id', 'nowMs', 'batchPrefix', 'result', 'reason', 'wakePrefix', 'event'],
+  parse: (reply) => {
+    const { code, values } = outcome(reply);
+    return code === 'ok' ? { batchId: String(values[0] ?? '') } : undefined;
+  },
+});

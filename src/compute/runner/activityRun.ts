@@ -1,0 +1,273 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { ClaimedBatch } from '../../activity/leases';
+import { parseExeScript, type ActivityState, type CommandResult, type ExeCommand } from '../../activity/record';
+import { Periodic } from '../../kernel/loops';
+import { ApiError, type ProviderApiClient } from './apiClient';
+import type { RunnerConfig } from './config';
+import { CommandError } from './executor/command';
+import { fetchInput } from './executor/inputs';
+import type { ProcessExecutor, RunOutcome } from './executor/process';
+import { Workspace } from './executor/workspace';
+import { LogForwarder } from './logForwarder';
+import { algorithmEnv } from './watch';
+import { runArgv, transferTarget } from './exeScript';
+
+const CLAIM_WAIT_SECONDS = 20;
+const RETRY_MS = 1000;
+
+export interface ActivityContext {
+  api: ProviderApiClient;
+  config: RunnerConfig;
+  executor: ProcessExecutor;
+  log: Logger;
+}
+
+/** An activity this runner holds: its workspace lives here until the activity ends. */
+interface Held {
+  fence: number;
+  workspace: Workspace;
+  /** The batch being executed, '' when idle. */
+  running: string;
+  kill: AbortController;
+}
+
+interface Outcome {
+  ok: boolean;
+  stdout: string;
+  message: string | null;
+  returnCode: number;
+  state?: ActivityState;
+  cpuMs: number;
+}
+
+const ok = (state?: ActivityState): Outcome => ({
+  ok: true,
+  stdout: '',
+  message: null,
+  returnCode: 0,
+  state,
+  cpuMs: 0,
+});
+const failed = (message: string): Outcome => ({ ok: false, stdout: '', message, returnCode: 1, cpuMs: 0 });
+
+/**
+ * The runner's activity loop: claims ExeScript batches of its provider's activities through the provider API, keeps
+ * one sandboxed workspace per activity, executes each batch's commands in order (a failed command ends the batch),
+ * streams their output as runtime events, reports each result under the claim's fencing token, and renews its hold
+ * on idle activities so a destroyed one is cleaned up here.
+ */
+export class ActivityRunner {
+  private readonly held = new Map<string, Held>();
+  private readonly renewal: Periodic;
+  private readonly loop: Promise<void>;
+
+  constructor(
+    private readonly ctx: ActivityContext,
+    private readonly stopping: AbortSignal,
+  ) {
+    this.renewal = new Periodic('activity renewal', ctx.config.heartbeatMs, () => this.renew(), ctx.log);
+    this.renewal.start();
+    this.loop = this.claimLoop();
+  }
+
+  async stop(): Promise<void> {
+    for (const held of this.held.values()) held.kill.abort();
+    await this.loop;
+    await this.renewal.stop();
+    for (const [id] of this.held) await this.drop(id);
+  }
+
+  private async claimLoop(): Promise<void> {
+    const { api, config, log } = this.ctx;
+    while (!this.stopping.aborted) {
+      try {
+        const { status, body } = await api.send('POST', '/activities/claim', {
+          query: { timeout: CLAIM_WAIT_SECONDS },
+          json: { runnerId: config.runnerId, leaseMs: config.stallIntervalMs },
+          timeoutMs: (CLAIM_WAIT_SECONDS + 10) * 1000,
+          signal: this.stopping,
+        });
+        if (status === 200) await this.runBatch(body as ClaimedBatch);
+      } catch (err) {
+        if (this.stopping.aborted) return;
+        log.warn({ err: (err as Error).message }, 'claiming an activity batch failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      }
+    }
+  }
+
+  private async report(activityId: string, body: Record<string, unknown>): Promise<ActivityState | undefined> {
+    const held = this.held.get(activityId);
+    if (!held) return undefined;
+    try {
+      const { body: reply } = await this.ctx.api.send('POST', `/activities/${activityId}/report`, {
+        json: { fence: held.fence, leaseMs: this.ctx.config.stallIntervalMs, ...body },
+      });
+      return (reply as { state: ActivityState }).state;
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status >= 500) throw err;
+      // Not ours any more (lease lapsed, activity gone): stop and forget it.
+      held.kill.abort();
+      return 'Terminated';
+    }
+  }
+
+  private async runBatch(claim: ClaimedBatch): Promise<void> {
+    const { activityId, batchId } = claim;
+    let held = this.held.get(activityId);
+    if (!held) {
+      const workspace = new Workspace(this.ctx.config.workDir, `activity-${activityId}`);
+      await workspace.prepare(this.ctx.executor.sandbox.workspaceOwner);
+      held = { fence: claim.fence, workspace, running: batchId, kill: new AbortController() };
+      this.held.set(activityId, held);
+    }
+    held.fence = claim.fence;
+    held.running = batchId;
+    let commands: ExeCommand[];
+    try {
+      commands = parseExeScript(claim.text);
+    } catch (err) {
+      commands = [{ name: 'invalid', args: { message: (err as Error).message } }];
+    }
+    let state: ActivityState | undefined;
+    for (let index = 0; index < commands.length; index++) {
+      const outcome = held.kill.signal.aborted
+        ? failed('the activity was terminated')
+        : await this.execute(activityId, held, batchId, index, commands[index]);
+      const last = index === commands.length - 1 || !outcome.ok || outcome.state === 'Terminated';
+      const eventDate = new Date().toISOString();
+      const result: CommandResult = {
+        index,
+        eventDate,
+        result: outcome.ok ? 'Ok' : 'Error',
+        stdout: outcome.stdout,
+        stderr: '',
+        message: outcome.message,
+        isBatchFinished: last,
+      };
+      const finished = { return_code: outcome.returnCode, message: outcome.message };
+      state = await this.report(activityId, {
+        batchId,
+        results: [result],
+        events: [{ batch_id: batchId, index, timestamp: eventDate, kind: { finished } }],
+        state: outcome.state,
+        done: last,
+        cpuMs: outcome.cpuMs,
+      });
+      if (last) break;
+    }
+    held.running = '';
+    if (state === 'Terminated') await this.drop(activityId);
+  }
+
+  private async execute(
+    activityId: string,
+    held: Held,
+    batchId: string,
+    index: number,
+    command: ExeCommand,
+  ): Promise<Outcome> {
+    const { config } = this.ctx;
+    try {
+      switch (command.name) {
+        case 'deploy':
+          return ok('Deployed');
+        case 'start':
+          return ok('Ready');
+        case 'terminate':
+          return ok('Terminated');
+        case 'transfer': {
+          const { from, name } = transferTarget(command);
+          const policy = { allowedHosts: [], maxBytes: config.maxInputBytes, timeoutMs: config.inputTimeoutMs };
+          await fetchInput(from, path.join(held.workspace.inputs, name), policy);
+          return ok();
+        }
+        case 'run':
+          return await this.run(activityId, held, batchId, index, runArgv(command, config.commands));
+        case 'invalid':
+          return failed(String(command.args.message));
+        default:
+          return failed(`command "${command.name}" is not supported by this runner`);
+      }
+    } catch (err) {
+      if (err instanceof CommandError) return failed(err.message);
+      return failed(`${command.name} failed: ${(err as Error).message}`);
+    }
+  }
+
+  private async run(activityId: string, held: Held, batchId: string, index: number, argv: string[]): Promise<Outcome> {
+    const { config, executor, log } = this.ctx;
+    const stream = (kind: 'stdout', text: string) => ({
+      batch_id: batchId,
+      index,
+      timestamp: new Date().toISOString(),
+      kind: { [kind]: text },
+    });
+    const forwarder = new LogForwarder(
+      async (chunk) => {
+        const state = await this.report(activityId, { batchId, events: [stream('stdout', chunk.toString('utf8'))] });
+        if (state === 'Terminated') held.kill.abort();
+      },
+      log,
+      activityId,
+    );
+    const captured: Buffer[] = [];
+    const limits = {
+      memoryBytes: config.memoryBytes,
+      cpuSeconds: config.maxJobDurationSeconds,
+      wallClockMs: config.maxJobDurationSeconds * 1000,
+      diskBytes: config.diskBytes,
+      maxLogBytes: config.maxLogBytes,
+      maxProcesses: config.maxProcesses,
+    };
+    const outcome = await executor.run({
+      workspace: held.workspace,
+      argv,
+      env: algorithmEnv(executor.sandbox.dataRoot(held.workspace), argv[0]),
+      limits,
+      signal: held.kill.signal,
+      onLog: (chunk) => {
+        captured.push(chunk);
+        forwarder.push(chunk);
+      },
+    });
+    await forwarder.flush();
+    const stdout = Buffer.concat(captured).toString('utf8');
+    const code = outcome.exitCode ?? -1;
+    const success = code === 0 && !outcome.killedFor && !outcome.spawnError;
+    const message = success ? null : runMessage(outcome, config.maxJobDurationSeconds);
+    return { ok: success, stdout, message, returnCode: code, cpuMs: outcome.durationMs };
+  }
+
+  /** Renews the hold on every activity; one found Terminated (destroyed) while idle is cleaned up. */
+  private async renew(): Promise<void> {
+    for (const [id, held] of [...this.held]) {
+      const state = await this.report(id, { batchId: held.running });
+      if (state === 'Terminated') {
+        held.kill.abort();
+        if (held.running === '') await this.drop(id);
+      }
+    }
+  }
+
+  private async drop(activityId: string): Promise<void> {
+    const held = this.held.get(activityId);
+    this.held.delete(activityId);
+    await held?.workspace.remove();
+  }
+}
+
+function runMessage(outcome: RunOutcome, limitSeconds: number): string {
+  if (outcome.spawnError) return `could not start: ${outcome.spawnError}`;
+  switch (outcome.killedFor) {
+    case 'timeout':
+      return `time limit of ${limitSeconds} s reached: the command was killed`;
+    case 'stop':
+      return 'the activity was terminated: the command was killed';
+    case undefined:
+      return `exited with code ${outcome.exitCode}`;
+    default:
+      return `${outcome.killedFor} limit reached: the command was killed`;
+  }
+}

@@ -1,0 +1,89 @@
+import { GolemNetwork } from '@golem-sdk/golem-js';
+import { firstJobId } from '../../src/compute/jobs/record';
+import { startTestInstance, TestInstance } from '../support/instance';
+import { BuiltInRunner, startBuiltInRunner } from '../support/runner';
+import { until } from '../support/wait';
+import { appKeyParty } from './support';
+
+/**
+ * golem-js's central use, unchanged, against Bourse: `oneOf` rents the built-in runner (a demand with no
+ * `bourse.job.*` is an activity rental), its exe-unit runs commands on the runner, and everything finishes cleanly.
+ */
+
+const ORDER = {
+  demand: {
+    workload: {
+      runtime: { name: 'bourse-process' },
+      // With imageUrl + imageHash golem-js asks no image registry; the runner runs its own allowed commands.
+      imageUrl: 'http://127.0.0.1/bourse-process.gvmi',
+      imageHash: '0'.repeat(56),
+    },
+  },
+  market: {
+    rentHours: 0.5,
+    pricing: { model: 'linear', maxStartPrice: 1, maxCpuPerHourPrice: 10, maxEnvPerHourPrice: 10 },
+  },
+} as const;
+
+let t: TestInstance;
+let runner: BuiltInRunner;
+let glm: GolemNetwork;
+let key: string;
+
+beforeAll(async () => {
+  t = await startTestInstance();
+  runner = await startBuiltInRunner(t, {
+    BOURSE_RUNNER_DISK: '4gb',
+    BOURSE_RUNNER_MEMORY: '1gb',
+    // Priced per CPU second only, so the final invoice is exactly the CPU time the runner reported.
+    BOURSE_RUNNER_PRICE: '0,0.001,0',
+  });
+  const party = await appKeyParty(t);
+  key = party.key;
+  glm = new GolemNetwork({ api: { key: party.key, url: t.url } });
+  await glm.connect();
+}, 30_000);
+afterAll(async () => {
+  await runner?.stop();
+  await t?.close();
+});
+
+it('oneOf → getExeUnit → run prints 42; runAndStream streams lines; stopAndFinalize and disconnect finish', async () => {
+  const rental = await glm.oneOf({ order: ORDER });
+  const exe = await rental.getExeUnit();
+  const result = await exe.run('node -e "console.log(6*7)"');
+  expect(result.result).toBe('Ok');
+  expect(String(result.stdout).trim()).toBe('42');
+
+  const lines: string[] = [];
+  const remote = await exe.runAndStream('echo one; sleep 0.3; echo two');
+  remote.stdout.subscribe((chunk) => lines.push(String(chunk)));
+  const finished = await remote.waitForExit(20_000);
+  expect(finished.result).toBe('Ok');
+  expect(lines.join('')).toBe('one\ntwo\n');
+
+  const failed = await exe.run('exit 3');
+  expect(failed.result).toBe('Error');
+
+  // An activity rental starts no Ocean-style job on approval.
+  const { keys, redis } = t.instance.core;
+  expect(await redis.exists(keys.agreementJobs(rental.agreement.id), keys.job(firstJobId(rental.agreement.id)))).toBe(
+    0,
+  );
+
+  await rental.stopAndFinalize();
+  await glm.disconnect();
+
+  // The final invoice bills the CPU seconds of the agreement's activities.
+  const activityIds = await redis.smembers(keys.agreementActivities(rental.agreement.id));
+  expect(activityIds.length).toBe(1);
+  const cpuMs = Number(await redis.hget(keys.activity(activityIds[0]), 'cpuMs'));
+  expect(cpuMs).toBeGreaterThan(0);
+  let invoices: Array<{ agreementId: string; amount: string }> = [];
+  await until(async () => {
+    const res = await t.request.get('/payment-api/v1/invoices').set('Authorization', `Bearer ${key}`);
+    invoices = (res.body as typeof invoices).filter((i) => i.agreementId === rental.agreement.id);
+    return invoices.length > 0;
+  }, 'the final invoice');
+  expect(Number(invoices[0].amount)).toBeCloseTo((cpuMs / 1000) * 0.001, 9);
+}, 60_000);
