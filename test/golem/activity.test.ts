@@ -52,7 +52,8 @@ it('oneOf → getExeUnit → run prints 42; runAndStream streams lines; stopAndF
   const rental = await glm.oneOf({ order: ORDER });
   const exe = await rental.getExeUnit();
   const result = await exe.run('node -e "console.log(6*7)"');
-  expect(result.result).toBe('Ok');
+  // The message and stderr say why when the command failed.
+  expect({ result: result.result, message: result.message, stderr: result.stderr }).toMatchObject({ result: 'Ok' });
   expect(String(result.stdout).trim()).toBe('42');
 
   const lines: string[] = [];
