@@ -37,6 +37,8 @@ beforeAll(async () => {
     BOURSE_RUNNER_MEMORY: '1gb',
     // Priced per CPU second only, so the final invoice is exactly the CPU time the runner reported.
     BOURSE_RUNNER_PRICE: '0,0.001,0',
+    // Not a lost-runner test: a lease long enough that a loaded machine never lapses it mid-command.
+    BOURSE_RUNNER_STALL_INTERVAL_MS: '20000',
   });
   const party = await appKeyParty(t);
   key = party.key;
