@@ -39,6 +39,14 @@ export function marketAuth(tokens: TokenService): Middleware {
   };
 }
 
+/**
+ * The provider job API's authentication (runners, as their provider identity): a token, as on the Market API. Its
+ * errors are JSON, 401 included, because it lives under /api/ (see src/http/errors.ts).
+ */
+export function providerAuth(tokens: TokenService): Middleware {
+  return marketAuth(tokens);
+}
+
 /** Compute and auth routes answer errors as `{"message","error"}` for Ocean clients (DESIGN §3.4). */
 export const oceanErrorStyle: Middleware = async (ctx, next) => {
   ctx.state.errorStyle = 'ocean';

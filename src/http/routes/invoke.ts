@@ -5,10 +5,11 @@ import { Authenticator } from '../../auth/authenticator';
 import type { InvokeServices } from '../../invoke';
 import { serviceMetadata } from '../../invoke/record';
 import { MAX_PAGE_SIZE } from '../../invoke/services';
+import { fenceOf } from '../../compute/api/providerJobs';
 import type { Core } from '../../kernel/core';
 import { Invalid, Unavailable } from '../../kernel/errors';
 import type { InvokeServiceDefinition } from '../../types/schemas';
-import { marketAuth, oceanAuth } from '../auth';
+import { oceanAuth, providerAuth } from '../auth';
 import { TokenService } from '../../auth/tokens';
 import { PROOF_DOMAIN, PROOF_TYPES } from '../../invoke/deliveryProof';
 import { PROVIDER_API } from './provider';
@@ -129,14 +130,8 @@ function mountInvocationRoutes(router: Router, auth: Middleware, invoke: InvokeS
  * invocation's job reads the message to sign and uploads its signature (`?fence=` / `{fence, signature}`).
  */
 function mountProofRoutes(router: Router, core: Core, auth: Middleware, invoke: InvokeServices): void {
-  const provider = marketAuth(new TokenService(core));
+  const provider = providerAuth(new TokenService(core));
   const identity = (ctx: Context): string => ctx.state.identity as string;
-  const fenceOf = (value: unknown): number => {
-    const fence = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
-    if (typeof fence !== 'number' || !Number.isSafeInteger(fence) || fence < 0)
-      throw new Invalid('fence must be a non-negative whole number');
-    return fence;
-  };
 
   router.get(`${INVOKE_BASE}/proof`, auth, async (ctx) => {
     const jobId = queryValue(ctx, 'job-id');

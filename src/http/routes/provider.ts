@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
-import type { Context, Middleware } from 'koa';
-import { marketAuth } from '../auth';
+import type { Context } from 'koa';
+import { providerAuth } from '../auth';
 import { TokenService } from '../../auth/tokens';
 import type { RunnerHeartbeat } from '../../compute/api/environments';
 import { fenceOf, leaseOf, parseStatusReport, type ProviderJobs } from '../../compute/api/providerJobs';
@@ -59,12 +59,7 @@ function runnerIdOf(value: unknown): string {
  * Thin: parse, call ProviderJobs, render.
  */
 export function mountProviderRoutes(router: Router, core: Core, jobs: ProviderJobs): void {
-  const tokens = marketAuth(new TokenService(core));
-  // Errors are JSON `{"message","error"}` like the rest of Bourse's own endpoints (401 included, unlike yagna's).
-  const auth: Middleware = (ctx, next) => {
-    ctx.state.errorStyle = 'ocean';
-    return tokens(ctx, next);
-  };
+  const auth = providerAuth(new TokenService(core));
   const provider = (ctx: Context): string => ctx.state.identity as string;
   const signal = (ctx: Context): AbortSignal | undefined => ctx.state.abort as AbortSignal | undefined;
   const fence = (ctx: Context): number => fenceOf(queryValue(ctx, 'fence'));

@@ -1,11 +1,11 @@
 import type Router from '@koa/router';
-import type { Context, Middleware } from 'koa';
+import type { Context } from 'koa';
 import { parseActivityReport, type ProviderActivities } from '../../activity/leases';
 import { TokenService } from '../../auth/tokens';
 import { fenceOf, leaseOf } from '../../compute/api/providerJobs';
 import type { Core } from '../../kernel/core';
 import { Invalid } from '../../kernel/errors';
-import { marketAuth } from '../auth';
+import { providerAuth } from '../auth';
 import { timeoutMs } from '../query';
 import { PROVIDER_API } from './provider';
 
@@ -28,11 +28,7 @@ function runnerIdOf(value: unknown): string {
  * the claim's fencing token. A report with an empty batchId renews the runner's hold on an idle activity.
  */
 export function mountProviderActivityRoutes(router: Router, core: Core, activities: ProviderActivities): void {
-  const tokens = marketAuth(new TokenService(core));
-  const auth: Middleware = (ctx, next) => {
-    ctx.state.errorStyle = 'ocean';
-    return tokens(ctx, next);
-  };
+  const auth = providerAuth(new TokenService(core));
   const provider = (ctx: Context): string => ctx.state.identity as string;
 
   router.post(`${PROVIDER_API}/activities/claim`, auth, async (ctx) => {
