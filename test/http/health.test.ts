@@ -38,7 +38,10 @@ describe('health, readiness, metrics and HTTP basics', () => {
 
   it('is not ready while the subscriber connection is down (503 with Retry-After), and ready again after', async () => {
     const { subscriber } = t.instance.core;
+    // disconnect() only starts closing the socket; readiness follows the connection's own 'end'.
+    const ended = new Promise((resolve) => subscriber.once('end', resolve));
     subscriber.disconnect();
+    await ended;
     const down = await t.request.get('/ready');
     expect(down.status).toBe(503);
     expect(down.headers['retry-after']).toBe('1');
