@@ -47,12 +47,6 @@ export function providerAuth(tokens: TokenService): Middleware {
   return marketAuth(tokens);
 }
 
-/** Compute and auth routes answer errors as `{"message","error"}` for Ocean clients (DESIGN §3.4). */
-export const oceanErrorStyle: Middleware = async (ctx, next) => {
-  ctx.state.errorStyle = 'ocean';
-  await next();
-};
-
 export interface OceanAuthOptions {
   /** ocean-node 3.x command name: the signed message is `address + nonce + command`. */
   command: string;
@@ -74,7 +68,6 @@ const ADDRESS_FIELDS = ['consumerAddress', 'address', 'userAddress'];
 export function oceanAuth(auth: Authenticator, options: OceanAuthOptions): Middleware {
   const required = options.required ?? true;
   return async (ctx, next) => {
-    ctx.state.errorStyle = 'ocean';
     const identity =
       readField(ctx, 'signature') !== undefined ? await signedCaller(ctx, auth, options) : await tokenCaller(ctx, auth);
     if (identity !== undefined) ctx.state.identity = identity;

@@ -19,8 +19,8 @@ export const STATUS_OF: Record<ErrorKind, number> = {
 
 /**
  * The wire style of a face's errors: yagna answers `{"message"}` (and 401 as plain text), Ocean clients read
- * `{"message","error"}`. A route sets `ctx.state.errorStyle`; Bourse's own and Ocean's routes (under /api/) answer
- * JSON even when they fail before their own middleware ran, 401 included.
+ * `{"message","error"}`. The path decides: Bourse's own and Ocean's routes live under /api/, so they answer JSON
+ * even when they fail before their own middleware ran, 401 included.
  */
 export type ErrorStyle = 'yagna' | 'ocean';
 
@@ -29,7 +29,7 @@ export const UNAVAILABLE_MESSAGE = 'Service unavailable: the data store is not r
 const RETRY_AFTER_SECONDS = '1';
 
 function styleOf(ctx: Context): ErrorStyle {
-  return ctx.state.errorStyle ?? (ctx.path.startsWith('/api/') ? 'ocean' : 'yagna');
+  return ctx.path.startsWith('/api/') ? 'ocean' : 'yagna';
 }
 
 /** Writes an error response in the face's style. */

@@ -34,7 +34,7 @@ describe('app keys: long-lived, revocable keys bound to an address', () => {
 
     const market = await t.request.get('/test/market').set('Authorization', `Bearer ${key}`);
     expect(market.body).toEqual({ identity: wallet.address.toLowerCase() });
-    const compute = await t.request.get('/test/public').set('Authorization', key);
+    const compute = await t.request.get('/api/test/public').set('Authorization', key);
     expect(compute.body).toEqual({ identity: wallet.address.toLowerCase() });
     const me = await t.request.get('/me').set('Authorization', `Bearer ${key}`);
     expect(me.body).toEqual({ identity: wallet.address.toLowerCase(), name: 'laptop', role: 'manager' });

@@ -39,7 +39,7 @@ describe('nonces and signed requests', () => {
 
   it('a signed request stores its nonce; the stored nonce is the same for any case of the address', async () => {
     const wallet = Wallet.createRandom();
-    const res = await t.request.get('/test/compute').query(await signedQuery(wallet, 1700000000000, 'testCommand'));
+    const res = await t.request.get('/api/test/compute').query(await signedQuery(wallet, 1700000000000, 'testCommand'));
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ identity: wallet.address.toLowerCase() });
     expect(await storedNonce(t, wallet.address)).toBe(1700000000000);
@@ -50,20 +50,22 @@ describe('nonces and signed requests', () => {
   it('replay: the same signed request sent twice is refused the second time, on any instance', async () => {
     const wallet = Wallet.createRandom();
     const query = await signedQuery(wallet, 5, 'testCommand');
-    expect((await t.request.get('/test/compute').query(query)).status).toBe(200);
+    expect((await t.request.get('/api/test/compute').query(query)).status).toBe(200);
     for (const instance of [t, t2]) {
-      const again = await instance.request.get('/test/compute').query(query);
+      const again = await instance.request.get('/api/test/compute').query(query);
       expectOceanError(again, 401, /^Invalid nonce: it must be greater than the last nonce used \(5\)$/);
       expectNoAddressIn(again, wallet.address);
     }
     // A smaller nonce is refused just the same, and nothing moved.
     expectOceanError(
-      await t.request.get('/test/compute').query(await signedQuery(wallet, 4, 'testCommand')),
+      await t.request.get('/api/test/compute').query(await signedQuery(wallet, 4, 'testCommand')),
       401,
       /Invalid nonce/,
     );
     expect(await storedNonce(t, wallet.address)).toBe(5);
-    expect((await t.request.get('/test/compute').query(await signedQuery(wallet, 6, 'testCommand'))).status).toBe(200);
+    expect((await t.request.get('/api/test/compute').query(await signedQuery(wallet, 6, 'testCommand'))).status).toBe(
+      200,
+    );
   });
 
   it('20 concurrent requests with the same fresh nonce across two instances: exactly one succeeds', async () => {
@@ -86,7 +88,7 @@ describe('nonces and signed requests', () => {
     'the signature is bound to the command: a signature for another command is refused and spends ' + 'nothing',
     async () => {
       const wallet = Wallet.createRandom();
-      const res = await t.request.get('/test/compute').query(await signedQuery(wallet, 7, 'otherCommand'));
+      const res = await t.request.get('/api/test/compute').query(await signedQuery(wallet, 7, 'otherCommand'));
       expectOceanError(res, 401, /^Invalid signature$/);
       expectNoAddressIn(res, wallet.address);
       expect(await storedNonce(t, wallet.address)).toBe(0);
@@ -97,8 +99,8 @@ describe('nonces and signed requests', () => {
     const wallet = Wallet.createRandom();
     const signature = await signOceanMessage(wallet, `${wallet.address}job-19`);
     const query = { consumerAddress: wallet.address, jobId: 'job-1', nonce: '9', signature };
-    expect((await t.request.get('/test/compute').query({ ...query, jobId: 'job-2' })).status).toBe(401);
-    const res = await t.request.get('/test/compute').query(query);
+    expect((await t.request.get('/api/test/compute').query({ ...query, jobId: 'job-2' })).status).toBe(401);
+    const res = await t.request.get('/api/test/compute').query(query);
     expect(res.status).toBe(200);
     expect(res.body.identity).toBe(wallet.address.toLowerCase());
   });
@@ -107,7 +109,7 @@ describe('nonces and signed requests', () => {
     const wallet = Wallet.createRandom();
     const signed = await signedQuery(wallet, 11, 'testCommand');
     const res = await t.request
-      .post('/test/compute')
+      .post('/api/test/compute')
       .send({ consumerAddress: signed.address, nonce: 11, signature: signed.signature });
     expect(res.status).toBe(200);
     expect(res.body.identity).toBe(wallet.address.toLowerCase());
@@ -116,7 +118,7 @@ describe('nonces and signed requests', () => {
 
   it('bad input is a 400 that names the problem, and the nonce does not move', async () => {
     const wallet = Wallet.createRandom();
-    expect((await t.request.get('/test/compute').query(await signedQuery(wallet, 100, 'testCommand'))).status).toBe(
+    expect((await t.request.get('/api/test/compute').query(await signedQuery(wallet, 100, 'testCommand'))).status).toBe(
       200,
     );
     const good = await signedQuery(wallet, 101, 'testCommand');
@@ -133,26 +135,30 @@ describe('nonces and signed requests', () => {
       [{ ...good, nonce: '9007199254740993' }, /Invalid nonce/],
     ];
     for (const [query, message] of cases) {
-      const res = await t.request.get('/test/compute').query(query);
+      const res = await t.request.get('/api/test/compute').query(query);
       expectOceanError(res, 400, message);
       expectNoAddressIn(res, wallet.address);
     }
     // No signature and no token: the route needs a party.
     expectOceanError(
-      await t.request.get('/test/compute').query({ ...good, signature: undefined }),
+      await t.request.get('/api/test/compute').query({ ...good, signature: undefined }),
       401,
       /^Missing signature or auth token$/,
     );
     // A malformed signature is simply "not verified".
     for (const signature of ['0x', 'zz', `${good.signature}00`]) {
-      expectOceanError(await t.request.get('/test/compute').query({ ...good, signature }), 401, /^Invalid signature$/);
+      expectOceanError(
+        await t.request.get('/api/test/compute').query({ ...good, signature }),
+        401,
+        /^Invalid signature$/,
+      );
     }
     expect(await storedNonce(t, wallet.address)).toBe(100);
-    expect((await t.request.get('/test/compute').query(good)).status).toBe(200);
+    expect((await t.request.get('/api/test/compute').query(good)).status).toBe(200);
   });
 
   it('a route that does not need a party lets anonymous requests through without an identity', async () => {
-    const res = await t.request.get('/test/public');
+    const res = await t.request.get('/api/test/public');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ identity: null });
   });

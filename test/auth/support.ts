@@ -17,9 +17,9 @@ function protectedRoutes(router: Router, core: Core): void {
     command: 'testCommand',
     message: (ctx, s) => s.address + String(ctx.query.jobId ?? '') + s.nonce,
   });
-  router.get('/test/compute', compute, whoami);
-  router.post('/test/compute', compute, whoami);
-  router.get('/test/public', oceanAuth(auth, { command: 'testCommand', required: false }), whoami);
+  router.get('/api/test/compute', compute, whoami);
+  router.post('/api/test/compute', compute, whoami);
+  router.get('/api/test/public', oceanAuth(auth, { command: 'testCommand', required: false }), whoami);
 }
 
 /** An instance with the auth endpoints and the protected test routes. */

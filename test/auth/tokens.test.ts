@@ -37,7 +37,7 @@ describe('auth tokens', () => {
   }
 
   const market = (token: string, on = t) => on.request.get('/test/market').set('Authorization', `Bearer ${token}`);
-  const compute = (token: string, on = t) => on.request.get('/test/compute').set('AuthToken', token);
+  const compute = (token: string, on = t) => on.request.get('/api/test/compute').set('AuthToken', token);
 
   it(
     'lifecycle (Provider style): create → use on both kinds of protected route, on any instance → ' + 'revoke → 401',
@@ -50,9 +50,9 @@ describe('auth tokens', () => {
         expect((await compute(token, on)).body).toEqual(me);
       }
       // Every header form of DESIGN §3.3.
-      expect((await t.request.get('/test/compute').set('Authorization', token)).body).toEqual(me);
-      expect((await t.request.get('/test/compute').set('Authorization', `Bearer ${token}`)).body).toEqual(me);
-      expect((await t.request.get('/test/compute').query({ authToken: token })).body).toEqual(me);
+      expect((await t.request.get('/api/test/compute').set('Authorization', token)).body).toEqual(me);
+      expect((await t.request.get('/api/test/compute').set('Authorization', `Bearer ${token}`)).body).toEqual(me);
+      expect((await t.request.get('/api/test/compute').query({ authToken: token })).body).toEqual(me);
 
       const revoked = await deleteToken(wallet, token);
       expect(revoked.status).toBe(200);
@@ -146,19 +146,19 @@ describe('auth tokens', () => {
     const token = await createToken(a);
     for (const field of ['consumerAddress', 'address', 'userAddress']) {
       const res = await t.request
-        .get('/test/compute')
+        .get('/api/test/compute')
         .query({ [field]: b.address })
         .set('Authorization', token);
       expectOceanError(res, 403, /^Authenticated address does not match the requested address$/);
       expectNoAddressIn(res, a.address, b.address);
       const body = await t.request
-        .post('/test/compute')
+        .post('/api/test/compute')
         .send({ [field]: b.address })
         .set('Authorization', token);
       expect(body.status).toBe(403);
     }
     const own = await t.request
-      .get('/test/compute')
+      .get('/api/test/compute')
       .query({ consumerAddress: a.address.toUpperCase().replace('0X', '0x') })
       .set('Authorization', token);
     expect(own.status).toBe(200);
@@ -168,7 +168,7 @@ describe('auth tokens', () => {
     const a = Wallet.createRandom();
     const b = Wallet.createRandom();
     const res = await t.request
-      .get('/test/compute')
+      .get('/api/test/compute')
       .query({ ...(await signedQuery(a, 5, 'testCommand')), userAddress: b.address });
     expectOceanError(res, 403, /does not match/);
     expectNoAddressIn(res, a.address, b.address);

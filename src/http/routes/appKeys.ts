@@ -3,7 +3,6 @@ import { parseAppKeyName } from '../../auth/appKeys';
 import { Authenticator } from '../../auth/authenticator';
 import { commandMessage } from '../../auth/signedRequest';
 import { readSignedFields, requireField } from '../fields';
-import { oceanErrorStyle } from '../auth';
 import type { Core } from '../../kernel/core';
 
 /**
@@ -16,7 +15,7 @@ export function mountAppKeyRoutes(router: Router, core: Core): void {
   const appKeys = auth.tokens.appKeys;
   const BASE = '/api/services/appKeys';
 
-  router.post(BASE, oceanErrorStyle, async (ctx) => {
+  router.post(BASE, async (ctx) => {
     const signed = readSignedFields(ctx, 'address');
     const name = parseAppKeyName(requireField(ctx, 'name'));
     const address = await auth.signer(signed, [commandMessage(signed, `createAppKey${name}`)]);
@@ -24,13 +23,13 @@ export function mountAppKeyRoutes(router: Router, core: Core): void {
     ctx.body = await appKeys.create(address, name);
   });
 
-  router.get(BASE, oceanErrorStyle, async (ctx) => {
+  router.get(BASE, async (ctx) => {
     const signed = readSignedFields(ctx, 'address');
     const address = await auth.signer(signed, [commandMessage(signed, 'listAppKeys')]);
     ctx.body = await appKeys.list(address);
   });
 
-  router.delete(`${BASE}/:nameOrKey`, oceanErrorStyle, async (ctx) => {
+  router.delete(`${BASE}/:nameOrKey`, async (ctx) => {
     const signed = readSignedFields(ctx, 'address');
     const nameOrKey = ctx.params.nameOrKey;
     const address = await auth.signer(signed, [commandMessage(signed, `dropAppKey${nameOrKey}`)]);

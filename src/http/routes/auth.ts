@@ -7,7 +7,6 @@ import { Authenticator } from '../../auth/authenticator';
 import { commandMessage, parseAddress, parseWholeNumber, SignedFields } from '../../auth/signedRequest';
 import { readField, readSignedFields, requireField } from '../fields';
 import { TokenIssuer } from '../../auth/issuer';
-import { oceanErrorStyle } from '../auth';
 
 const isAuthTokenRequest = validator<AuthTokenRequest>('AuthTokenRequest.json');
 const isAuthTokenInvalidateRequest = validator<AuthTokenInvalidateRequest>('AuthTokenInvalidateRequest.json');
@@ -32,31 +31,31 @@ export function mountAuthRoutes(router: Router, core: Core): void {
     return issuer.expiry(Math.floor(parseWholeNumber(ms, 'validUntil', ' (unix milliseconds)') / 1000), 'validUntil');
   };
 
-  router.get('/api/services/nonce', oceanErrorStyle, async (ctx) => {
+  router.get('/api/services/nonce', async (ctx) => {
     const address = parseAddress(requireField(ctx, 'userAddress'), 'userAddress');
     ctx.body = { nonce: await auth.nonces.current(address) };
   });
 
-  router.get('/api/services/createAuthToken', oceanErrorStyle, async (ctx) => {
+  router.get('/api/services/createAuthToken', async (ctx) => {
     const signed = readSignedFields(ctx, 'address');
     const expiresAt = expiration(ctx);
     ctx.body = { token: await issuer.create(signed, providerMessage(signed), expiresAt) };
   });
 
-  router.delete('/api/services/deleteAuthToken', oceanErrorStyle, async (ctx) => {
+  router.delete('/api/services/deleteAuthToken', async (ctx) => {
     const signed = readSignedFields(ctx, 'address');
     await issuer.revoke(signed, providerMessage(signed), requireField(ctx, 'token'));
     ctx.body = { success: 'Token has been deactivated.' };
   });
 
-  router.post('/api/services/auth/token', oceanErrorStyle, async (ctx) => {
+  router.post('/api/services/auth/token', async (ctx) => {
     isAuthTokenRequest(ctx.request.body);
     const signed = readSignedFields(ctx, 'address');
     const expiresAt = validUntil(ctx);
     ctx.body = { token: await issuer.create(signed, commandMessage(signed, 'createAuthToken'), expiresAt) };
   });
 
-  router.post('/api/services/auth/token/invalidate', oceanErrorStyle, async (ctx) => {
+  router.post('/api/services/auth/token/invalidate', async (ctx) => {
     isAuthTokenInvalidateRequest(ctx.request.body);
     const signed = readSignedFields(ctx, 'address');
     // ocean.js signs address + nonce here (no command name); ocean-node's command layout is accepted too.

@@ -80,7 +80,6 @@ export function mountComputeRoutes(router: Router, core: Core, service: ComputeS
   const identity = (ctx: Context): string => ctx.state.identity as string;
 
   router.get('/api/services/computeEnvironments', async (ctx) => {
-    ctx.state.errorStyle = 'ocean';
     ctx.body = await liveEnvironments(core);
   });
 

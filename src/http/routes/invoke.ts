@@ -40,12 +40,7 @@ export function mountInvokeRoutes(router: Router, core: Core, invoke: InvokeServ
   const render = (ctx: Context, service: Parameters<typeof serviceMetadata>[0]): void => {
     ctx.body = serviceMetadata(service, INVOKE_BASE);
   };
-  const jsonErrors = async (ctx: Context, next: () => Promise<unknown>): Promise<void> => {
-    ctx.state.errorStyle = 'ocean';
-    await next();
-  };
-
-  router.get(`${INVOKE_BASE}/heartbeat`, jsonErrors, async (ctx) => {
+  router.get(`${INVOKE_BASE}/heartbeat`, async (ctx) => {
     const pong = await core.redis.ping().catch(() => undefined);
     if (pong !== 'PONG') throw new Unavailable('Redis is not reachable');
     ctx.body = { status: 'ok' };
@@ -58,7 +53,7 @@ export function mountInvokeRoutes(router: Router, core: Core, invoke: InvokeServ
     render(ctx, await invoke.registry.register(identity(ctx), body));
   });
 
-  router.get(`${INVOKE_BASE}/services`, jsonErrors, async (ctx) => {
+  router.get(`${INVOKE_BASE}/services`, async (ctx) => {
     const rawProvider = queryValue(ctx, 'provider');
     const provider = rawProvider === undefined ? undefined : parseAddress(rawProvider, 'provider').toLowerCase();
     const offset = wholeNumber(ctx, 'offset', 0, 0, 1e9);
@@ -67,7 +62,7 @@ export function mountInvokeRoutes(router: Router, core: Core, invoke: InvokeServ
     ctx.body = { total, offset, limit, services: items.map((s) => serviceMetadata(s, INVOKE_BASE)) };
   });
 
-  router.get(`${INVOKE_BASE}/services/:serviceId`, jsonErrors, async (ctx) => {
+  router.get(`${INVOKE_BASE}/services/:serviceId`, async (ctx) => {
     render(ctx, await invoke.registry.require(ctx.params.serviceId));
   });
 

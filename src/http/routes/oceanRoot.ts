@@ -3,7 +3,6 @@ import path from 'node:path';
 import type Router from '@koa/router';
 import { parseAddress } from '../../auth/signedRequest';
 import { requireField } from '../fields';
-import { oceanErrorStyle } from '../auth';
 import { liveProviderAddresses } from '../../compute/api/oceanEnvironment';
 import { datasetsOf, initializeAnswer, oceanOrder } from '../../compute/api/oceanOrder';
 import type { Core } from '../../kernel/core';
@@ -61,7 +60,7 @@ export function mountOceanRoutes(router: Router, core: Core, services: ApiServic
   });
 
   // Unsigned, like ocean-node's: it names the consumer, and answers only for an agreement that consumer requested.
-  router.post(`${API}/initializeCompute`, oceanErrorStyle, async (ctx) => {
+  router.post(`${API}/initializeCompute`, async (ctx) => {
     const body: unknown = ctx.request.body;
     if (!isStartRequest(body)) return;
     const consumer = parseAddress(requireField(ctx, 'consumerAddress'), 'consumerAddress').toLowerCase();
