@@ -1,4 +1,6 @@
-import type { Party } from '../support/identities';
+import { ProviderTestClient } from '../compute/api/providerClient';
+import { newParty, type Party } from '../support/identities';
+import { startTestInstance, type TestInstance } from '../support/instance';
 
 export const INVOKE = '/api/invoke/v1';
 
@@ -32,4 +34,19 @@ export function sumService(overrides: Record<string, unknown> = {}): Record<stri
     },
     ...overrides,
   };
+}
+
+/** An instance with a provider, a consumer, a stranger and a stand-in runner of the provider's. */
+export interface InvokeWorld {
+  t: TestInstance;
+  provider: Party;
+  consumer: Party;
+  stranger: Party;
+  runner: ProviderTestClient;
+}
+
+export async function startInvokeWorld(): Promise<InvokeWorld> {
+  const t = await startTestInstance();
+  const [provider, consumer, stranger] = await Promise.all([newParty(t), newParty(t), newParty(t)]);
+  return { t, provider, consumer, stranger, runner: new ProviderTestClient(t, provider) };
 }

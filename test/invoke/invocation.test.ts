@@ -1,10 +1,10 @@
 import { INVOKE_SERVICE_PROPERTY } from '../../src/market/agreements/freeInvocation';
 import { ProviderTestClient } from '../compute/api/providerClient';
 import { writeAgreement } from '../compute/api/fixtures';
-import { newParty, type Party } from '../support/identities';
-import { startTestInstance, type TestInstance } from '../support/instance';
+import type { Party } from '../support/identities';
+import type { TestInstance } from '../support/instance';
 import { send } from '../support/wait';
-import { auth, INVOKE, sumService } from './fixtures';
+import { auth, INVOKE, startInvokeWorld, sumService } from './fixtures';
 
 /**
  * Invocation, status and result against jobs driven by a stand-in runner over the provider job API (the calls a real
@@ -18,9 +18,7 @@ describe('invoke face: invocation, status, result', () => {
   let runner: ProviderTestClient;
 
   beforeAll(async () => {
-    t = await startTestInstance();
-    [provider, consumer, stranger] = await Promise.all([newParty(t), newParty(t), newParty(t)]);
-    runner = new ProviderTestClient(t, provider);
+    ({ t, provider, consumer, stranger, runner } = await startInvokeWorld());
   });
   afterAll(() => t.close());
 

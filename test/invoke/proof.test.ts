@@ -4,9 +4,9 @@ import path from 'node:path';
 import { Wallet, verifyTypedData } from 'ethers';
 import { ProviderTestClient, PROVIDER_API } from '../compute/api/providerClient';
 import { runCli } from '../support/cli';
-import { newParty, type Party } from '../support/identities';
-import { startTestInstance, type TestInstance } from '../support/instance';
-import { auth, INVOKE, sumService } from './fixtures';
+import type { Party } from '../support/identities';
+import type { TestInstance } from '../support/instance';
+import { auth, INVOKE, startInvokeWorld, sumService } from './fixtures';
 
 /** The proof of delivery: built by the API, signed with the provider's key, verifiable offline. */
 describe('invoke face: proof of delivery', () => {
@@ -17,9 +17,7 @@ describe('invoke face: proof of delivery', () => {
   let runner: ProviderTestClient;
 
   beforeAll(async () => {
-    t = await startTestInstance();
-    [provider, consumer, stranger] = await Promise.all([newParty(t), newParty(t), newParty(t)]);
-    runner = new ProviderTestClient(t, provider);
+    ({ t, provider, consumer, stranger, runner } = await startInvokeWorld());
   });
   afterAll(() => t.close());
 

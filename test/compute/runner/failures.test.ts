@@ -1,23 +1,8 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import { ComputeApi, startRunner, testPrefix } from './support';
+import { ComputeApi, startRunner, testPrefix, processesWith } from './support';
 import type { Runner } from '../../../src/compute/runner/runner';
 import { Wallet } from 'ethers';
-
-/** Pids of live processes whose command line contains `marker`. */
-function processesWith(marker: string): number[] {
-  const found: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ').includes(marker))
-        found.push(Number(name));
-    } catch {
-      // exited
-    }
-  }
-  return found;
-}
 
 async function closedPort(): Promise<number> {
   const server = net.createServer();

@@ -3,25 +3,10 @@ import { Wallet } from 'ethers';
 import type { Runner } from '../../../src/compute/runner/runner';
 import { EmbeddedRedis } from '../../../src/store/embeddedRedis';
 import { until } from '../../support/wait';
-import { ComputeApi, startRunner, tempDir } from './support';
+import { ComputeApi, startRunner, tempDir, processesWith } from './support';
 
 const LEASE_MS = 2000;
 const OUTAGE_MS = 5000;
-
-/** Pids of live processes whose command line contains `marker`. */
-function processesWith(marker: string): number[] {
-  const found: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ').includes(marker))
-        found.push(Number(name));
-    } catch {
-      // exited
-    }
-  }
-  return found;
-}
 
 /**
  * Redis goes away for longer than a job's lease while the job runs, with two runners of its provider: the holder,

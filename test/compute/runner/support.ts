@@ -146,3 +146,18 @@ export async function startRunner(apiUrl: string, options: RunnerOptions = {}): 
 }
 
 export { testPrefix };
+
+/** Pids of live processes whose command line contains `marker`. */
+export function processesWith(marker: string): number[] {
+  const found: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ').includes(marker))
+        found.push(Number(name));
+    } catch {
+      // exited
+    }
+  }
+  return found;
+}
