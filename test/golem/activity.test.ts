@@ -1,5 +1,6 @@
 import { GolemNetwork } from '@golem-sdk/golem-js';
 import { firstJobId } from '../../src/compute/jobs/record';
+import { runtimePackage } from '../../src/compute/runtimePackages';
 import { startTestInstance, TestInstance } from '../support/instance';
 import { BuiltInRunner, startBuiltInRunner } from '../support/runner';
 import { until } from '../support/wait';
@@ -10,13 +11,15 @@ import { appKeyParty } from './support';
  * `bourse.job.*` is an activity rental), its exe-unit runs commands on the runner, and everything finishes cleanly.
  */
 
+const NODE = runtimePackage('node');
+
 const ORDER = {
   demand: {
     workload: {
       runtime: { name: 'bourse-process' },
-      // With imageUrl + imageHash golem-js asks no image registry; the runner runs its own allowed commands.
-      imageUrl: 'http://127.0.0.1/bourse-process.gvmi',
-      imageHash: '0'.repeat(56),
+      // The node runtime's package (GET /api/runtimes): golem-js asks no image registry given imageUrl + imageHash.
+      imageUrl: NODE.imageUrl,
+      imageHash: NODE.imageHash,
     },
   },
   market: {
@@ -48,6 +51,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await runner?.stop();
   await t?.close();
+});
+
+it('GET /api/runtimes publishes the task package of every runtime the live runner serves', async () => {
+  await until(async () => ((await t.request.get('/api/runtimes')).body as unknown[]).length > 0, 'a heartbeat');
+  const res = await t.request.get('/api/runtimes').expect(200);
+  expect(res.body).toEqual(
+    ['node', 'python3', 'sh'].map((name) => ({ ...runtimePackage(name), providers: [runner.provider] })),
+  );
 });
 
 it('oneOf → getExeUnit → run prints 42; runAndStream streams lines; stopAndFinalize and disconnect finish', async () => {
