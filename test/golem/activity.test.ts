@@ -61,6 +61,48 @@ it('GET /api/runtimes publishes the task package of every runtime the live runne
   );
 });
 
+it('a paid rental: golem-js accepts the debit notes that come while the activity lives, then the final invoice', async () => {
+  // golem-js states the interval it wants in its demand; 1 s (its minimum) so that notes come within the test.
+  const order = { ...ORDER, demand: { ...ORDER.demand, payment: { midAgreementDebitNoteIntervalSec: 1 } } };
+  const rental = await glm.oneOf({ order });
+  const agreementId = rental.agreement.id;
+  const forThis = <E extends { agreementId: string }>(
+    event: 'debitNoteAccepted' | 'invoiceAccepted',
+    pick: (e: never) => E,
+  ) =>
+    new Promise<E>((resolve) =>
+      glm.payment.events.on(event, (e) => {
+        const document = pick(e as never);
+        if (document.agreementId === agreementId) resolve(document);
+      }),
+    );
+  const noteAccepted = forThis(
+    'debitNoteAccepted',
+    (e: { debitNote: { agreementId: string; id: string } }) => e.debitNote,
+  );
+  const exe = await rental.getExeUnit();
+  expect(String((await exe.run('node -e "console.log(6*7)"')).stdout).trim()).toBe('42');
+  const note = await noteAccepted;
+
+  const invoiceAccepted = forThis(
+    'invoiceAccepted',
+    (e: { invoice: { agreementId: string; id: string } }) => e.invoice,
+  );
+  await rental.stopAndFinalize();
+  await invoiceAccepted;
+
+  // In the ledger: the note was accepted by the requestor, and the invoice is booked on the same allocation.
+  const get = (path: string) => t.request.get(`/payment-api/v1/${path}`).set('Authorization', `Bearer ${key}`);
+  const stored = (await get(`debitNotes/${note.id}`)).body as { status: string; activityId: string };
+  expect(stored.status).toBe('ACCEPTED');
+  const activityIds = await t.instance.core.redis.smembers(t.instance.core.keys.agreementActivities(agreementId));
+  expect(activityIds).toContain(stored.activityId);
+  const invoices = ((await get('invoices')).body as Array<{ agreementId: string; status: string }>).filter(
+    (i) => i.agreementId === agreementId,
+  );
+  expect(invoices.map((i) => i.status)).toEqual(['ACCEPTED']);
+}, 60_000);
+
 it('oneOf → getExeUnit → run prints 42; runAndStream streams lines; stopAndFinalize and disconnect finish', async () => {
   const rental = await glm.oneOf({ order: ORDER });
   const exe = await rental.getExeUnit();
