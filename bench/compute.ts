@@ -67,7 +67,7 @@ async function executorRunMs(kind: SandboxKind, runs: number): Promise<number[]>
 }
 
 /** An API instance on `redisUrl` (listening on loopback) and a runner speaking to it over HTTP. */
-async function apiWithRunner(redisUrl: string, runnerEnv: Record<string, string> = {}) {
+export async function apiWithRunner(redisUrl: string, runnerEnv: Record<string, string> = {}) {
   const prefix = `bench:${randomBytes(4).toString('hex')}:`;
   const env = {
     BOURSE_KEY_PREFIX: prefix,
@@ -100,7 +100,7 @@ async function apiWithRunner(redisUrl: string, runnerEnv: Record<string, string>
   return { api, core, store, runner, provider: runner.config.provider, reached, close };
 }
 
-const TRIVIAL_SPEC = {
+export const TRIVIAL_SPEC = {
   runtime: 'sh',
   entrypoint: ['sh', '$ALGO'],
   algorithm: TRIVIAL_SH,
