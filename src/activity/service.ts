@@ -1,5 +1,6 @@
 import type { Core } from '../kernel/core';
-import { Gone, NotFound } from '../kernel/errors';
+import { hasJobProperties } from '../compute/workload';
+import { Conflict, Gone, NotFound } from '../kernel/errors';
 import type { AgreementLookup } from '../market/agreements/handoff';
 import { normaliseAgreementId } from '../market/ids';
 import { debitNoteIntervalMs, type DueDebitNote } from '../payment/debitNotes';
@@ -41,6 +42,11 @@ export class ActivityService {
     const view = await this.agreements.computeView(agreementId);
     if (!view || view.agreement.requestorId !== caller.toLowerCase()) throw notFound;
     if (view.state !== 'Approved') throw new Gone(`Agreement [${agreementId}] is ${view.state}, not Approved.`);
+    // One model per agreement: a demand with bourse.job.* got its job on approval, so it is no rental.
+    if (hasJobProperties(view.agreement.demandProperties))
+      throw new Conflict(
+        `Agreement [${agreementId}] runs a job (its demand has bourse.job.* properties), not activities.`,
+      );
     const id = newActivityId();
     const { requestorId, providerId } = view.agreement;
     const keys = {

@@ -2,7 +2,9 @@ import http from 'node:http';
 import { startTestInstance, type TestInstance } from '../support/instance';
 import { newParty } from '../support/identities';
 import { send, until } from '../support/wait';
-import { agreement } from '../market/agreements/fixtures';
+import { jobProperties } from '../../src/compute/workload';
+import { ECHO_SPEC } from '../compute/api/fixtures';
+import { agreement, API_DEMAND, API_OFFER, negotiateViaApi } from '../market/agreements/fixtures';
 import { marketClient } from '../support/marketClient';
 import { activityClient, approvedAgreement, okResult, runnerClient } from './support';
 
@@ -183,4 +185,20 @@ it('streams runtime events as text/event-stream until the batch ends', async () 
     .filter((block) => block.startsWith('event: runtime'))
     .map((block) => JSON.parse(block.split('data: ')[1]) as { kind: unknown });
   expect(data.map((e) => e.kind)).toEqual([{ stdout: 'line 1\n' }, { finished: { return_code: 0, message: null } }]);
+});
+
+it('refuses an activity on a job agreement (its demand has bourse.job.*): 409, no activity', async () => {
+  const jobDemand = { ...API_DEMAND, properties: { ...API_DEMAND.properties, ...jobProperties(ECHO_SPEC) } };
+  const n = await negotiateViaApi(t, API_OFFER, jobDemand);
+  const agreementId = (await n.requestor.createAgreement({
+    proposalId: n.draftId,
+    validTo: new Date(Date.now() + 60_000).toISOString(),
+  })) as string;
+  await n.requestor.confirmAgreement(agreementId);
+  await n.provider.approveAgreement(agreementId, undefined, 5);
+  const res = await activityClient(t, n.requestorParty).create(agreementId);
+  expect(res.status).toBe(409);
+  expect(res.body.message).toMatch(/bourse\.job/);
+  const { core } = t.instance;
+  expect(await core.redis.scard(core.keys.agreementActivities(agreementId))).toBe(0);
 });
