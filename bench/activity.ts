@@ -10,8 +10,8 @@
 import { Wallet } from 'ethers';
 import { TokenService } from '../src/auth/tokens';
 import { isTerminal, newJobId } from '../src/compute/jobs/record';
-import { apiWithRunner, benchRedis, TRIVIAL_SPEC } from './compute';
-import { type Figures, nowMs, percentile, round, table } from './support';
+import { apiWithRunner, benchRedis } from './compute';
+import { type Figures, latencyRow, nowMs, percentile, round, table } from './support';
 
 const STREAMED = [{ run: { entry_point: '/bin/sh', args: ['-c', 'echo first; echo second'] } }];
 const DEPLOY_START = [{ deploy: {} }, { start: {} }];
@@ -87,14 +87,7 @@ async function rentalSample(setup: Setup, requestor: string, api: ReturnType<typ
 async function jobSample(setup: Setup): Promise<number> {
   const jobId = newJobId();
   const enqueued = nowMs();
-  await setup.store.create({
-    jobId,
-    agreementId: jobId + jobId,
-    owner: setup.provider,
-    provider: setup.provider,
-    validToMs: Date.now() + 600_000,
-    spec: TRIVIAL_SPEC,
-  });
+  await setup.enqueueTrivial(jobId);
   const running = (await setup.reached(jobId, (status) => status >= 40)) - enqueued;
   await setup.reached(jobId, isTerminal);
   return running;
@@ -122,17 +115,10 @@ export async function run(): Promise<Figures> {
       firstLine.push(rental.firstLineMs);
     }
     const p50 = (s: number[]): number => percentile(s, 50);
-    const row = (path: string, s: number[]) => ({
-      path,
-      samples: s.length,
-      'p50 ms': p50(s).toFixed(1),
-      'p99 ms': percentile(s, 99).toFixed(1),
-      'p50 ratio': (p50(s) / p50(job)).toFixed(2),
-    });
     table([
-      row('job enqueue → running (baseline)', job),
-      row('createActivity → Ready', ready),
-      row('exec → first stdout line', firstLine),
+      latencyRow('job enqueue → running (baseline)', job, job),
+      latencyRow('createActivity → Ready', ready, job),
+      latencyRow('exec → first stdout line', firstLine, job),
     ]);
     return {
       samples,
