@@ -206,4 +206,21 @@ describe('debit notes: two instances sweeping at once', () => {
     const events = await b.request.get(`${API}/debitNoteEvents?timeout=0`).set(as(x.requestorParty));
     expect(events.body).toHaveLength(1);
   });
+  it('accept two notes of one activity at once: the later total is booked, whatever the order', async () => {
+    const x = await activityOn(a);
+    const due = x.createdMs + INTERVAL_S * 1000;
+    const [first, second] = [debitNoteId(x.activityId, 1), debitNoteId(x.activityId, 2)];
+    expect(await a.instance.services.debitNotes.sweep(due)).toContain(first);
+    expect(await b.instance.services.debitNotes.sweep(due + INTERVAL_S * 1000)).toContain(second);
+    const allocationId = await allocate(a, x.requestorParty, '100');
+    const accept = (i: TestInstance, id: string, amount: string) =>
+      i.request
+        .post(`${API}/debitNotes/${id}/accept`)
+        .set(as(x.requestorParty))
+        .send({ totalAmountAccepted: amount, allocationId });
+    const results = await Promise.all([accept(a, second, '12.5'), accept(b, first, '6.5')]);
+    expect(results.map((r) => r.status)).toEqual([200, 200]);
+    const allocation = await b.request.get(`${API}/allocations/${allocationId}`).set(as(x.requestorParty));
+    expect(allocation.body.spentAmount).toBe('12.5');
+  });
 });
