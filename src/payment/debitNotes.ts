@@ -83,15 +83,16 @@ export class DebitNoting implements Lifecycle {
       const terms = await this.sources.terms(note.agreementId);
       if (!terms) continue;
       const usage = { durationSeconds: Math.max(0, nowMs - note.createdMs) / 1000, cpuSeconds: note.cpuMs / 1000 };
-      // yagna pays a debit note by its due date: the agreed payment timeout after issuing (golem-js states 12 h).
-      const timeoutSeconds =
-        secondsOf(terms.demandProperties ?? {}, PAYMENT_TIMEOUT) ?? DEFAULT_DEBIT_NOTE_INTERVAL_SECONDS;
+      // Due the agreed payment timeout after issuing (golem-js states 12 h); without one, by the next note.
+      const timeoutMs =
+        (secondsOf(terms.demandProperties ?? {}, PAYMENT_TIMEOUT) ?? 0) * 1000 ||
+        debitNoteIntervalMs({ offerProperties: terms.offerProperties, demandProperties: terms.demandProperties ?? {} });
       issued.push(
         await this.invoicing.issueDebitNote(terms, {
           activityId: note.activityId,
           number: note.number,
           usage,
-          paymentDueMs: nowMs + timeoutSeconds * 1000,
+          paymentDueMs: nowMs + timeoutMs,
         }),
       );
     }

@@ -106,6 +106,7 @@ describe('debit notes of priced activities', () => {
       status: 'RECEIVED',
       totalAmountDue: '6.5', // 600 s × 0.01 + 0.5
       usageCounterVector: [600, 0],
+      paymentDueDate: new Date(due + INTERVAL_S * 1000).toISOString(), // no payment timeout agreed: the next note
     });
     expect((await note(second)).body.totalAmountDue).toBe('12.5');
     const events = await t.request.get(`${API}/debitNoteEvents?timeout=0&appSessionId=req-1`).set(as(requestor));
