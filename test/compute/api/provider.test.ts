@@ -1,8 +1,8 @@
-import { runtimePackage } from '../../../src/compute/runtimePackages';
 import { Wallet } from 'ethers';
 import { writeHeartbeat } from '../../../src/compute/api/environments';
 import { JobRecord, newJobId } from '../../../src/compute/jobs/record';
 import type { JobStore } from '../../../src/compute/jobs/store';
+import { runtimePackage } from '../../../src/compute/runtimePackages';
 import { newParty, Party } from '../../support/identities';
 import { startTestInstance, TestInstance } from '../../support/instance';
 import { until, send } from '../../support/wait';
