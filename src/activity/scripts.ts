@@ -15,6 +15,28 @@ export const createScript = defineScript({
   parse: (reply) => outcome(reply).code as 'ok' | 'exists',
 });
 
+export const debitNotesDueScript = defineScript({
+  name: 'activity.debitNotesDue',
+  file: lua('debit_notes_due'),
+  keys: ['debitNotesDue'],
+  args: ['activityPrefix', 'nowMs', 'limit'],
+  parse: (reply): DueDebitNote[] => {
+    const { values } = outcome(reply);
+    const due: DueDebitNote[] = [];
+    for (let i = 0; i + 4 < values.length; i += 5) {
+      const [activityId, agreementId, number, createdMs, cpuMs] = values.slice(i, i + 5);
+      due.push({
+        activityId: String(activityId),
+        agreementId: String(agreementId),
+        number: Number(number),
+        createdMs: Number(createdMs),
+        cpuMs: Number(cpuMs) || 0,
+      });
+    }
+    return due;
+  },
+});
+
 export const execScript = defineScript({
   name: 'activity.exec',
   file: lua('exec'),
@@ -83,27 +105,5 @@ export const lostScript = defineScript({
   parse: (reply) => {
     const { code, values } = outcome(reply);
     return code === 'ok' ? { batchId: String(values[0] ?? '') } : undefined;
-  },
-});
-
-export const debitNotesDueScript = defineScript({
-  name: 'activity.debitNotesDue',
-  file: lua('debit_notes_due'),
-  keys: ['debitNotesDue'],
-  args: ['activityPrefix', 'nowMs', 'limit'],
-  parse: (reply): DueDebitNote[] => {
-    const { values } = outcome(reply);
-    const due: DueDebitNote[] = [];
-    for (let i = 0; i + 4 < values.length; i += 5) {
-      const [activityId, agreementId, number, createdMs, cpuMs] = values.slice(i, i + 5);
-      due.push({
-        activityId: String(activityId),
-        agreementId: String(agreementId),
-        number: Number(number),
-        createdMs: Number(createdMs),
-        cpuMs: Number(cpuMs) || 0,
-      });
-    }
-    return due;
   },
 });
