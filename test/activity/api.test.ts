@@ -53,6 +53,11 @@ it('creates an activity, runs a batch claimed by the runner, and long-polls its 
   expect((await requestor.state(activityId)).body.state).toEqual(['Ready', null]);
   const usage = (await requestor.usage(activityId)).body as { currentUsage: number[] };
   expect(usage.currentUsage[1]).toBe(1.5);
+  // A renewal that crossed the batch's last report (it still names the batch) renews the hold on the idle activity;
+  // a result for the ended batch is refused and changes nothing.
+  expect((await report({})).body).toEqual({ state: 'Ready' });
+  expect((await report({ results: [okResult(3, 'late', true)], done: true })).status).toBe(409);
+  expect((await requestor.results(activityId, batchId)).body).toHaveLength(3);
 
   expect((await requestor.destroy(activityId)).status).toBe(200);
   expect((await requestor.state(activityId)).body.state).toEqual(['Terminated', null]);

@@ -6,8 +6,17 @@
 --       batch wake channel, activity wake channel; then the events, then the results (JSON each)
 -- Returns {'ok', state} or {'fenced'} (not the holder any more, or not its batch).
 local f = redis.call('HMGET', KEYS[1], 'state', 'fence', 'running')
-if not f[1] or f[2] ~= ARGV[3] or (ARGV[2] ~= '' and f[3] ~= ARGV[2]) then
+if not f[1] or f[2] ~= ARGV[3] then
   return {'fenced'}
+end
+local batchId = ARGV[2]
+if batchId ~= '' and f[3] ~= batchId then
+  -- The holder's bare renewal naming a batch that just ended (it crossed the batch's last report) renews its hold on
+  -- the now idle activity; anything carrying events, results or an end is not for this batch any more.
+  if #ARGV > 11 or ARGV[7] == '1' or ARGV[6] ~= '' then
+    return {'fenced'}
+  end
+  batchId = ''
 end
 local state = f[1]
 local eventCount = tonumber(ARGV[9])
@@ -23,16 +32,16 @@ if ARGV[6] ~= '' and state ~= 'Terminated' then
   redis.call('HSET', KEYS[1], 'state', state)
 end
 redis.call('HINCRBY', KEYS[1], 'cpuMs', tonumber(ARGV[8]))
-if ARGV[7] == '1' and ARGV[2] ~= '' then
+if ARGV[7] == '1' and batchId ~= '' then
   redis.call('HSET', KEYS[1], 'running', '')
   redis.call('HSET', KEYS[2], 'finished', 1)
 end
-if state == 'Terminated' and (ARGV[7] == '1' or ARGV[2] == '') then
+if state == 'Terminated' and (ARGV[7] == '1' or batchId == '') then
   redis.call('ZREM', KEYS[5], ARGV[1])
 else
   redis.call('ZADD', KEYS[5], tonumber(ARGV[4]) + tonumber(ARGV[5]), ARGV[1])
 end
-if ARGV[2] ~= '' then
+if batchId ~= '' then
   redis.call('PUBLISH', ARGV[10], KEYS[2])
 end
 redis.call('PUBLISH', ARGV[11], KEYS[1])
