@@ -109,9 +109,15 @@ it('runs the batches of one activity one after another, and hands each batch to 
   await runners[winner].report(activityId, { fence, batchId: b1, results: [okResult(0, '', true)], done: true });
   const second = await next;
   expect(second.body).toMatchObject({ batchId: b2, fence: fence + 1 });
-  // The old fence is refused now.
+  // The old fence is refused now, except for a bare renewal that crossed the claim (answered, changing nothing).
   const stale = await runners[winner].report(activityId, { fence, batchId: b2, results: [okResult(0, 'x', true)] });
   expect(stale.status).toBe(409);
+  const { core } = t.instance;
+  const lease = await core.redis.zscore(core.keys.activityLeases(), activityId);
+  const crossed = await runners[winner].report(activityId, { fence, batchId: b1, leaseMs: 60_000 });
+  expect(crossed.body).toEqual({ state: 'Initialized' }); // (this fake runner reported no deploy or start)
+  expect(await core.redis.zscore(core.keys.activityLeases(), activityId)).toBe(lease);
+  expect(await requestor.results(activityId, b2, { timeout: 0 })).toMatchObject({ body: [] });
 });
 
 it('ends a batch with an Error result and the activity Terminated when its runner stops renewing', async () => {
