@@ -54,10 +54,13 @@ export class ActivityService {
       agreementActivities: this.core.keys.agreementActivities(agreementId),
       debitNotesDue: this.core.keys.activityDebitNotesDue(),
     };
-    const debitNoteInterval = debitNoteIntervalMs(view.agreement);
     await this.core.scripts.call(createScript, keys, {
-      ...{ id, agreementId, requestorId, providerId, nowMs: Date.now() },
-      debitNoteIntervalMs: debitNoteInterval,
+      id,
+      agreementId,
+      requestorId,
+      providerId,
+      nowMs: Date.now(),
+      debitNoteIntervalMs: debitNoteIntervalMs(view.agreement), // 0 at a zero price: no debit notes
     });
     return id;
   }
