@@ -22,7 +22,7 @@ import { jobProperties } from '../src/compute/workload';
 import { ApiInstance } from '../src/main/api';
 import { HANDOFF_FIELDS, HANDOFF_VERSION } from '../src/market/agreements/handoff';
 import { EmbeddedRedis } from '../src/store/embeddedRedis';
-import { type Figures, nowMs, percentile, round, table } from './support';
+import { type Figures, latencyRow, nowMs, percentile, round, table } from './support';
 
 const log = createLogger('silent');
 const TRIVIAL_SH = 'echo ok > "$OUTPUTS/out.txt"';
@@ -66,8 +66,16 @@ async function executorRunMs(kind: SandboxKind, runs: number): Promise<number[]>
   return samples;
 }
 
+const TRIVIAL_SPEC = {
+  runtime: 'sh',
+  entrypoint: ['sh', '$ALGO'],
+  algorithm: TRIVIAL_SH,
+  inputs: [],
+  maxDurationSeconds: 30,
+};
+
 /** An API instance on `redisUrl` (listening on loopback) and a runner speaking to it over HTTP. */
-async function apiWithRunner(redisUrl: string, runnerEnv: Record<string, string> = {}) {
+export async function apiWithRunner(redisUrl: string, runnerEnv: Record<string, string> = {}) {
   const prefix = `bench:${randomBytes(4).toString('hex')}:`;
   const env = {
     BOURSE_KEY_PREFIX: prefix,
@@ -97,36 +105,24 @@ async function apiWithRunner(redisUrl: string, runnerEnv: Record<string, string>
     await runner.stop();
     await api.close();
   };
-  return { api, core, store, runner, provider: runner.config.provider, reached, close };
+  const provider = runner.config.provider;
+  /** Queues a trivial job for the runner, as the dispatcher would for an approved agreement. */
+  const enqueueTrivial = async (jobId: string): Promise<void> => {
+    const validToMs = Date.now() + 600_000;
+    await store.create({ jobId, agreementId: jobId + jobId, owner: provider, provider, validToMs, spec: TRIVIAL_SPEC });
+  };
+  return { api, core, store, runner, provider, reached, enqueueTrivial, close };
 }
-
-const TRIVIAL_SPEC = {
-  runtime: 'sh',
-  entrypoint: ['sh', '$ALGO'],
-  algorithm: TRIVIAL_SH,
-  inputs: [],
-  maxDurationSeconds: 30,
-};
 
 /** Jobs/s of `jobs` trivial jobs queued at once for one runner with `concurrency` (API → HTTP → runner → 70). */
 async function engineJobsPerSecond(redisUrl: string, concurrency: number, jobs: number): Promise<number> {
-  const { store, provider, reached, close } = await apiWithRunner(redisUrl, {
+  const { store, enqueueTrivial, reached, close } = await apiWithRunner(redisUrl, {
     BOURSE_RUNNER_CONCURRENCY: String(concurrency),
   });
   try {
     const ids = Array.from({ length: jobs }, () => newJobId());
     const started = nowMs();
-    for (const jobId of ids) {
-      const validToMs = Date.now() + 600_000;
-      await store.create({
-        jobId,
-        agreementId: jobId + jobId,
-        owner: provider,
-        provider,
-        validToMs,
-        spec: TRIVIAL_SPEC,
-      });
-    }
+    for (const jobId of ids) await enqueueTrivial(jobId);
     for (const jobId of ids) {
       await reached(jobId, isTerminal);
       const done = await store.get(jobId);
@@ -145,7 +141,7 @@ async function engineJobsPerSecond(redisUrl: string, concurrency: number, jobs: 
  * (no dispatcher) → 40.
  */
 async function dispatchLatency(redisUrl: string, samples: number): Promise<{ approval: number[]; direct: number[] }> {
-  const { core, store, provider, reached, close } = await apiWithRunner(redisUrl);
+  const { core, provider, enqueueTrivial, reached, close } = await apiWithRunner(redisUrl);
   // Time to 40, then let the job finish so the next sample finds the runner idle.
   const running = async (jobId: string, since: number): Promise<number> => {
     const at = (await reached(jobId, (status) => status >= 40)) - since;
@@ -173,15 +169,7 @@ async function dispatchLatency(redisUrl: string, samples: number): Promise<{ app
 
       const jobId = newJobId();
       const created = nowMs();
-      const validToMs = Date.now() + 600_000;
-      await store.create({
-        jobId,
-        agreementId: jobId + jobId,
-        owner: provider,
-        provider,
-        validToMs,
-        spec: TRIVIAL_SPEC,
-      });
+      await enqueueTrivial(jobId);
       const direct = await running(jobId, created);
       if (i >= 0) {
         result.approval.push(viaApproval);
@@ -236,16 +224,9 @@ export async function run(): Promise<Figures> {
       { runner: 'concurrency 2', jobs, 'jobs/s': two.toFixed(2), ratio: (two / one).toFixed(2) },
     ]);
     const latency = await dispatchLatency(redis.url, runs);
-    const row = (path: string, s: number[], base: number[]) => ({
-      path,
-      samples: s.length,
-      'p50 ms': p50(s).toFixed(1),
-      'p99 ms': percentile(s, 99).toFixed(1),
-      'p50 ratio': (p50(s) / p50(base)).toFixed(2),
-    });
     table([
-      row('create → 40 (baseline)', latency.direct, latency.direct),
-      row('approval → 40 (dispatch)', latency.approval, latency.direct),
+      latencyRow('create → 40 (baseline)', latency.direct, latency.direct),
+      latencyRow('approval → 40 (dispatch)', latency.approval, latency.direct),
     ]);
     return {
       bareP50Ms: round(p50(bare)),

@@ -18,6 +18,17 @@ export function fmt(ms: number): string {
   return ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`;
 }
 
+/** One row of a latency table: p50, p99 and the p50's ratio to the same run's baseline samples. */
+export function latencyRow(path: string, samples: number[], baseline: number[]): Record<string, string | number> {
+  return {
+    path,
+    samples: samples.length,
+    'p50 ms': percentile(samples, 50).toFixed(1),
+    'p99 ms': percentile(samples, 99).toFixed(1),
+    'p50 ratio': (percentile(samples, 50) / percentile(baseline, 50)).toFixed(2),
+  };
+}
+
 export function table(rows: Array<Record<string, string | number>>): void {
   console.table(rows);
 }

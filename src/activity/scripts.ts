@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { DueDebitNote } from '../payment/debitNotes';
 import { defineScript, outcome } from '../store/scripts';
 import { hashOf, parseActivity, type ActivityRecord, type ActivityState } from './record';
 
@@ -9,9 +10,31 @@ const lua = (name: string): string => path.join(__dirname, 'lua', `${name}.lua`)
 export const createScript = defineScript({
   name: 'activity.create',
   file: lua('create'),
-  keys: ['activity', 'agreementActivities'],
-  args: ['id', 'agreementId', 'requestorId', 'providerId', 'nowMs'],
+  keys: ['activity', 'agreementActivities', 'debitNotesDue'],
+  args: ['id', 'agreementId', 'requestorId', 'providerId', 'nowMs', 'debitNoteIntervalMs'],
   parse: (reply) => outcome(reply).code as 'ok' | 'exists',
+});
+
+export const debitNotesDueScript = defineScript({
+  name: 'activity.debitNotesDue',
+  file: lua('debit_notes_due'),
+  keys: ['debitNotesDue'],
+  args: ['activityPrefix', 'nowMs', 'limit'],
+  parse: (reply): DueDebitNote[] => {
+    const { values } = outcome(reply);
+    const due: DueDebitNote[] = [];
+    for (let i = 0; i + 4 < values.length; i += 5) {
+      const [activityId, agreementId, number, createdMs, cpuMs] = values.slice(i, i + 5);
+      due.push({
+        activityId: String(activityId),
+        agreementId: String(agreementId),
+        number: Number(number),
+        createdMs: Number(createdMs),
+        cpuMs: Number(cpuMs) || 0,
+      });
+    }
+    return due;
+  },
 });
 
 export const execScript = defineScript({

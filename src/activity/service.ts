@@ -1,7 +1,9 @@
 import type { Core } from '../kernel/core';
-import { Gone, NotFound } from '../kernel/errors';
+import { hasJobProperties } from '../compute/workload';
+import { Conflict, Gone, NotFound } from '../kernel/errors';
 import type { AgreementLookup } from '../market/agreements/handoff';
 import { normaliseAgreementId } from '../market/ids';
+import { debitNoteIntervalMs, type DueDebitNote } from '../payment/debitNotes';
 import {
   isActivityId,
   newActivityId,
@@ -12,7 +14,7 @@ import {
   type CommandResult,
   type RuntimeEvent,
 } from './record';
-import { createScript, destroyScript, execScript } from './scripts';
+import { createScript, debitNotesDueScript, destroyScript, execScript } from './scripts';
 
 /** How often a stream re-reads when no wake-up came (a safety net; wake-ups normally end each wait). */
 const FOLLOW_WAIT_MS = 15_000;
@@ -40,13 +42,26 @@ export class ActivityService {
     const view = await this.agreements.computeView(agreementId);
     if (!view || view.agreement.requestorId !== caller.toLowerCase()) throw notFound;
     if (view.state !== 'Approved') throw new Gone(`Agreement [${agreementId}] is ${view.state}, not Approved.`);
+    // One model per agreement: a demand with bourse.job.* got its job on approval, so it is no rental.
+    if (hasJobProperties(view.agreement.demandProperties))
+      throw new Conflict(
+        `Agreement [${agreementId}] runs a job (its demand has bourse.job.* properties), not activities.`,
+      );
     const id = newActivityId();
     const { requestorId, providerId } = view.agreement;
     const keys = {
       activity: this.core.keys.activity(id),
       agreementActivities: this.core.keys.agreementActivities(agreementId),
+      debitNotesDue: this.core.keys.activityDebitNotesDue(),
     };
-    await this.core.scripts.call(createScript, keys, { id, agreementId, requestorId, providerId, nowMs: Date.now() });
+    await this.core.scripts.call(createScript, keys, {
+      id,
+      agreementId,
+      requestorId,
+      providerId,
+      nowMs: Date.now(),
+      debitNoteIntervalMs: debitNoteIntervalMs(view.agreement), // 0 at a zero price: no debit notes
+    });
     return id;
   }
 
@@ -166,6 +181,16 @@ export class ActivityService {
     const end = activity.terminatedMs || Date.now();
     const duration = Math.max(0, end - activity.createdMs) / 1000;
     return { currentUsage: [duration, activity.cpuMs / 1000], timestamp: Math.floor(Date.now() / 1000) };
+  }
+
+  /** Claims the debit notes due at `nowMs` (DebitNoting issues them): each is claimed by one caller only. */
+  async claimDueDebitNotes(nowMs: number, limit: number): Promise<DueDebitNote[]> {
+    const { keys } = this.core;
+    return this.core.scripts.call(
+      debitNotesDueScript,
+      { debitNotesDue: keys.activityDebitNotesDue() },
+      { activityPrefix: keys.activityPrefix(), nowMs, limit },
+    );
   }
 
   /** CPU seconds runners reported for every activity of an agreement (for its final invoice). */

@@ -1,6 +1,7 @@
 import { DomainError, Invalid } from '../kernel/errors';
 import type { ComputeDataset, ComputeStartRequest } from '../types/schemas';
 import type { JobSpec } from './jobs/record';
+import { runtimeOfPackage, runtimePackage } from './runtimePackages';
 
 /**
  * The workload as it travels in the negotiation, and the runner's environment as its Offer states it.
@@ -38,6 +39,7 @@ export const RUNNER = {
   diskGiB: 'golem.inf.storage.gib',
   runtimeName: 'golem.runtime.name',
   runtimes: 'bourse.runner.runtimes',
+  taskPackages: 'bourse.runner.taskPackages',
   commands: 'bourse.runner.commands',
   maxDuration: 'bourse.runner.maxDuration',
   maxInputBytes: 'bourse.runner.maxInputBytes',
@@ -55,7 +57,7 @@ const MAX_INPUTS = 32;
 const MAX_URL_LENGTH = 64 * 1024;
 const MAX_ARGV = 64;
 const MAX_ARG_LENGTH = 4096;
-const RUNTIME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+export const RUNTIME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 const INPUT_SCHEMES = new Set(['http:', 'https:', 'data:']);
 
 type Properties = Record<string, unknown>;
@@ -217,6 +219,7 @@ export function offerProperties(env: RunnerEnvironment): Properties {
     [RUNNER.diskGiB]: env.diskGiB,
     [RUNNER.runtimeName]: RUNTIME_NAME,
     [RUNNER.runtimes]: env.runtimes,
+    [RUNNER.taskPackages]: env.runtimes.map((runtime) => runtimePackage(runtime).taskPackage),
     [RUNNER.commands]: env.commands,
     [RUNNER.maxDuration]: env.maxDurationSeconds,
     [RUNNER.maxInputBytes]: env.maxInputBytes,
@@ -238,14 +241,24 @@ export function wantsActivity(properties: Properties): boolean {
   return !hasJobProperties(properties) && typeof properties[TASK_PACKAGE] === 'string';
 }
 
+/** Why an activity rental's task package does not fit `env`, or undefined when it names a runtime `env` serves. */
+export function packageMisfit(properties: Properties, env: RunnerEnvironment): string | undefined {
+  const runtime = runtimeOfPackage(properties[TASK_PACKAGE]);
+  if (runtime !== undefined && env.runtimes.includes(runtime)) return undefined;
+  return `${TASK_PACKAGE} names no runtime this runner serves (serves: ${env.runtimes.join(', ')}; see GET /api/runtimes)`;
+}
+
 /**
  * The Offer's constraints on demands: a job of a served runtime within the maximum duration, or an activity rental
- * (a demand naming a task package). (Allowed commands are a list check the constraint language cannot express on
- * argv[0]; the policy does it.)
+ * whose task package is one of a served runtime (runtimePackages.ts). (Allowed commands are a list check the
+ * constraint language cannot express on argv[0]; the policy does it.)
  */
 export function offerConstraints(env: RunnerEnvironment): string {
   const runtimes = env.runtimes.map((r) => `(${JOB.runtime}=${r})`).join('');
-  return `(|(&(|${runtimes})(${JOB.maxDuration}<=${env.maxDurationSeconds}))(${TASK_PACKAGE}=*))`;
+  const packages = env.runtimes.map((r) => `(${TASK_PACKAGE}=${runtimePackage(r).taskPackage})`).join('');
+  // Presence tests first, so a demand of the other model makes its branch false rather than undefined.
+  const job = `(&(${JOB.runtime}=*)(|${runtimes})(${JOB.maxDuration}<=${env.maxDurationSeconds}))`;
+  return `(|${job}(&(${TASK_PACKAGE}=*)(|${packages})))`;
 }
 
 function numberList(value: unknown): number[] | undefined {

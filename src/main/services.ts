@@ -3,6 +3,7 @@ import { createCompute, type ComputeApi } from '../compute/api';
 import type { Core, Lifecycle } from '../kernel/core';
 import { createInvoke, type InvokeServices } from '../invoke';
 import { createMarket, type MarketServices } from '../market';
+import { DebitNoting } from '../payment/debitNotes';
 import { onAgreementTerminated } from '../payment/hook';
 import { PaymentService } from '../payment/module';
 
@@ -15,6 +16,7 @@ export interface ApiServices {
   payment: PaymentService;
   invoke: InvokeServices;
   activity: ActivityModule;
+  debitNotes: DebitNoting;
 }
 
 /** Builds every domain service of the API and lists their background work in start order. */
@@ -29,6 +31,11 @@ export function buildServices(core: Core): { services: ApiServices; lifecycles: 
     await activity.service.endOfAgreement(agreement.agreementId);
     await onAgreementTerminated(core, agreement, cpuSeconds);
   });
+  // Debit notes of priced activities: the activity domain keeps the schedule, the ledger issues the notes.
+  const debitNotes = new DebitNoting(core, {
+    claimDue: (nowMs, limit) => activity.service.claimDueDebitNotes(nowMs, limit),
+    terms: (agreementId) => market.services.agreements.billingView(agreementId),
+  });
   return {
     services: {
       market: market.services,
@@ -37,7 +44,8 @@ export function buildServices(core: Core): { services: ApiServices; lifecycles: 
       payment,
       invoke,
       activity,
+      debitNotes,
     },
-    lifecycles: [...market.lifecycles, compute, invoke.webhooks, activity.provider],
+    lifecycles: [...market.lifecycles, compute, invoke.webhooks, activity.provider, debitNotes],
   };
 }

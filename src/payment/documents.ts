@@ -24,7 +24,7 @@ const issueScript = defineScript({
 const settleScript = defineScript({
   name: 'paymentDocument.settle',
   file: path.join(__dirname, 'lua', 'document_settle.lua'),
-  keys: ['document', 'allocation', 'issuerLog', 'issuerClock'],
+  keys: ['document', 'allocation', 'issuerLog', 'issuerClock', 'booked'],
   args: ['action', 'caller', 'units', 'allocationId', 'wakePrefix', 'nowUs', 'retentionMs', 'event', 'rejection'],
   parse: outcome,
 });
@@ -117,7 +117,11 @@ export class DocumentService {
   ): Promise<void> {
     if (!ID.test(id)) throw this.notFound(kind, id);
     const { keys } = this.core;
-    const issuer = await this.core.redis.hget(keys.paymentDocument(kind, id), 'issuerId');
+    const [issuer, agreementId] = await this.core.redis.hmget(
+      keys.paymentDocument(kind, id),
+      'issuerId',
+      'agreementId',
+    );
     if (issuer === null) throw this.notFound(kind, id);
     const { code, values } = await this.core.scripts.call(
       settleScript,
@@ -126,6 +130,7 @@ export class DocumentService {
         allocation: keys.allocation(options.allocationId || '-'),
         issuerLog: keys.paymentEvents(kind, issuer),
         issuerClock: keys.paymentEventClock(kind, issuer),
+        booked: keys.paymentBooked(agreementId ?? ''),
       },
       {
         action,

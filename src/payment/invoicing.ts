@@ -46,6 +46,16 @@ const COUNTERS: Record<string, keyof Usage> = {
   'golem.usage.cpu_sec': 'cpuSeconds',
 };
 
+/** The usage counters in the order the offer's `golem.com.usage.vector` names them (unknown counters: 0). */
+export function usageVector(offerProperties: Record<string, unknown>, usage: Usage): number[] {
+  const vector = propertyOf(offerProperties, 'golem.com.usage.vector');
+  if (!Array.isArray(vector)) return [usage.durationSeconds, usage.cpuSeconds];
+  return vector.map((counter) => {
+    const measured = typeof counter === 'string' ? COUNTERS[counter] : undefined;
+    return measured === undefined ? 0 : usage[measured];
+  });
+}
+
 /** The linear price of `usage` under the offer's pricing (0 when the offer states none). */
 export function linearPrice(offerProperties: Record<string, unknown>, usage: Usage): number {
   const coeffs = propertyOf(offerProperties, 'golem.com.pricing.model.linear.coeffs');
@@ -60,10 +70,20 @@ export function linearPrice(offerProperties: Record<string, unknown>, usage: Usa
   return price;
 }
 
-/** The invoice id of an agreement's final invoice: one per agreement, so issuing twice is harmless. */
-export function finalInvoiceId(agreementId: string): string {
-  const h = createHash('sha256').update(`final-invoice:${agreementId}`).digest('hex');
+/** A document id derived from what the document is (UUID-shaped, as yagna's), so issuing it twice is harmless. */
+function derivedId(name: string): string {
+  const h = createHash('sha256').update(name).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The invoice id of an agreement's final invoice: one per agreement. */
+export function finalInvoiceId(agreementId: string): string {
+  return derivedId(`final-invoice:${agreementId}`);
+}
+
+/** The id of an activity's n-th debit note. */
+export function debitNoteId(activityId: string, number: number): string {
+  return derivedId(`debit-note:${activityId}:${number}`);
 }
 
 /** The platform the requestor chose (golem-js states it), else the first it offered an address for. */
@@ -88,25 +108,53 @@ export class Invoicing {
 
   /** Issues the agreement's final invoice (once; a second call changes nothing). Returns its id. */
   async issueFinalInvoice(terms: AgreementTerms, usage: Usage): Promise<string> {
-    const demand = terms.demandProperties ?? {};
-    const platform = platformOf(demand);
     const id = finalInvoiceId(terms.agreementId);
     await this.documents.issue({
+      ...this.parties(terms),
       kind: 'invoice',
       id,
+      activityId: '',
+      amountUnits: numberToUnits(linearPrice(terms.offerProperties, usage)),
+      paymentDueDate: new Date(terms.terminatedAtMs).toISOString(),
+      usageCounterVector: '',
+    });
+    return id;
+  }
+
+  /**
+   * Issues an activity's n-th debit note (once): the total due for the activity so far, i.e. the agreement's linear
+   * price of its usage until now, with the usage counters (`golem.com.usage.vector` order) beside it. Returns its id.
+   */
+  async issueDebitNote(
+    terms: Omit<AgreementTerms, 'terminatedAtMs'>,
+    note: { activityId: string; number: number; usage: Usage; paymentDueMs: number },
+  ): Promise<string> {
+    const id = debitNoteId(note.activityId, note.number);
+    await this.documents.issue({
+      ...this.parties(terms),
+      kind: 'debitNote',
+      id,
+      activityId: note.activityId,
+      amountUnits: numberToUnits(linearPrice(terms.offerProperties, note.usage)),
+      paymentDueDate: new Date(note.paymentDueMs).toISOString(),
+      usageCounterVector: JSON.stringify(usageVector(terms.offerProperties, note.usage)),
+    });
+    return id;
+  }
+
+  /** Who issues and receives an agreement's documents, on which platform, to and from which addresses. */
+  private parties(terms: Omit<AgreementTerms, 'terminatedAtMs'>) {
+    const demand = terms.demandProperties ?? {};
+    const platform = platformOf(demand);
+    return {
       issuerId: terms.providerId,
       recipientId: terms.requestorId,
       payeeAddr: addressOn(terms.offerProperties, platform, terms.providerId),
       payerAddr: addressOn(demand, platform, terms.requestorId),
       paymentPlatform: platform,
       agreementId: terms.agreementId,
-      activityId: '',
-      amountUnits: numberToUnits(linearPrice(terms.offerProperties, usage)),
-      paymentDueDate: new Date(terms.terminatedAtMs).toISOString(),
       requestorSession: terms.requestorSession ?? '',
       providerSession: terms.providerSession ?? '',
-      usageCounterVector: '',
-    });
-    return id;
+    };
   }
 }

@@ -138,6 +138,13 @@ export class Keys {
   paymentEvents(kind: 'invoice' | 'debitNote', address: string): string {
     return this.k('pay', kind, 'events', address.toLowerCase());
   }
+  /**
+   * Hash of what acceptances booked for one agreement: `activity:<id>` → units of the activity's debit notes,
+   * `total` → units of the agreement, `invoiced` → 1 once its invoice was accepted (debit notes are cumulative).
+   */
+  paymentBooked(agreementId: string): string {
+    return this.k('pay', 'booked', agreementId);
+  }
   /** Last payment-event timestamp (µs) issued to one identity for one kind, so each is strictly greater. */
   paymentEventClock(kind: 'invoice' | 'debitNote', address: string): string {
     return this.k('pay', kind, 'clock', address.toLowerCase());
@@ -245,5 +252,9 @@ export class Keys {
   /** Sorted set activity id → lease end (ms) of activities held by a runner. */
   activityLeases(): string {
     return this.k('activity', 'leases');
+  }
+  /** Sorted set activity id → when (ms) its next debit note is due, for priced activities that have not ended. */
+  activityDebitNotesDue(): string {
+    return this.k('activity', 'debitnotes');
   }
 }

@@ -2,7 +2,9 @@ import http from 'node:http';
 import { startTestInstance, type TestInstance } from '../support/instance';
 import { newParty } from '../support/identities';
 import { send, until } from '../support/wait';
-import { agreement } from '../market/agreements/fixtures';
+import { jobProperties } from '../../src/compute/workload';
+import { ECHO_SPEC } from '../compute/api/fixtures';
+import { agreement, API_DEMAND, API_OFFER, negotiateViaApi } from '../market/agreements/fixtures';
 import { marketClient } from '../support/marketClient';
 import { activityClient, approvedAgreement, okResult, runnerClient } from './support';
 
@@ -51,6 +53,11 @@ it('creates an activity, runs a batch claimed by the runner, and long-polls its 
   expect((await requestor.state(activityId)).body.state).toEqual(['Ready', null]);
   const usage = (await requestor.usage(activityId)).body as { currentUsage: number[] };
   expect(usage.currentUsage[1]).toBe(1.5);
+  // A renewal that crossed the batch's last report (it still names the batch) renews the hold on the idle activity;
+  // a result for the ended batch is refused and changes nothing.
+  expect((await report({})).body).toEqual({ state: 'Ready' });
+  expect((await report({ results: [okResult(3, 'late', true)], done: true })).status).toBe(409);
+  expect((await requestor.results(activityId, batchId)).body).toHaveLength(3);
 
   expect((await requestor.destroy(activityId)).status).toBe(200);
   expect((await requestor.state(activityId)).body.state).toEqual(['Terminated', null]);
@@ -102,9 +109,15 @@ it('runs the batches of one activity one after another, and hands each batch to 
   await runners[winner].report(activityId, { fence, batchId: b1, results: [okResult(0, '', true)], done: true });
   const second = await next;
   expect(second.body).toMatchObject({ batchId: b2, fence: fence + 1 });
-  // The old fence is refused now.
+  // The old fence is refused now, except for a bare renewal that crossed the claim (answered, changing nothing).
   const stale = await runners[winner].report(activityId, { fence, batchId: b2, results: [okResult(0, 'x', true)] });
   expect(stale.status).toBe(409);
+  const { core } = t.instance;
+  const lease = await core.redis.zscore(core.keys.activityLeases(), activityId);
+  const crossed = await runners[winner].report(activityId, { fence, batchId: b1, leaseMs: 60_000 });
+  expect(crossed.body).toEqual({ state: 'Initialized' }); // (this fake runner reported no deploy or start)
+  expect(await core.redis.zscore(core.keys.activityLeases(), activityId)).toBe(lease);
+  expect(await requestor.results(activityId, b2, { timeout: 0 })).toMatchObject({ body: [] });
 });
 
 it('ends a batch with an Error result and the activity Terminated when its runner stops renewing', async () => {
@@ -183,4 +196,20 @@ it('streams runtime events as text/event-stream until the batch ends', async () 
     .filter((block) => block.startsWith('event: runtime'))
     .map((block) => JSON.parse(block.split('data: ')[1]) as { kind: unknown });
   expect(data.map((e) => e.kind)).toEqual([{ stdout: 'line 1\n' }, { finished: { return_code: 0, message: null } }]);
+});
+
+it('refuses an activity on a job agreement (its demand has bourse.job.*): 409, no activity', async () => {
+  const jobDemand = { ...API_DEMAND, properties: { ...API_DEMAND.properties, ...jobProperties(ECHO_SPEC) } };
+  const n = await negotiateViaApi(t, API_OFFER, jobDemand);
+  const agreementId = (await n.requestor.createAgreement({
+    proposalId: n.draftId,
+    validTo: new Date(Date.now() + 60_000).toISOString(),
+  })) as string;
+  await n.requestor.confirmAgreement(agreementId);
+  await n.provider.approveAgreement(agreementId, undefined, 5);
+  const res = await activityClient(t, n.requestorParty).create(agreementId);
+  expect(res.status).toBe(409);
+  expect(res.body.message).toMatch(/bourse\.job/);
+  const { core } = t.instance;
+  expect(await core.redis.scard(core.keys.agreementActivities(agreementId))).toBe(0);
 });

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import {
   applyOverride,
   environmentFromOffer,
@@ -9,6 +11,8 @@ import {
   offerConstraints,
   offerProperties,
 } from '../../src/compute/workload';
+import { runtimeOfPackage, runtimePackage } from '../../src/compute/runtimePackages';
+import { judgeDemand } from '../../src/compute/runner/agent';
 import { Invalid } from '../../src/kernel/errors';
 import { compileSubscription, match } from '../../src/market/constraints';
 import { ECHO_SPEC, TEST_ENVIRONMENT } from './api/fixtures';
@@ -107,5 +111,44 @@ describe('workload in the negotiation (bourse.job.* / bourse.runner.*)', () => {
     expect(match(demandOf(ECHO_SPEC), offer)).toBe('Yes');
     expect(match(demandOf({ ...ECHO_SPEC, runtime: 'python3' }), offer)).toBe('No');
     expect(match(demandOf({ ...ECHO_SPEC, maxDurationSeconds: 601 }), offer)).toBe('No');
+  });
+
+  it('matches an activity rental only to a runner serving the runtime its task package names', () => {
+    const offer = compileSubscription({
+      id: 'offer',
+      properties: offerProperties(TEST_ENVIRONMENT),
+      constraints: offerConstraints(TEST_ENVIRONMENT),
+    });
+    const rental = (taskPackage: string) => ({ 'golem.srv.comp.task_package': taskPackage });
+    const demandOf = (taskPackage: string) =>
+      compileSubscription({ id: 'demand', properties: rental(taskPackage), constraints: '()' });
+    const node = runtimePackage('node');
+    // golem-js states imageUrl + imageHash as hash:sha3:<imageHash>:<imageUrl>.
+    expect(node.taskPackage).toBe(`hash:sha3:${node.imageHash}:${node.imageUrl}`);
+    expect(node.imageHash).toMatch(/^[0-9a-f]{56}$/);
+    expect(offerProperties(TEST_ENVIRONMENT)['bourse.runner.taskPackages']).toEqual([
+      node.taskPackage,
+      runtimePackage('sh').taskPackage,
+    ]);
+    expect(match(demandOf(node.taskPackage), offer)).toBe('Yes');
+    expect(match(demandOf(runtimePackage('python3').taskPackage), offer)).toBe('No');
+    const foreign = `hash:sha3:${'0'.repeat(56)}:http://127.0.0.1/some.gvmi`;
+    expect(match(demandOf(foreign), offer)).toBe('No');
+    // The runner's policy says the same, with the reason, should a demand reach it anyway.
+    expect(judgeDemand(rental(node.taskPackage), TEST_ENVIRONMENT)).toEqual({ accept: true });
+    expect(judgeDemand(rental(foreign), TEST_ENVIRONMENT)).toMatchObject({
+      accept: false,
+      reason: expect.stringContaining('serves: node, sh') as unknown,
+    });
+    expect(runtimeOfPackage(node.taskPackage)).toBe('node');
+    expect(runtimeOfPackage(`hash:sha3:${'0'.repeat(56)}:bourse://runtime/node`)).toBeUndefined();
+  });
+
+  it("README's runtime table states each runtime's package as runtimePackage computes it", () => {
+    const readme = fs.readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+    for (const runtime of ['node', 'sh', 'python3']) {
+      const { imageUrl, imageHash } = runtimePackage(runtime);
+      expect(readme).toContain(`| \`${runtime}\` | \`${imageUrl}\` | \`${imageHash}\` |`);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { GolemNetwork } from '@golem-sdk/golem-js';
 import { firstJobId } from '../../src/compute/jobs/record';
+import { runtimePackage } from '../../src/compute/runtimePackages';
 import { startTestInstance, TestInstance } from '../support/instance';
 import { BuiltInRunner, startBuiltInRunner } from '../support/runner';
 import { until } from '../support/wait';
@@ -10,13 +11,15 @@ import { appKeyParty } from './support';
  * `bourse.job.*` is an activity rental), its exe-unit runs commands on the runner, and everything finishes cleanly.
  */
 
+const NODE = runtimePackage('node');
+
 const ORDER = {
   demand: {
     workload: {
       runtime: { name: 'bourse-process' },
-      // With imageUrl + imageHash golem-js asks no image registry; the runner runs its own allowed commands.
-      imageUrl: 'http://127.0.0.1/bourse-process.gvmi',
-      imageHash: '0'.repeat(56),
+      // The node runtime's package (GET /api/runtimes): golem-js asks no image registry given imageUrl + imageHash.
+      imageUrl: NODE.imageUrl,
+      imageHash: NODE.imageHash,
     },
   },
   market: {
@@ -49,6 +52,56 @@ afterAll(async () => {
   await runner?.stop();
   await t?.close();
 });
+
+it('GET /api/runtimes publishes the task package of every runtime the live runner serves', async () => {
+  await until(async () => ((await t.request.get('/api/runtimes')).body as unknown[]).length > 0, 'a heartbeat');
+  const res = await t.request.get('/api/runtimes').expect(200);
+  expect(res.body).toEqual(
+    ['node', 'python3', 'sh'].map((name) => ({ ...runtimePackage(name), providers: [runner.provider] })),
+  );
+});
+
+it('a paid rental: golem-js accepts the debit notes that come while the activity lives, then the final invoice', async () => {
+  // golem-js states the interval it wants in its demand; 1 s (its minimum) so that notes come within the test.
+  const order = { ...ORDER, demand: { ...ORDER.demand, payment: { midAgreementDebitNoteIntervalSec: 1 } } };
+  const rental = await glm.oneOf({ order });
+  const agreementId = rental.agreement.id;
+  const forThis = <E extends { agreementId: string }>(
+    event: 'debitNoteAccepted' | 'invoiceAccepted',
+    pick: (e: never) => E,
+  ) =>
+    new Promise<E>((resolve) =>
+      glm.payment.events.on(event, (e) => {
+        const document = pick(e as never);
+        if (document.agreementId === agreementId) resolve(document);
+      }),
+    );
+  const noteAccepted = forThis(
+    'debitNoteAccepted',
+    (e: { debitNote: { agreementId: string; id: string } }) => e.debitNote,
+  );
+  const exe = await rental.getExeUnit();
+  expect(String((await exe.run('node -e "console.log(6*7)"')).stdout).trim()).toBe('42');
+  const note = await noteAccepted;
+
+  const invoiceAccepted = forThis(
+    'invoiceAccepted',
+    (e: { invoice: { agreementId: string; id: string } }) => e.invoice,
+  );
+  await rental.stopAndFinalize();
+  await invoiceAccepted;
+
+  // In the ledger: the note was accepted by the requestor, and the invoice is booked on the same allocation.
+  const get = (path: string) => t.request.get(`/payment-api/v1/${path}`).set('Authorization', `Bearer ${key}`);
+  const stored = (await get(`debitNotes/${note.id}`)).body as { status: string; activityId: string };
+  expect(stored.status).toBe('ACCEPTED');
+  const activityIds = await t.instance.core.redis.smembers(t.instance.core.keys.agreementActivities(agreementId));
+  expect(activityIds).toContain(stored.activityId);
+  const invoices = ((await get('invoices')).body as Array<{ agreementId: string; status: string }>).filter(
+    (i) => i.agreementId === agreementId,
+  );
+  expect(invoices.map((i) => i.status)).toEqual(['ACCEPTED']);
+}, 60_000);
 
 it('oneOf → getExeUnit → run prints 42; runAndStream streams lines; stopAndFinalize and disconnect finish', async () => {
   const rental = await glm.oneOf({ order: ORDER });

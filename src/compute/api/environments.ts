@@ -1,5 +1,6 @@
 import type { Core } from '../../kernel/core';
 import type { ComputeEnvironment } from '../../types/schemas';
+import { runtimePackage, type RuntimePackage } from '../runtimePackages';
 import { c2dV2Fields } from './oceanEnvironment';
 
 /** What a runner announces about itself on every heartbeat, kept by the API in `keys.runners()` (field = runner id). */
@@ -19,6 +20,8 @@ export interface RunnerHeartbeat {
   lastSeenMs: number;
   /** How often this runner beats; readers treat it as dead after three missed beats. */
   heartbeatMs: number;
+  /** Runtimes it serves (node, sh, python3, …); absent from runners older than the Activity API. */
+  runtimes?: string[];
 }
 
 const MISSED_BEATS = 3;
@@ -49,6 +52,22 @@ export async function readLiveRunners(core: Core, nowMs = Date.now()): Promise<R
   }
   if (dead.length > 0) await core.redis.hdel(core.keys.runners(), ...dead);
   return live.sort((a, b) => (a.runnerId < b.runnerId ? -1 : 1));
+}
+
+/** The task package of every runtime live runners serve (GET /api/runtimes), with the providers serving it. */
+export async function liveRuntimePackages(
+  core: Core,
+  nowMs = Date.now(),
+): Promise<Array<RuntimePackage & { providers: string[] }>> {
+  const providers = new Map<string, Set<string>>();
+  for (const beat of await readLiveRunners(core, nowMs)) {
+    for (const runtime of beat.runtimes ?? [])
+      providers.set(runtime, (providers.get(runtime) ?? new Set()).add(beat.provider));
+  }
+  return [...providers.keys()].sort().map((runtime) => ({
+    ...runtimePackage(runtime),
+    providers: [...(providers.get(runtime) ?? [])].sort(),
+  }));
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   offerConstraints,
   wantsActivity,
   offerProperties,
+  packageMisfit,
   readWorkload,
   RunnerEnvironment,
 } from '../workload';
@@ -27,7 +28,10 @@ export type Verdict = { accept: true } | { accept: false; reason: string };
  * environment.
  */
 export function judgeDemand(properties: Record<string, unknown>, env: RunnerEnvironment): Verdict {
-  if (wantsActivity(properties)) return { accept: true };
+  if (wantsActivity(properties)) {
+    const reason = packageMisfit(properties, env);
+    return reason === undefined ? { accept: true } : { accept: false, reason };
+  }
   const workload = readWorkload(properties);
   if (!workload.ok) return { accept: false, reason: workload.reason };
   const reason = misfit(workload.spec, env);

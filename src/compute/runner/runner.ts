@@ -138,6 +138,7 @@ export class Runner {
         diskGiB: Math.round((config.diskBytes / GiB) * 1000) / 1000,
         maxJobDuration: config.maxJobDurationSeconds,
         price: config.priceCoeffs,
+        runtimes: config.runtimes,
         currentJobs: held.length,
         maxJobs: config.concurrency,
         heartbeatMs: config.heartbeatMs,

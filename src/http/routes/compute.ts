@@ -4,7 +4,7 @@ import { Authenticator } from '../../auth/authenticator';
 import { parseAddress, type SignedFields } from '../../auth/signedRequest';
 import { readField, requireField } from '../fields';
 import { oceanAuth } from '../auth';
-import { liveEnvironments } from '../../compute/api/environments';
+import { liveEnvironments, liveRuntimePackages } from '../../compute/api/environments';
 import type { ComputeService, JobFilter } from '../../compute/api/service';
 import type { LogTail } from '../../compute/jobs/logTail';
 import type { JobRecord } from '../../compute/jobs/record';
@@ -73,7 +73,7 @@ function attachmentName(filename: string): string {
 
 /**
  * Ocean Provider compute endpoints under /api/services. Thin: authenticate, parse, call the
- * compute service, render. Every route except computeEnvironments needs a party (signature or token).
+ * compute service, render. Every route except computeEnvironments and runtimes needs a party (signature or token).
  */
 export function mountComputeRoutes(router: Router, core: Core, service: ComputeService, logs: LogTail): void {
   const auth = new Authenticator(core);
@@ -81,6 +81,11 @@ export function mountComputeRoutes(router: Router, core: Core, service: ComputeS
 
   router.get('/api/services/computeEnvironments', async (ctx) => {
     ctx.body = await liveEnvironments(core);
+  });
+
+  // The task packages (imageUrl + imageHash) a golem-js demand names to rent a runner serving a runtime.
+  router.get('/api/runtimes', async (ctx) => {
+    ctx.body = await liveRuntimePackages(core);
   });
 
   const startJob = async (ctx: Context): Promise<void> => {

@@ -4,6 +4,7 @@ import { providerAuth } from '../auth';
 import { TokenService } from '../../auth/tokens';
 import type { RunnerHeartbeat } from '../../compute/api/environments';
 import { fenceOf, leaseOf, parseStatusReport, type ProviderJobs } from '../../compute/api/providerJobs';
+import { RUNTIME_PATTERN as RUNTIME } from '../../compute/workload';
 import type { Core } from '../../kernel/core';
 import { Invalid, TooLarge } from '../../kernel/errors';
 import { queryValue, timeoutMs } from '../query';
@@ -45,6 +46,14 @@ function heldJobs(value: unknown): Array<{ jobId: string; fence: number }> {
     if (typeof jobId !== 'string') throw new Invalid('jobs[].jobId must be a job id');
     return { jobId, fence: fenceOf(fence) };
   });
+}
+
+/** The runtimes a runner serves: optional (older runners do not say), names as BOURSE_RUNNER_RUNTIMES allows. */
+function runtimesOf(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length > 64 || !value.every((r) => typeof r === 'string' && RUNTIME.test(r)))
+    throw new Invalid('runtimes must be an array of runtime names such as "node"');
+  return value as string[];
 }
 
 function runnerIdOf(value: unknown): string {
@@ -127,6 +136,7 @@ export function mountProviderRoutes(router: Router, core: Core, jobs: ProviderJo
       currentJobs: numberField(body, 'currentJobs'),
       maxJobs: numberField(body, 'maxJobs'),
       heartbeatMs: numberField(body, 'heartbeatMs'),
+      runtimes: runtimesOf(body.runtimes),
       lastSeenMs: Date.now(),
     };
     ctx.body = await jobs.heartbeat(beat, leaseOf(body.leaseMs), heldJobs(body.jobs), body.leaving === true);

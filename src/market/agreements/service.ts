@@ -17,7 +17,7 @@ import {
 } from './record';
 import { type FreeInvocation, recordFreeInvocationAgreement } from './freeInvocation';
 import { createNotFound, createRefusal, transitionRefusal, waitRefusal } from './refusals';
-import { Terminations } from './terminations';
+import { billedAgreementOf, Terminations, type BilledAgreement } from './terminations';
 import { runCreate, runTransition, type PartyIds, type TransitionResult } from './scripts';
 import type { Agreement, AgreementListEntry, AgreementProposal } from '../../types/schemas';
 export type { Agreement, AgreementListEntry, AgreementProposal };
@@ -119,6 +119,12 @@ export class AgreementService implements AgreementLookup {
     if (!record) return undefined;
     const state = await this.currentState(record, '');
     return state === undefined ? undefined : { agreement: computeViewOf(record), state };
+  }
+
+  /** The payment ledger's view of an agreement that was approved (debit notes), undefined otherwise. */
+  async billingView(agreementId: string): Promise<BilledAgreement | undefined> {
+    const record = await this.load(agreementId);
+    return record?.approvedDate ? billedAgreementOf(record) : undefined;
   }
 
   /** The Approved agreement a free service invocation runs under (no negotiation); returns its id. */

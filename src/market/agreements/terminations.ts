@@ -1,17 +1,35 @@
 import type { Logger } from 'pino';
 import type { AgreementRecord } from './record';
 
-/** What other domains learn of a terminated agreement. */
-export interface TerminatedAgreement {
+/** What the payment ledger learns of an approved agreement: its parties, terms and each party's session. */
+export interface BilledAgreement {
   agreementId: string;
   requestorId: string;
   providerId: string;
   demandProperties: Record<string, unknown>;
   offerProperties: Record<string, unknown>;
   approvedAtMs: number;
-  terminatedAtMs: number;
   requestorSession: string;
   providerSession: string;
+}
+
+/** What other domains learn of a terminated agreement. */
+export interface TerminatedAgreement extends BilledAgreement {
+  terminatedAtMs: number;
+}
+
+/** The billing view of an approved agreement's record. */
+export function billedAgreementOf(record: AgreementRecord): BilledAgreement {
+  return {
+    agreementId: record.id,
+    requestorId: record.requestorId,
+    providerId: record.providerId,
+    demandProperties: JSON.parse(record.demandProperties) as Record<string, unknown>,
+    offerProperties: JSON.parse(record.offerProperties) as Record<string, unknown>,
+    approvedAtMs: Date.parse(record.approvedDate),
+    requestorSession: record.requestorSession,
+    providerSession: record.providerSession,
+  };
 }
 
 export type TerminationListener = (agreement: TerminatedAgreement) => Promise<void>;
@@ -32,15 +50,8 @@ export class Terminations {
   async announce(record: AgreementRecord): Promise<void> {
     if (this.listeners.length === 0 || !record.approvedDate || !record.terminatedDate) return;
     const agreement: TerminatedAgreement = {
-      agreementId: record.id,
-      requestorId: record.requestorId,
-      providerId: record.providerId,
-      demandProperties: JSON.parse(record.demandProperties) as Record<string, unknown>,
-      offerProperties: JSON.parse(record.offerProperties) as Record<string, unknown>,
-      approvedAtMs: Date.parse(record.approvedDate),
+      ...billedAgreementOf(record),
       terminatedAtMs: Date.parse(record.terminatedDate),
-      requestorSession: record.requestorSession,
-      providerSession: record.providerSession,
     };
     for (const listener of this.listeners) {
       await listener(agreement).catch((err: unknown) =>

@@ -2,6 +2,7 @@ import { Wallet } from 'ethers';
 import { writeHeartbeat } from '../../../src/compute/api/environments';
 import { JobRecord, newJobId } from '../../../src/compute/jobs/record';
 import type { JobStore } from '../../../src/compute/jobs/store';
+import { runtimePackage } from '../../../src/compute/runtimePackages';
 import { newParty, Party } from '../../support/identities';
 import { startTestInstance, TestInstance } from '../../support/instance';
 import { until, send } from '../../support/wait';
@@ -265,6 +266,7 @@ describe('provider job API: claims belong to one provider, writes are fenced, ba
       currentJobs: 1,
       maxJobs: 2,
       heartbeatMs: 1000,
+      runtimes: ['python3'],
     };
     const beat = await t.request
       .post(`${PROVIDER_API}/heartbeat`)
@@ -296,5 +298,16 @@ describe('provider job API: claims belong to one provider, writes are fenced, ba
         lastSeen: expect.any(Number),
       }),
     ]);
+    // The runtimes it stated are published as task packages; the dead runner's are not.
+    const runtimes = (await t.request.get('/api/runtimes').expect(200)).body as Array<{ providers: string[] }>;
+    expect(runtimes.filter((r) => r.providers.includes(alice.address))).toEqual([
+      { ...runtimePackage('python3'), providers: [alice.address] },
+    ]);
+    const bad = await t.request
+      .post(`${PROVIDER_API}/heartbeat`)
+      .set(auth(alice))
+      .send({ ...base, runtimes: ['no spaces'], runnerId: 'live-runner', leaseMs: 60_000, jobs: [] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/runtimes/);
   });
 });

@@ -152,18 +152,20 @@ export const API_OFFER = {
   constraints: '(golem.node.debug.subnet=api)',
 };
 
+type Spec = { properties: Record<string, unknown>; constraints: string };
+
 /** A real negotiation through the market routes (ya-ts-client) up to the provider's Draft, as the requestor sees it. */
-export async function negotiateViaApi(t: TestInstance) {
+export async function negotiateViaApi(t: TestInstance, offer: Spec = API_OFFER, demand: Spec = API_DEMAND) {
   const requestorParty = await newParty(t);
   const providerParty = await newParty(t);
   const requestor = yaClient(t, requestorParty).requestor;
   const provider = yaClient(t, providerParty).provider;
-  const offerId = (await provider.subscribeOffer(API_OFFER)) as string;
-  const demandId = (await requestor.subscribeDemand(API_DEMAND)) as string;
+  const offerId = (await provider.subscribeOffer(offer)) as string;
+  const demandId = (await requestor.subscribeDemand(demand)) as string;
   const initial = await nextNegotiationEvent(() => requestor.collectOffers(demandId, 5, 10), 'ProposalEvent');
-  await requestor.counterProposalDemand(demandId, initial.proposal!.proposalId, API_DEMAND);
+  await requestor.counterProposalDemand(demandId, initial.proposal!.proposalId, demand);
   const countered = await nextNegotiationEvent(() => provider.collectDemands(offerId, 5, 10), 'ProposalEvent');
-  await provider.counterProposalOffer(offerId, countered.proposal!.proposalId, API_OFFER);
+  await provider.counterProposalOffer(offerId, countered.proposal!.proposalId, offer);
   const draft = await nextNegotiationEvent(() => requestor.collectOffers(demandId, 5, 10), 'ProposalEvent');
   return {
     requestorParty,
