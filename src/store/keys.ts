@@ -31,6 +31,18 @@ export class Keys {
   revokedToken(jti: string): string {
     return this.k('auth', 'revoked', jti);
   }
+  /** Sorted set jti → expiry (unix s) of the revoked tokens: what an instance loads when it (re)subscribes. */
+  revokedTokenIndex(): string {
+    return this.k('auth', 'revoked-index');
+  }
+  /** Channel every instance hears revocations on (message: the jti); each answers on the ack channel. */
+  revocationChannel(): string {
+    return this.k('auth', 'revocations');
+  }
+  /** Channel an instance confirms on (message: the jti) that it now refuses a revoked token. */
+  revocationAckChannel(): string {
+    return this.k('auth', 'revocation-acks');
+  }
   /** Hash of one app key (address, name, createdMs); the key itself is the secret, so it names the record. */
   appKey(key: string): string {
     return this.k('auth', 'appkey', key);
