@@ -5,6 +5,9 @@
  * concurrency: the request rate of a bare Koa hello-world route (so a handshake's cost reads as "hello-world
  * requests") and the floor: a Koa route that runs one EVALSHA, FLOOR_REQUESTS of which make one floor handshake
  * (`costVsFloor` = floor handshakes per second / handshakes per second).
+ * The cores are shared, so throughput ratios move with whatever else runs; the CPU each process spends per handshake
+ * (api, Redis, this load generator) is reported too, next to the floor's CPU per 14 requests (`cpuCostVsFloor`): it
+ * is steadier, and the load generator's share shows whether it, rather than the api, was the bottleneck.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +16,7 @@ import path from 'node:path';
 import { TokenService } from '../src/auth/tokens';
 import type { Core } from '../src/kernel/core';
 import { EmbeddedRedis } from '../src/store/embeddedRedis';
-import { type Figures, round, table } from './support';
+import { cpuSeconds, type Figures, round, table } from './support';
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 16);
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 8) * 1000;
@@ -175,8 +178,22 @@ async function tokenFor(tokens: TokenService): Promise<string> {
   return tokens.issue(`0x${randomBytes(20).toString('hex')}`, Math.floor(Date.now() / 1000) + 3600);
 }
 
+/** CPU seconds per unit of work of each watched process (by name), over one measurement. */
+type CpuShare = Record<string, number>;
+
+function cpuMeter(pids: Record<string, number | undefined>): (units: number) => CpuShare {
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  return (units) =>
+    Object.fromEntries(
+      Object.entries(pids).map(([name, pid]) => [name, (cpuSeconds(pid) - before[name]) / Math.max(1, units)]),
+    );
+}
+
 /** Runs PAIRS looping pairs for the duration; returns handshakes per second and requests per handshake. */
-async function measureHandshakes(urls: string[]): Promise<{ perSecond: number; requestsEach: number }> {
+async function measureHandshakes(
+  urls: string[],
+  pids: Record<string, number | undefined>,
+): Promise<{ perSecond: number; requestsEach: number; cpu: CpuShare }> {
   // Issuing needs only the shared secret.
   const tokens = new TokenService({ config: { authSecret: SECRET } } as unknown as Core);
   const pairs = await Promise.all(
@@ -188,6 +205,7 @@ async function measureHandshakes(urls: string[]): Promise<{ perSecond: number; r
   await Promise.all(pairs.map((pair, i) => handshake(i, pair.requestor, pair.provider))); // warm-up
   requests = 0;
   let done = 0;
+  const meter = cpuMeter(pids);
   const deadline = Date.now() + DURATION_MS;
   const started = Date.now();
   await Promise.all(
@@ -199,11 +217,14 @@ async function measureHandshakes(urls: string[]): Promise<{ perSecond: number; r
     }),
   );
   const seconds = (Date.now() - started) / 1000;
-  return { perSecond: done / seconds, requestsEach: requests / done };
+  return { perSecond: done / seconds, requestsEach: requests / done, cpu: meter(done) };
 }
 
-/** Requests per second of one GET route under PAIRS concurrent loops. */
-async function measureRoute(url: string): Promise<number> {
+/** Requests per second of one GET route under PAIRS concurrent loops, and CPU per request of the watched processes. */
+async function measureRoute(
+  url: string,
+  pids: Record<string, number | undefined> = {},
+): Promise<{ perSecond: number; cpu: CpuShare }> {
   const loop = async (until: number): Promise<number> => {
     let n = 0;
     while (Date.now() < until) {
@@ -213,9 +234,11 @@ async function measureRoute(url: string): Promise<number> {
     return n;
   };
   await Promise.all(Array.from({ length: PAIRS }, () => loop(Date.now() + 1000))); // warm-up
+  const meter = cpuMeter(pids);
   const started = Date.now();
   const counts = await Promise.all(Array.from({ length: PAIRS }, () => loop(started + DURATION_MS)));
-  return counts.reduce((a, b) => a + b, 0) / ((Date.now() - started) / 1000);
+  const total = counts.reduce((a, b) => a + b, 0);
+  return { perSecond: total / ((Date.now() - started) / 1000), cpu: meter(total) };
 }
 
 export async function run(): Promise<Figures> {
@@ -224,21 +247,49 @@ export async function run(): Promise<Figures> {
   try {
     const hello = await startHelloWorld();
     children.push(hello.child);
-    const helloRate = await measureRoute(`${hello.url}/hello`);
+    const helloRate = (await measureRoute(`${hello.url}/hello`)).perSecond;
     await stop(hello.child);
     const floor = await startFloor(redis.url);
     children.push(floor.child);
-    const floorRate = await measureRoute(`${floor.url}/floor`);
+    const floorRun = await measureRoute(`${floor.url}/floor`, {
+      server: floor.child.pid,
+      redis: redis.pid,
+      loadGenerator: process.pid,
+    });
+    const floorRate = floorRun.perSecond;
     await stop(floor.child);
     const floorHandshakesPerSecond = floorRate / FLOOR_REQUESTS;
 
     const prefix = `bench-${randomBytes(3).toString('hex')}:`;
     const first = await startApi(redis.url, prefix);
     children.push(first.child);
-    const one = await measureHandshakes([first.url]);
+    const one = await measureHandshakes([first.url], {
+      server: first.child.pid,
+      redis: redis.pid,
+      loadGenerator: process.pid,
+    });
     const second = await startApi(redis.url, prefix);
     children.push(second.child);
-    const two = await measureHandshakes([first.url, second.url]);
+    const two = await measureHandshakes([first.url, second.url], {
+      server: first.child.pid,
+      server2: second.child.pid,
+      redis: redis.pid,
+      loadGenerator: process.pid,
+    });
+    const ms = (seconds: number | undefined) => round((seconds ?? NaN) * 1000);
+    const floorCpu = (name: string) => floorRun.cpu[name] * FLOOR_REQUESTS;
+    table(
+      [
+        ['floor: 14 Koa + EVALSHA requests', floorCpu('server'), floorCpu('redis'), floorCpu('loadGenerator')],
+        ['handshake, 1 api instance', one.cpu.server, one.cpu.redis, one.cpu.loadGenerator],
+        ['handshake, 2 api instances', one.cpu.server + two.cpu.server2, two.cpu.redis, two.cpu.loadGenerator],
+      ].map(([what, server, redisCpu, generator]) => ({
+        'CPU ms per': what as string,
+        'server(s)': String(ms(server as number)),
+        redis: String(ms(redisCpu as number)),
+        'load generator': String(ms(generator as number)),
+      })),
+    );
 
     table([
       {
@@ -267,13 +318,22 @@ export async function run(): Promise<Figures> {
       },
     ]);
     const costVsFloor = floorHandshakesPerSecond / one.perSecond;
+    const cpuCostVsFloor = (one.cpu.server + one.cpu.redis) / (floorCpu('server') + floorCpu('redis'));
     console.log(
       `${PAIRS} concurrent pairs, ${DURATION_MS / 1000} s each; a handshake costs ${costVsFloor.toFixed(2)}× the floor ` +
-        `(${FLOOR_REQUESTS} Koa + EVALSHA requests; target ≤ 1.5×); 2 instances: ×${(two.perSecond / one.perSecond).toFixed(2)}.`,
+        `(${FLOOR_REQUESTS} Koa + EVALSHA requests; target ≤ 1.5×), ${cpuCostVsFloor.toFixed(2)}× its server + Redis CPU; ` +
+        `2 instances: ×${(two.perSecond / one.perSecond).toFixed(2)}.`,
     );
     return {
       costVsFloor: round(costVsFloor),
       twoInstanceSpeedup: round(two.perSecond / one.perSecond),
+      cpuCostVsFloor: round(cpuCostVsFloor),
+      apiCpuMsPerHandshake: ms(one.cpu.server),
+      redisCpuMsPerHandshake: ms(one.cpu.redis),
+      loadGeneratorCpuMsPerHandshake: ms(one.cpu.loadGenerator),
+      floorApiCpuMsPer14: ms(floorCpu('server')),
+      floorRedisCpuMsPer14: ms(floorCpu('redis')),
+      floorLoadGeneratorCpuMsPer14: ms(floorCpu('loadGenerator')),
       handshakesPerSecond: round(one.perSecond),
       handshakesPerSecondTwoInstances: round(two.perSecond),
       requestsPerHandshake: round(one.requestsEach),

@@ -8,19 +8,46 @@ import { DEFAULT_NEGOTIATION_LEASE_MS, MARKET_RETENTION_MS } from '../limits';
 import type { SubscriptionKind } from '../subscriptions/record';
 import { parseProposalRecord, renderProposal, visibleTo, type NegotiationEntry } from './proposal';
 
-type Take =
-  { status: 'ok'; notices: string[]; proposals: string[]; nextLeaseMs: number; expiresAt: number } | { status: string };
+interface Taken {
+  status: 'ok';
+  notices: string[];
+  proposals: string[];
+  nextLeaseMs: number;
+  expiresAt: number;
+  /** Proposal hex → its record's hash, read by the take itself. */
+  records: Map<string, Record<string, string>>;
+}
+
+type Take = Taken | { status: string };
+
+function hashOf(flat: string[]): Record<string, string> {
+  const hash: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]] = flat[i + 1];
+  return hash;
+}
 
 const collectScript = defineScript({
   name: 'negotiation.collect',
   file: path.join(__dirname, 'lua', 'collect.lua'),
   keys: ['subscription', 'notices', 'queue', 'inflight'],
-  args: ['max', 'now', 'leaseMs', 'deliveryId', 'retentionMs', 'caller', 'kind'],
+  args: ['max', 'now', 'leaseMs', 'deliveryId', 'retentionMs', 'caller', 'kind', 'proposalPrefix'],
   parse: (reply): Take => {
     const { code, values } = outcome(reply);
     if (code !== 'ok') return { status: code };
-    const [notices, proposals, nextLeaseMs, expiresAt] = values as [string[], string[], string, string];
-    return { status: code, notices, proposals, nextLeaseMs: Number(nextLeaseMs), expiresAt: Number(expiresAt) };
+    const [notices, proposals, nextLeaseMs, expiresAt, hashes] = values as [
+      string[],
+      string[],
+      string,
+      string,
+      string[][],
+    ];
+    const records = new Map<string, Record<string, string>>();
+    proposals.forEach((text, i) => {
+      const { proposalId } = JSON.parse(text) as NegotiationEntry;
+      if (proposalId !== undefined) records.set(proposalId, hashOf(hashes[i]));
+    });
+    const times = { nextLeaseMs: Number(nextLeaseMs), expiresAt: Number(expiresAt) };
+    return { status: 'ok', notices, proposals, ...times, records };
   },
 });
 
@@ -177,16 +204,17 @@ export class Inbox {
         retentionMs: MARKET_RETENTION_MS,
         caller,
         kind: poll.kind,
+        proposalPrefix: keys.proposal(''),
       },
     );
     if (taken.status === 'expired') throw expiredError(id);
     if (!('notices' in taken)) throw subscriptionGone(id);
-    const { notices, proposals, nextLeaseMs, expiresAt } = taken;
+    const { notices, proposals, nextLeaseMs, expiresAt, records } = taken as Taken;
     if (notices.length + proposals.length === 0) return { nextLeaseMs, expiresAt };
     const settle = (written: boolean): Promise<void> => this.settle(id, deliveryId, written);
     // Proposal events come in random order, so older offers get no advantage (yagna).
     const entries = [...notices, ...shuffle(proposals)].map((text) => JSON.parse(text) as NegotiationEntry);
-    const events = (await this.render(entries, viewer, caller)).filter((e): e is object => e !== undefined);
+    const events = (await this.render(entries, records, viewer, caller)).filter((e): e is object => e !== undefined);
     if (events.length > 0) return { collected: { events, settle }, nextLeaseMs, expiresAt };
     await settle(true); // only events of artifacts that are gone: nothing to deliver, ever
     return { nextLeaseMs, expiresAt };
@@ -209,16 +237,23 @@ export class Inbox {
     );
   }
 
-  private async render(entries: NegotiationEntry[], viewer: Role, owner: string): Promise<Array<object | undefined>> {
-    const proposalHexes = entries.filter((e) => e.eventType === 'ProposalEvent').map((e) => e.proposalId as string);
-    const records = new Map<string, Record<string, string>>();
-    if (proposalHexes.length > 0) {
+  /** The events of `entries` for `viewer`; `records` holds the proposals already read (others are read here). */
+  private async render(
+    entries: NegotiationEntry[],
+    records: Map<string, Record<string, string>>,
+    viewer: Role,
+    owner: string,
+  ): Promise<Array<object | undefined>> {
+    const unread = entries
+      .filter((e) => e.eventType === 'ProposalEvent' && !records.has(e.proposalId as string))
+      .map((e) => e.proposalId as string);
+    if (unread.length > 0) {
       const pipeline = this.core.redis.pipeline();
-      for (const hex of proposalHexes) pipeline.hgetall(this.core.keys.proposal(hex));
+      for (const hex of unread) pipeline.hgetall(this.core.keys.proposal(hex));
       const results = (await pipeline.exec()) ?? [];
       results.forEach(([err, hash], i) => {
         if (err) throw err;
-        records.set(proposalHexes[i], hash as Record<string, string>);
+        records.set(unread[i], hash as Record<string, string>);
       });
     }
     return Promise.all(

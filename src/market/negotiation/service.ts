@@ -237,13 +237,16 @@ export class Negotiation {
     const notFound = new NotFound(
       `Proposal [${renderProposalId(ref.hex, ref.side)}] not found (subscription [${subscriptionId}]).`,
     );
-    const subscription = await this.subscriptions.get(subscriptionId);
+    // Both reads go out together (one write to Redis); only the subscription's owner and kind are needed.
+    const [subscription, record] = await Promise.all([
+      this.subscriptions.ownership(subscriptionId),
+      this.getRecord(ref.hex),
+    ]);
     if (!subscription) {
       if (purpose === 'react') throw new Invalid(`Subscription [${subscriptionId}] wasn't found.`);
       throw notFound;
     }
     if (subscription.owner !== caller || subscription.kind !== kind || ref.side !== role) throw notFound;
-    const record = await this.getRecord(ref.hex);
     const own = role === 'requestor' ? record?.demandId : record?.offerId;
     if (!record || own !== subscriptionId || !visibleTo(record, role)) throw notFound;
     return { record, role };

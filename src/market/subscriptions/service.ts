@@ -114,6 +114,13 @@ export class Subscriptions implements Lifecycle {
     return parseSubscriptionRecord(id, await this.core.redis.hgetall(this.core.keys.subscription(id)));
   }
 
+  /** Who owns the subscription and its kind (a tombstone's too), without its properties; undefined when unknown. */
+  async ownership(id: string): Promise<Pick<SubscriptionRecord, 'owner' | 'kind'> | undefined> {
+    const [owner, kind] = await this.core.redis.hmget(this.core.keys.subscription(id), 'owner', 'kind');
+    if (!owner) return undefined;
+    return { owner, kind: kind === 'offer' ? 'offer' : 'demand' };
+  }
+
   async getMany(ids: string[]): Promise<Array<SubscriptionRecord | undefined>> {
     if (ids.length === 0) return [];
     const pipeline = this.core.redis.pipeline();
