@@ -47,7 +47,7 @@ async function untilUp(url: string): Promise<void> {
 }
 
 /** `bourse api` as its own process (the production entry point). */
-async function startApi(redisUrl: string, prefix: string): Promise<{ url: string; child: ChildProcess }> {
+export async function startApi(redisUrl: string, prefix: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   // BENCH_API_NODE_ARGS: extra node flags for the api processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -104,7 +104,7 @@ async function startFloor(redisUrl: string): Promise<{ url: string; child: Child
   return { url, child };
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return; // already ended (a SIGTERM leaves exitCode null)
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
@@ -187,6 +187,11 @@ function cpuMeter(pids: Record<string, number | undefined>): (units: number) => 
     Object.fromEntries(
       Object.entries(pids).map(([name, pid]) => [name, (cpuSeconds(pid) - before[name]) / Math.max(1, units)]),
     );
+}
+
+/** A token of a fresh identity, valid for an hour on the api processes this bench starts. */
+export function benchToken(): Promise<string> {
+  return tokenFor(new TokenService({ config: { authSecret: SECRET } } as unknown as Core));
 }
 
 /** Runs PAIRS looping pairs for the duration; returns handshakes per second and requests per handshake. */

@@ -2,11 +2,6 @@
 
 /** How long records outlive their subscriptions (so late calls get "expired"/"unsubscribed" answers, not "unknown"). */
 export const MARKET_RETENTION_MS = 60 * 60 * 1000;
-/**
- * How long an ended subscription's tombstone (owner, kind, state, expiry: no properties) is kept, so late calls still
- * get "unsubscribed"/"expired" answers; after it, the subscription is simply unknown (404).
- */
-export const SUBSCRIPTION_TOMBSTONE_MS = 5 * 60 * 1000;
 /** Most events one subscription's queue keeps; older ones are dropped first. */
 export const MAX_QUEUED_EVENTS = 100_000;
 /** How often each instance ends expired subscriptions. */

@@ -60,6 +60,13 @@ export class Keys {
   subscriptionStream(): string {
     return this.k('subs', 'stream');
   }
+  /**
+   * Hash of the tombstones of subscriptions ended in one time window, one shard of them. Lua builds these names itself
+   * (src/store/lua/include/subscriptionTombstone.lua derives them from a record key): keep the two in step.
+   */
+  subscriptionTombstones(window: string, shard: string): string {
+    return this.k('subs', 'ended', window, shard);
+  }
   /** Stream position every subscription before which some instance has matched (where a restarted market resumes). */
   matcherCursor(): string {
     return this.k('subs', 'matched');

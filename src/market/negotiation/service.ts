@@ -237,16 +237,16 @@ export class Negotiation {
     const notFound = new NotFound(
       `Proposal [${renderProposalId(ref.hex, ref.side)}] not found (subscription [${subscriptionId}]).`,
     );
-    // Both reads go out together (one write to Redis); only the subscription's owner and kind are needed.
+    // Both reads go out together (one write to Redis); of the subscription, only whose it is and its kind matter.
     const [subscription, record] = await Promise.all([
-      this.subscriptions.ownership(subscriptionId),
+      this.subscriptions.ownership(subscriptionId, caller),
       this.getRecord(ref.hex),
     ]);
     if (!subscription) {
       if (purpose === 'react') throw new Invalid(`Subscription [${subscriptionId}] wasn't found.`);
       throw notFound;
     }
-    if (subscription.owner !== caller || subscription.kind !== kind || ref.side !== role) throw notFound;
+    if (!subscription.mine || subscription.kind !== kind || ref.side !== role) throw notFound;
     const own = role === 'requestor' ? record?.demandId : record?.offerId;
     if (!record || own !== subscriptionId || !visibleTo(record, role)) throw notFound;
     return { record, role };

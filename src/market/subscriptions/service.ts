@@ -5,7 +5,7 @@ import { Periodic } from '../../kernel/loops';
 import { defineScript, outcome } from '../../store/scripts';
 import { compileSubscription, ConstraintParseError, type CompiledSubscription } from '../constraints';
 import { newSubscriptionId } from '../ids';
-import { MARKET_RETENTION_MS, SUBSCRIPTION_TOMBSTONE_MS, SWEEP_INTERVAL_MS } from '../limits';
+import { MARKET_RETENTION_MS, SWEEP_INTERVAL_MS } from '../limits';
 import {
   isLive,
   parseSubscriptionRecord,
@@ -30,8 +30,26 @@ const endScript = defineScript({
   name: 'subscription.end',
   file: path.join(__dirname, 'lua', 'end.lua'),
   keys: ['record', 'active', 'owned', 'events', 'notices', 'inflight', 'stream'],
-  args: ['id', 'mode', 'caller', 'kind', 'now', 'eventsChannel', 'oldestStreamId', 'tombstoneMs'],
+  args: ['id', 'mode', 'caller', 'kind', 'now', 'eventsChannel', 'oldestStreamId'],
   parse: (reply): EndOutcome => outcome(reply).code as EndOutcome,
+});
+
+/** Whose a subscription is (`mine`: the caller's) and its kind, also once it ended; undefined when unknown. */
+export interface Ownership {
+  kind: SubscriptionKind;
+  mine: boolean;
+}
+
+const ownerScript = defineScript({
+  name: 'subscription.owner',
+  file: path.join(__dirname, 'lua', 'owner.lua'),
+  keys: ['record'],
+  args: ['now', 'caller'],
+  parse: (reply): Ownership | undefined => {
+    const { code, values } = outcome(reply);
+    if (code !== 'ok') return undefined;
+    return { kind: values[0] === 'offer' ? 'offer' : 'demand', mine: values[1] === 'mine' };
+  },
 });
 
 /** Compiles what a client posted; an unparsable constraint is a 400 carrying the parser's positioned message. */
@@ -114,11 +132,13 @@ export class Subscriptions implements Lifecycle {
     return parseSubscriptionRecord(id, await this.core.redis.hgetall(this.core.keys.subscription(id)));
   }
 
-  /** Who owns the subscription and its kind (a tombstone's too), without its properties; undefined when unknown. */
-  async ownership(id: string): Promise<Pick<SubscriptionRecord, 'owner' | 'kind'> | undefined> {
-    const [owner, kind] = await this.core.redis.hmget(this.core.keys.subscription(id), 'owner', 'kind');
-    if (!owner) return undefined;
-    return { owner, kind: kind === 'offer' ? 'offer' : 'demand' };
+  /** Whether the subscription is `caller`'s, and its kind, also once it ended (its tombstone); undefined: unknown. */
+  ownership(id: string, caller: string): Promise<Ownership | undefined> {
+    return this.core.scripts.call(
+      ownerScript,
+      { record: this.core.keys.subscription(id) },
+      { now: Date.now(), caller },
+    );
   }
 
   async getMany(ids: string[]): Promise<Array<SubscriptionRecord | undefined>> {
@@ -183,7 +203,6 @@ export class Subscriptions implements Lifecycle {
         now,
         eventsChannel: keys.wakeChannel(keys.negotiationEvents(id)),
         oldestStreamId: this.oldestStreamId(now),
-        tombstoneMs: SUBSCRIPTION_TOMBSTONE_MS,
       },
     );
   }
