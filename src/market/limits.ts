@@ -4,7 +4,13 @@
 export const MARKET_RETENTION_MS = 60 * 60 * 1000;
 /** Most events one subscription's queue keeps; older ones are dropped first. */
 export const MAX_QUEUED_EVENTS = 100_000;
-/** How often each instance ends expired subscriptions. */
+/**
+ * How long an ended subscription's 'end' entry stays in the subscription stream: every instance's matcher must have
+ * read it by then (they tail the stream continuously; one lagging longer keeps the ended subscription indexed, which
+ * only costs it memory: proposals with it are refused).
+ */
+export const ENDED_STREAM_ENTRY_GRACE_MS = 30_000;
+/** How often each instance ends expired subscriptions (and trims the stream's old 'end' entries). */
 export const SWEEP_INTERVAL_MS = 1000;
 /** collect* maxEvents: default when absent, and the allowed range (yagna). */
 export const DEFAULT_MAX_EVENTS = 20;

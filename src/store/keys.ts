@@ -71,6 +71,10 @@ export class Keys {
   matcherCursor(): string {
     return this.k('subs', 'matched');
   }
+  /** Last subscription stream entry the trim of ended subscriptions' 'end' entries has looked at. */
+  endedTrimCursor(): string {
+    return this.k('subs', 'trimmed');
+  }
   /** Sorted set id → expiry (ms) of active subscriptions of one kind, for expiry and index bootstrap. */
   activeSubscriptions(kind: 'demand' | 'offer'): string {
     return this.k('subs', 'active', kind);

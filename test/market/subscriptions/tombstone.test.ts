@@ -1,9 +1,11 @@
-/** subscriptionTombstone.lua: a tombstone lives one to two windows of 5 minutes. */
-const TOMBSTONE_MAX_MS = 10 * 60 * 1000;
+import { ENDED_STREAM_ENTRY_GRACE_MS } from '../../../src/market/limits';
 import { newParty } from '../../support/identities';
 import { startTestInstance, type TestInstance } from '../../support/instance';
 import { marketClient, uniqueTag } from '../../support/marketClient';
 import { until } from '../../support/wait';
+
+/** subscriptionTombstone.lua: a tombstone lives one to two windows of 5 minutes. */
+const TOMBSTONE_MAX_MS = 10 * 60 * 1000;
 
 /**
  * An ended subscription (unsubscribed or expired) shrinks at once to a small tombstone (a field in a shared compact
@@ -43,7 +45,7 @@ describe('market: ended subscriptions become tombstones', () => {
   const tombstoneCount = async (on: TestInstance) =>
     (await tombstoneHashes(on)).reduce((sum, hash) => sum + hash.fields, 0);
 
-  it('unsubscribe: the record shrinks to its tombstone fields, expires within the tombstone time, answers as before', async () => {
+  it('unsubscribe: the record goes, a compact tombstone expires within the tombstone time, answers as before', async () => {
     const tag = uniqueTag();
     const provider = marketClient(t, await newParty(t));
     const requestor = marketClient(t, await newParty(t));
@@ -78,5 +80,32 @@ describe('market: ended subscriptions become tombstones', () => {
     const late = await provider.del(`/offers/${offerId}`);
     expect(late.status).toBe(410);
     expect(late.body.message).toBe(`Can't unsubscribe expired Offer [${offerId}].`);
+  });
+
+  it("the stream keeps an ended subscription's entries only for the grace; live ones and matching stay", async () => {
+    const { redis, keys } = t.instance.core;
+    const market = t.instance.services.market;
+    const tag = uniqueTag();
+    const provider = marketClient(t, await newParty(t));
+    const requestor = marketClient(t, await newParty(t));
+    const endedId = await provider.subscribeOffer({ tag, n: 1 }, `(tag=${tag})`);
+    const liveId = await provider.subscribeOffer({ tag, n: 2 }, `(tag=${tag})`);
+    const entriesOf = async (id: string) =>
+      (await redis.xrange(keys.subscriptionStream(), '-', '+')).filter(([, fields]) => fields.includes(id));
+    expect((await provider.del(`/offers/${endedId}`)).status).toBe(204);
+    expect((await entriesOf(endedId)).map(([, fields]) => fields[1])).toEqual(['end']); // its 'sub' entry went at once
+
+    await market.subscriptions.trimEndedEntries(); // within the grace: kept for the matchers
+    expect(await entriesOf(endedId)).toHaveLength(1);
+    await market.subscriptions.trimEndedEntries(Date.now() + ENDED_STREAM_ENTRY_GRACE_MS + 1000);
+    expect(await entriesOf(endedId)).toHaveLength(0);
+    expect((await entriesOf(liveId)).map(([, fields]) => fields[1])).toEqual(['sub']);
+
+    // The live offer still matches a new demand after the trim.
+    const demandId = await requestor.subscribeDemand({ tag }, `(tag=${tag})`);
+    const events = await requestor.get(`/demands/${demandId}/events?timeout=5`);
+    expect(events.status).toBe(200);
+    expect(events.body).toHaveLength(1);
+    expect((await provider.del(`/offers/${endedId}`)).status).toBe(410); // the tombstone still answers
   });
 });
