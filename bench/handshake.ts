@@ -5,15 +5,19 @@
  * concurrency: the request rate of a bare Koa hello-world route (so a handshake's cost reads as "hello-world
  * requests") and the floor: a Koa route that runs one EVALSHA, FLOOR_REQUESTS of which make one floor handshake
  * (`costVsFloor` = floor handshakes per second / handshakes per second).
+ * The cores are shared, so throughput ratios move with whatever else runs; the CPU each process spends per handshake
+ * (api, Redis, this load generator) is reported too, next to the floor's CPU per 14 requests (`cpuCostVsFloor`): it
+ * is steadier, and the load generator's share shows whether it, rather than the api, was the bottleneck.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { TokenService } from '../src/auth/tokens';
 import type { Core } from '../src/kernel/core';
 import { EmbeddedRedis } from '../src/store/embeddedRedis';
-import { type Figures, round, table } from './support';
+import { cpuSeconds, type Figures, round, table } from './support';
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 16);
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 8) * 1000;
@@ -44,7 +48,7 @@ async function untilUp(url: string): Promise<void> {
 }
 
 /** `bourse api` as its own process (the production entry point). */
-async function startApi(redisUrl: string, prefix: string): Promise<{ url: string; child: ChildProcess }> {
+export async function startApi(redisUrl: string, prefix: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   // BENCH_API_NODE_ARGS: extra node flags for the api processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -101,7 +105,7 @@ async function startFloor(redisUrl: string): Promise<{ url: string; child: Child
   return { url, child };
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return; // already ended (a SIGTERM leaves exitCode null)
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
@@ -111,18 +115,33 @@ async function stop(child: ChildProcess): Promise<void> {
 /** Counts requests so a handshake's request count is reported, not assumed. */
 let requests = 0;
 
+/** node:http on keep-alive sockets: the load generator spends less CPU per request than with fetch. */
+const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+
+function request(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<[number, string]> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, agent, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve([res.statusCode ?? 0, text]));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 async function call(method: string, url: string, token: string, body?: unknown): Promise<unknown> {
   requests++;
-  const res = await fetch(url, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${url} → ${res.status} ${text}`);
+  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const [status, text] = await request(method, url, headers, body === undefined ? undefined : JSON.stringify(body));
+  if (status >= 300) throw new Error(`${method} ${url} → ${status} ${text}`);
   return text ? JSON.parse(text) : undefined;
 }
 
@@ -175,8 +194,27 @@ async function tokenFor(tokens: TokenService): Promise<string> {
   return tokens.issue(`0x${randomBytes(20).toString('hex')}`, Math.floor(Date.now() / 1000) + 3600);
 }
 
+/** CPU seconds per unit of work of each watched process (by name), over one measurement. */
+type CpuShare = Record<string, number>;
+
+function cpuMeter(pids: Record<string, number | undefined>): (units: number) => CpuShare {
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  return (units) =>
+    Object.fromEntries(
+      Object.entries(pids).map(([name, pid]) => [name, (cpuSeconds(pid) - before[name]) / Math.max(1, units)]),
+    );
+}
+
+/** A token of a fresh identity, valid for an hour on the api processes this bench starts. */
+export function benchToken(): Promise<string> {
+  return tokenFor(new TokenService({ config: { authSecret: SECRET } } as unknown as Core));
+}
+
 /** Runs PAIRS looping pairs for the duration; returns handshakes per second and requests per handshake. */
-async function measureHandshakes(urls: string[]): Promise<{ perSecond: number; requestsEach: number }> {
+async function measureHandshakes(
+  urls: string[],
+  pids: Record<string, number | undefined>,
+): Promise<{ perSecond: number; requestsEach: number; cpu: CpuShare }> {
   // Issuing needs only the shared secret.
   const tokens = new TokenService({ config: { authSecret: SECRET } } as unknown as Core);
   const pairs = await Promise.all(
@@ -188,6 +226,7 @@ async function measureHandshakes(urls: string[]): Promise<{ perSecond: number; r
   await Promise.all(pairs.map((pair, i) => handshake(i, pair.requestor, pair.provider))); // warm-up
   requests = 0;
   let done = 0;
+  const meter = cpuMeter(pids);
   const deadline = Date.now() + DURATION_MS;
   const started = Date.now();
   await Promise.all(
@@ -199,23 +238,28 @@ async function measureHandshakes(urls: string[]): Promise<{ perSecond: number; r
     }),
   );
   const seconds = (Date.now() - started) / 1000;
-  return { perSecond: done / seconds, requestsEach: requests / done };
+  return { perSecond: done / seconds, requestsEach: requests / done, cpu: meter(done) };
 }
 
-/** Requests per second of one GET route under PAIRS concurrent loops. */
-async function measureRoute(url: string): Promise<number> {
+/** Requests per second of one GET route under PAIRS concurrent loops, and CPU per request of the watched processes. */
+async function measureRoute(
+  url: string,
+  pids: Record<string, number | undefined> = {},
+): Promise<{ perSecond: number; cpu: CpuShare }> {
   const loop = async (until: number): Promise<number> => {
     let n = 0;
     while (Date.now() < until) {
-      await (await fetch(url)).text();
+      await request('GET', url, {});
       n++;
     }
     return n;
   };
   await Promise.all(Array.from({ length: PAIRS }, () => loop(Date.now() + 1000))); // warm-up
+  const meter = cpuMeter(pids);
   const started = Date.now();
   const counts = await Promise.all(Array.from({ length: PAIRS }, () => loop(started + DURATION_MS)));
-  return counts.reduce((a, b) => a + b, 0) / ((Date.now() - started) / 1000);
+  const total = counts.reduce((a, b) => a + b, 0);
+  return { perSecond: total / ((Date.now() - started) / 1000), cpu: meter(total) };
 }
 
 export async function run(): Promise<Figures> {
@@ -224,21 +268,49 @@ export async function run(): Promise<Figures> {
   try {
     const hello = await startHelloWorld();
     children.push(hello.child);
-    const helloRate = await measureRoute(`${hello.url}/hello`);
+    const helloRate = (await measureRoute(`${hello.url}/hello`)).perSecond;
     await stop(hello.child);
     const floor = await startFloor(redis.url);
     children.push(floor.child);
-    const floorRate = await measureRoute(`${floor.url}/floor`);
+    const floorRun = await measureRoute(`${floor.url}/floor`, {
+      server: floor.child.pid,
+      redis: redis.pid,
+      loadGenerator: process.pid,
+    });
+    const floorRate = floorRun.perSecond;
     await stop(floor.child);
     const floorHandshakesPerSecond = floorRate / FLOOR_REQUESTS;
 
     const prefix = `bench-${randomBytes(3).toString('hex')}:`;
     const first = await startApi(redis.url, prefix);
     children.push(first.child);
-    const one = await measureHandshakes([first.url]);
+    const one = await measureHandshakes([first.url], {
+      server: first.child.pid,
+      redis: redis.pid,
+      loadGenerator: process.pid,
+    });
     const second = await startApi(redis.url, prefix);
     children.push(second.child);
-    const two = await measureHandshakes([first.url, second.url]);
+    const two = await measureHandshakes([first.url, second.url], {
+      server: first.child.pid,
+      server2: second.child.pid,
+      redis: redis.pid,
+      loadGenerator: process.pid,
+    });
+    const ms = (seconds: number | undefined) => round((seconds ?? NaN) * 1000);
+    const floorCpu = (name: string) => floorRun.cpu[name] * FLOOR_REQUESTS;
+    table(
+      [
+        ['floor: 14 Koa + EVALSHA requests', floorCpu('server'), floorCpu('redis'), floorCpu('loadGenerator')],
+        ['handshake, 1 api instance', one.cpu.server, one.cpu.redis, one.cpu.loadGenerator],
+        ['handshake, 2 api instances', two.cpu.server + two.cpu.server2, two.cpu.redis, two.cpu.loadGenerator],
+      ].map(([what, server, redisCpu, generator]) => ({
+        'CPU ms per': what as string,
+        'server(s)': String(ms(server as number)),
+        redis: String(ms(redisCpu as number)),
+        'load generator': String(ms(generator as number)),
+      })),
+    );
 
     table([
       {
@@ -267,13 +339,23 @@ export async function run(): Promise<Figures> {
       },
     ]);
     const costVsFloor = floorHandshakesPerSecond / one.perSecond;
+    const cpuCostVsFloor = (one.cpu.server + one.cpu.redis) / (floorCpu('server') + floorCpu('redis'));
     console.log(
       `${PAIRS} concurrent pairs, ${DURATION_MS / 1000} s each; a handshake costs ${costVsFloor.toFixed(2)}× the floor ` +
-        `(${FLOOR_REQUESTS} Koa + EVALSHA requests; target ≤ 1.5×); 2 instances: ×${(two.perSecond / one.perSecond).toFixed(2)}.`,
+        `(${FLOOR_REQUESTS} Koa + EVALSHA requests; target ≤ 1.5×), ${cpuCostVsFloor.toFixed(2)}× its server + Redis CPU; ` +
+        `2 instances: ×${(two.perSecond / one.perSecond).toFixed(2)}.`,
     );
     return {
       costVsFloor: round(costVsFloor),
       twoInstanceSpeedup: round(two.perSecond / one.perSecond),
+      cpuCostVsFloor: round(cpuCostVsFloor),
+      apiCpuMsPerHandshake: ms(one.cpu.server),
+      apiCpuMsPerHandshakeTwoInstances: ms(two.cpu.server + two.cpu.server2),
+      redisCpuMsPerHandshake: ms(one.cpu.redis),
+      loadGeneratorCpuMsPerHandshake: ms(one.cpu.loadGenerator),
+      floorApiCpuMsPer14: ms(floorCpu('server')),
+      floorRedisCpuMsPer14: ms(floorCpu('redis')),
+      floorLoadGeneratorCpuMsPer14: ms(floorCpu('loadGenerator')),
       handshakesPerSecond: round(one.perSecond),
       handshakesPerSecondTwoInstances: round(two.perSecond),
       requestsPerHandshake: round(one.requestsEach),
@@ -285,6 +367,7 @@ export async function run(): Promise<Figures> {
     };
   } finally {
     for (const child of children) await stop(child);
+    agent.destroy();
     await redis.stop();
   }
 }

@@ -193,6 +193,7 @@ export async function run(): Promise<Figures> {
       const churned = await churn(market, admin, prefix, instance.core.keys.subscriptionStream(), CHURN_CYCLES);
       table([churned as unknown as Record<string, number>]);
       figures.redisBytesPerEndedSubscription = churned.redisBytesPerEndedSubscription;
+      figures.redisBytesPerEndedSubscriptionWithinGrace = churned.redisBytesPerEndedSubscriptionWithinGrace;
       figures.streamBytesPerEndedSubscription = churned.streamBytesPerEndedSubscription;
       figures.tombstoneBytesPerEndedSubscription = churned.otherBytesPerEndedSubscription;
       figures.rssGrowthAfterChurnMB = churned.rssGrowthMB;

@@ -1,5 +1,6 @@
 /** Small helpers shared by the benchmarks. */
 import { once } from 'node:events';
+import fs from 'node:fs';
 import os from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -93,4 +94,21 @@ export async function redisBytesUnder(redis: Redis, prefix: string): Promise<{ b
     keys += names.length;
   } while (cursor !== '0');
   return { bytes, keys };
+}
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc (Linux); this process's own via cpuUsage().
+ * On shared cores, CPU per unit of work is steadier than throughput, and it shows which process is the bottleneck.
+ */
+export function cpuSeconds(pid?: number): number {
+  if (pid === undefined || pid === process.pid) {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1e6;
+  }
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
 }

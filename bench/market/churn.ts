@@ -2,11 +2,13 @@
  * Churn: many offer subscribe → unsubscribe cycles on one instance (in-process, 8 at a time). What stays behind:
  * Redis bytes per ended subscription (every key under the instance's prefix, before vs after) and the instance's
  * RSS and heap growth once the matcher has dropped them all. Of the Redis bytes, those of the subscription stream
- * (its 'sub' and 'end' entries, kept for the subscription lifetime + the market retention) are reported apart from
- * the rest (the tombstones).
+ * (an ended subscription's 'end' entry, kept ENDED_STREAM_ENTRY_GRACE_MS for the matchers) are reported apart from
+ * the rest (the tombstones). The figures are taken once that grace has passed (the trim the sweeper runs then is run
+ * here at once), and also before (`...WithinGrace`).
  */
 import type Redis from 'ioredis';
 import type { MarketServices } from '../../src/market';
+import { ENDED_STREAM_ENTRY_GRACE_MS } from '../../src/market/limits';
 import { collectGarbage, redisBytesUnder } from '../support';
 
 const CONCURRENCY = 8;
@@ -15,6 +17,7 @@ export interface ChurnFigures {
   cycles: number;
   seconds: number;
   redisBytesPerEndedSubscription: number;
+  redisBytesPerEndedSubscriptionWithinGrace: number;
   streamBytesPerEndedSubscription: number;
   otherBytesPerEndedSubscription: number;
   redisKeysLeftPerEndedSubscription: number;
@@ -55,6 +58,8 @@ export async function churn(
     await new Promise((resolve) => setTimeout(resolve, 50));
   collectGarbage();
   const memoryAfter = process.memoryUsage();
+  const withinGrace = await redisBytesUnder(redis, prefix);
+  await market.subscriptions.trimEndedEntries(Date.now() + ENDED_STREAM_ENTRY_GRACE_MS);
   const redisAfter = await redisBytesUnder(redis, prefix);
   const streamGrowth = (await streamBytes()) - streamBefore;
   const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
@@ -62,6 +67,7 @@ export async function churn(
     cycles,
     seconds: Math.round(seconds * 10) / 10,
     redisBytesPerEndedSubscription: Math.round((redisAfter.bytes - redisBefore.bytes) / cycles),
+    redisBytesPerEndedSubscriptionWithinGrace: Math.round((withinGrace.bytes - redisBefore.bytes) / cycles),
     streamBytesPerEndedSubscription: Math.round(streamGrowth / cycles),
     otherBytesPerEndedSubscription: Math.round((redisAfter.bytes - redisBefore.bytes - streamGrowth) / cycles),
     redisKeysLeftPerEndedSubscription: Math.round(((redisAfter.keys - redisBefore.keys) / cycles) * 100) / 100,

@@ -4,6 +4,10 @@ import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import type { Core } from '../kernel/core';
 import { Unauthenticated } from '../kernel/errors';
 import { AppKeyService, looksLikeAppKey } from './appKeys';
+import { revokedTokensOf } from './revocations';
+
+/** Tokens whose signature was checked, by token text (bounded; the oldest leave first). */
+const VERIFIED_CACHE_SIZE = 2_000;
 
 export interface TokenClaims {
   /** Lower-cased 0x address the token acts for. */
@@ -20,14 +24,16 @@ export type TokenFailure = 'invalid' | 'expired' | 'revoked';
 /**
  * Auth tokens: HS256 JWTs (sub = address, exp, jti, iat) from the secret every instance shares. They also carry
  * ocean-node's `address` claim (checksummed): ocean.js reads the caller's consumerAddress from it.
- * Revocation is a Redis key per jti that expires together with the token, and a wake-up on that key that ends the
- * long-polls the token holds on every instance.
+ * Revocation is a Redis key per jti that expires together with the token, a wake-up on that key that ends the
+ * long-polls the token holds on every instance, and every instance's in-memory revoked set (RevokedTokens), so a
+ * request's check costs no Redis round trip. A token's signature is checked once; its claims are then remembered.
  * App keys (long-lived, see AppKeyService) are accepted wherever a token is: verify() tells them apart by shape.
  */
 export class TokenService {
   /** Imported once: jose would otherwise import raw key bytes again on every sign and verify. */
   private readonly secret: KeyObject;
   readonly appKeys: AppKeyService;
+  private readonly verified = new Map<string, TokenClaims>();
 
   constructor(private readonly core: Core) {
     if (!core.config.authSecret) throw new Error('BOURSE_AUTH_SECRET is required to issue or check auth tokens');
@@ -54,6 +60,17 @@ export class TokenService {
         ? { address: found.address, jti: `appkey:${found.name}`, exp: Infinity, appKey: found.name }
         : 'invalid';
     }
+    const claims = this.verified.get(token) ?? (await this.checkSignature(token));
+    if (typeof claims === 'string') return claims;
+    if (claims.exp * 1000 <= Date.now()) {
+      this.verified.delete(token);
+      return 'expired';
+    }
+    if (await revokedTokensOf(this.core).isRevoked(claims.jti)) return 'revoked';
+    return claims;
+  }
+
+  private async checkSignature(token: string): Promise<TokenClaims | TokenFailure> {
     let payload;
     try {
       ({ payload } = await jwtVerify(token, this.secret, { algorithms: ['HS256'] }));
@@ -63,8 +80,10 @@ export class TokenService {
     const { sub, jti, exp } = payload;
     if (typeof sub !== 'string' || !/^0x[0-9a-f]{40}$/.test(sub) || typeof jti !== 'string' || typeof exp !== 'number')
       return 'invalid';
-    if ((await this.core.redis.exists(this.core.keys.revokedToken(jti))) === 1) return 'revoked';
-    return { address: sub, jti, exp };
+    const claims = { address: sub, jti, exp };
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(token, claims);
+    return claims;
   }
 
   /** Marks a token revoked until it would have expired anyway. Returns false when it was already revoked. */
@@ -77,24 +96,19 @@ export class TokenService {
         return false; // a concurrent drop won
       }
     }
-    const { redis, keys, waiter } = this.core;
-    const ttl = Math.max(1, claims.exp - Math.floor(Date.now() / 1000));
-    const set = await redis.set(keys.revokedToken(claims.jti), '1', 'EX', ttl, 'NX');
-    if (set === 'OK') await waiter.notify(redis, keys.revokedToken(claims.jti));
-    return set === 'OK';
+    return revokedTokensOf(this.core).revoke(claims.jti, claims.exp);
   }
 
   /**
    * Makes the long-polls of a request (those waiting with `signal`) end with 401 once the token is revoked. Nothing
    * touches Redis unless the request long-polls; then the revocation key is subscribed with the poll's own keys and
-   * checked once.
+   * the revoked set checked once.
    */
   endPollsOnRevocation(signal: AbortSignal, claims: TokenClaims, message: string): void {
-    const { redis, keys, waiter } = this.core;
-    const key = keys.revokedToken(claims.jti);
+    const { keys, waiter } = this.core;
     waiter.guardPolls(signal, {
-      key,
-      fired: async () => (await redis.exists(key)) === 1,
+      key: keys.revokedToken(claims.jti),
+      fired: () => revokedTokensOf(this.core).isRevoked(claims.jti),
       error: () => new Unauthenticated(message),
     });
   }

@@ -184,8 +184,8 @@ export class Waiter {
   }
 
   /**
-   * The long-poll loop every blocking endpoint uses: register, then read; if the read found nothing,
-   * sleep until a wake-up and read again, until the deadline. Returns undefined when nothing was found.
+   * The long-poll loop every blocking endpoint uses: read; if that found nothing, register, then read; if that found
+   * nothing, sleep until a wake-up and read again, until the deadline. Returns undefined when nothing was found.
    * `read` may throw (e.g. NotFound when the subscription was removed while waiting). A guard set on `signal` with
    * guardPolls ends the poll by throwing its error, before any read once it has fired.
    */
@@ -197,6 +197,13 @@ export class Waiter {
   ): Promise<T | undefined> {
     const deadline = Date.now() + timeoutMs;
     const guard = signal === undefined ? undefined : this.guards.get(signal);
+    // Something already there needs no subscription: one read, no SUBSCRIBE/UNSUBSCRIBE. Otherwise register, then
+    // read again (a write between the two reads wakes the registration or is seen by the second read).
+    if (guard && (await guard.fired())) throw guard.error();
+    if (!signal?.aborted && !this.closing) {
+      const found = await read();
+      if (found !== undefined) return found;
+    }
     const registration = await this.register(keys, signal, guard?.key);
     this.openPolls?.inc();
     try {

@@ -1,4 +1,5 @@
 import { createActivity, type ActivityModule } from '../activity';
+import { revokedTokensOf } from '../auth/revocations';
 import { createCompute, type ComputeApi } from '../compute/api';
 import type { Core, Lifecycle } from '../kernel/core';
 import { createInvoke, type InvokeServices } from '../invoke';
@@ -46,6 +47,6 @@ export function buildServices(core: Core): { services: ApiServices; lifecycles: 
       activity,
       debitNotes,
     },
-    lifecycles: [...market.lifecycles, compute, invoke.webhooks, activity.provider, debitNotes],
+    lifecycles: [revokedTokensOf(core), ...market.lifecycles, compute, invoke.webhooks, activity.provider, debitNotes],
   };
 }

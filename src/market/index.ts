@@ -28,7 +28,7 @@ export function createMarket(core: Core): { services: MarketServices; lifecycles
   const subscriptions = new Subscriptions(core);
   const negotiation = new Negotiation(core, subscriptions);
   const agreements = new AgreementService(core, negotiation);
-  const inbox = new Inbox(core, subscriptions, (id, viewer) => agreements.render(id, viewer));
+  const inbox = new Inbox(core, (id, viewer) => agreements.render(id, viewer));
   const scans = new Scans(core, subscriptions);
   const matcher = new Matcher(core, subscriptions, negotiation);
   const expiry = new AgreementExpirySweeper(core, agreements);

@@ -2,14 +2,15 @@
 
 /** How long records outlive their subscriptions (so late calls get "expired"/"unsubscribed" answers, not "unknown"). */
 export const MARKET_RETENTION_MS = 60 * 60 * 1000;
-/**
- * How long an ended subscription's tombstone (owner, kind, state, expiry: no properties) is kept, so late calls still
- * get "unsubscribed"/"expired" answers; after it, the subscription is simply unknown (404).
- */
-export const SUBSCRIPTION_TOMBSTONE_MS = 5 * 60 * 1000;
 /** Most events one subscription's queue keeps; older ones are dropped first. */
 export const MAX_QUEUED_EVENTS = 100_000;
-/** How often each instance ends expired subscriptions. */
+/**
+ * How long an ended subscription's 'end' entry stays in the subscription stream: every instance's matcher must have
+ * read it by then (they tail the stream continuously; one lagging longer keeps the ended subscription indexed, which
+ * only costs it memory: proposals with it are refused).
+ */
+export const ENDED_STREAM_ENTRY_GRACE_MS = 30_000;
+/** How often each instance ends expired subscriptions (and trims the stream's old 'end' entries). */
 export const SWEEP_INTERVAL_MS = 1000;
 /** collect* maxEvents: default when absent, and the allowed range (yagna). */
 export const DEFAULT_MAX_EVENTS = 20;

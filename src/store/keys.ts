@@ -31,6 +31,18 @@ export class Keys {
   revokedToken(jti: string): string {
     return this.k('auth', 'revoked', jti);
   }
+  /** Sorted set jti → expiry (unix s) of the revoked tokens: what an instance loads when it (re)subscribes. */
+  revokedTokenIndex(): string {
+    return this.k('auth', 'revoked-index');
+  }
+  /** Channel every instance hears revocations on (message: the jti); each answers on the ack channel. */
+  revocationChannel(): string {
+    return this.k('auth', 'revocations');
+  }
+  /** Channel an instance confirms on (message: the jti) that it now refuses a revoked token. */
+  revocationAckChannel(): string {
+    return this.k('auth', 'revocation-acks');
+  }
   /** Hash of one app key (address, name, createdMs); the key itself is the secret, so it names the record. */
   appKey(key: string): string {
     return this.k('auth', 'appkey', key);
@@ -48,9 +60,20 @@ export class Keys {
   subscriptionStream(): string {
     return this.k('subs', 'stream');
   }
+  /**
+   * Hash of the tombstones of subscriptions ended in one time window, one shard of them. Lua builds these names itself
+   * (src/store/lua/include/subscriptionTombstone.lua derives them from a record key): keep the two in step.
+   */
+  subscriptionTombstones(window: string, shard: string): string {
+    return this.k('subs', 'ended', window, shard);
+  }
   /** Stream position every subscription before which some instance has matched (where a restarted market resumes). */
   matcherCursor(): string {
     return this.k('subs', 'matched');
+  }
+  /** Last subscription stream entry the trim of ended subscriptions' 'end' entries has looked at. */
+  endedTrimCursor(): string {
+    return this.k('subs', 'trimmed');
   }
   /** Sorted set id → expiry (ms) of active subscriptions of one kind, for expiry and index bootstrap. */
   activeSubscriptions(kind: 'demand' | 'offer'): string {

@@ -114,13 +114,25 @@ describe('long-poll waiter', () => {
     const found: { answer?: string } = {};
     const plain = waiter.poll(['shared-key'], 10_000, undefined, async () => found.answer);
     await untilTrue(() => waiter.refCount('guard-key') === 1 && waiter.refCount('shared-key') === 2, 'both polls');
+    const readsBefore = reads; // one before subscribing, one after
     await waiter.notify(redis, 'guard-key');
     await expect(ending).rejects.toThrow('guard fired');
-    expect(reads).toBe(1); // ended without reading again
+    expect(reads).toBe(readsBefore); // ended without reading again
     expect(waiter.refCount('shared-key')).toBe(1);
     found.answer = 'woken';
     await waiter.notify(redis, 'shared-key');
     expect(await plain).toBe('woken');
+  });
+
+  it('answers a poll whose first read finds something without subscribing anything', async () => {
+    const { waiter } = a.instance.core;
+    const register = jest.spyOn(waiter, 'register');
+    try {
+      expect(await waiter.poll(['ready-key'], 10_000, undefined, async () => 'there')).toBe('there');
+      expect(register).not.toHaveBeenCalled();
+    } finally {
+      register.mockRestore();
+    }
   });
 
   it('ends a guarded poll before its first read when the guard fired before it subscribed', async () => {

@@ -6,21 +6,48 @@ import { defineScript, outcome } from '../../store/scripts';
 import { renderProposalId, roleOfKind, type Role } from '../ids';
 import { DEFAULT_NEGOTIATION_LEASE_MS, MARKET_RETENTION_MS } from '../limits';
 import type { SubscriptionKind } from '../subscriptions/record';
-import type { Subscriptions } from '../subscriptions/service';
 import { parseProposalRecord, renderProposal, visibleTo, type NegotiationEntry } from './proposal';
 
-type Take = { status: 'ok'; notices: string[]; proposals: string[]; nextLeaseMs: number } | { status: string };
+interface Taken {
+  status: 'ok';
+  notices: string[];
+  proposals: string[];
+  nextLeaseMs: number;
+  expiresAt: number;
+  /** Proposal hex → its record's hash, read by the take itself. */
+  records: Map<string, Record<string, string>>;
+}
+
+type Take = Taken | { status: string };
+
+function hashOf(flat: string[]): Record<string, string> {
+  const hash: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]] = flat[i + 1];
+  return hash;
+}
 
 const collectScript = defineScript({
   name: 'negotiation.collect',
   file: path.join(__dirname, 'lua', 'collect.lua'),
   keys: ['subscription', 'notices', 'queue', 'inflight'],
-  args: ['max', 'now', 'leaseMs', 'deliveryId', 'retentionMs'],
+  args: ['max', 'now', 'leaseMs', 'deliveryId', 'retentionMs', 'caller', 'kind', 'proposalPrefix'],
   parse: (reply): Take => {
     const { code, values } = outcome(reply);
     if (code !== 'ok') return { status: code };
-    const [notices, proposals, nextLeaseMs] = values as [string[], string[], string];
-    return { status: code, notices, proposals, nextLeaseMs: Number(nextLeaseMs) };
+    const [notices, proposals, nextLeaseMs, expiresAt, hashes] = values as [
+      string[],
+      string[],
+      string,
+      string,
+      string[][],
+    ];
+    const records = new Map<string, Record<string, string>>();
+    proposals.forEach((text, i) => {
+      const { proposalId } = JSON.parse(text) as NegotiationEntry;
+      if (proposalId !== undefined) records.set(proposalId, hashOf(hashes[i]));
+    });
+    const times = { nextLeaseMs: Number(nextLeaseMs), expiresAt: Number(expiresAt) };
+    return { status: 'ok', notices, proposals, ...times, records };
   },
 });
 
@@ -57,6 +84,16 @@ function expiredError(id: string): NotFound {
 
 const nothingToSettle = async (): Promise<void> => undefined;
 
+/** What one collect waits for: the caller's subscription of `kind`, up to `maxEvents` events, until `deadline`. */
+interface PollSpec {
+  id: string;
+  kind: SubscriptionKind;
+  viewer: Role;
+  caller: string;
+  maxEvents: number;
+  deadline: number;
+}
+
 /**
  * Negotiation event queues of each subscription, delivered at least once. Each subscription has two Redis lists of
  * JSON entries: `negotiationEvents` (ProposalEvent) and `negotiationNotices` (ProposalRejectedEvent, AgreementEvent),
@@ -67,7 +104,6 @@ const nothingToSettle = async (): Promise<void> => undefined;
 export class Inbox {
   constructor(
     private readonly core: Core,
-    private readonly subscriptions: Subscriptions,
     private readonly renderAgreement: AgreementRenderer,
   ) {}
 
@@ -88,60 +124,59 @@ export class Inbox {
     maxEvents: number,
     signal?: AbortSignal,
   ): Promise<Collected> {
-    const record = await this.subscriptions.get(id);
-    if (!record || record.owner !== caller || record.kind !== kind) throw subscriptionGone(id);
-    const viewer = roleOfKind(kind);
-    // Wake at the expiry at the latest, so a waiting collect ends with 404 when its subscription expires.
-    const deadline = Date.now() + Math.min(timeoutMs, record.expiresAt - Date.now());
+    // Ownership, kind and expiry are checked by every take (collect.lua), not read beforehand.
+    const poll = { id, kind, viewer: roleOfKind(kind), caller, maxEvents, deadline: Date.now() + timeoutMs };
+    let expiresAt = Infinity;
     for (;;) {
-      const { collected, leaseEnded } = await this.pollOnce(id, viewer, caller, maxEvents, deadline, signal);
-      if (collected) return collected;
-      if (!leaseEnded || signal?.aborted || Date.now() >= deadline) break;
+      const round = await this.pollOnce(poll, signal);
+      if (round.collected) return round.collected;
+      expiresAt = round.expiresAt;
+      if (!round.woken || signal?.aborted || Date.now() >= poll.deadline) break;
     }
-    if (Date.now() >= record.expiresAt && !signal?.aborted) throw expiredError(id);
+    if (Date.now() >= expiresAt && !signal?.aborted) throw expiredError(id);
     return { events: [], settle: nothingToSettle };
   }
 
   /**
-   * One long-poll until `deadline`. A delivery still out (its instance may have died) comes back when its lease
-   * ends, which wakes no one: the poll then ends at that moment (`leaseEnded`), so the caller looks again.
+   * One long-poll until the deadline. A delivery still out (its instance may have died) comes back when its lease
+   * ends, and a subscription expires, both without waking anyone: the poll then ends at that moment (`woken`), so
+   * the caller looks again (and a look after the expiry is a 404).
    */
   private async pollOnce(
-    id: string,
-    viewer: Role,
-    caller: string,
-    maxEvents: number,
-    deadline: number,
+    poll: PollSpec,
     signal: AbortSignal | undefined,
-  ): Promise<{ collected?: Collected; leaseEnded: boolean }> {
+  ): Promise<{ collected?: Collected; woken: boolean; expiresAt: number }> {
     const wake = new AbortController();
     this.core.waiter.inheritGuard(signal, wake.signal); // a revoked token still ends this poll
     const forward = (): void => wake.abort();
     signal?.addEventListener('abort', forward, { once: true });
     if (signal?.aborted) wake.abort();
     let timer: NodeJS.Timeout | undefined;
-    let leaseEnded = false;
+    let woken = false;
+    let expiresAt = Infinity;
     const read = async (): Promise<Collected | undefined> => {
-      const taken = await this.take(id, viewer, caller, maxEvents);
-      if (!taken.collected && taken.nextLeaseMs > 0 && !timer) {
+      const taken = await this.take(poll);
+      expiresAt = taken.expiresAt;
+      const wakeAt = Math.min(taken.nextLeaseMs > 0 ? taken.nextLeaseMs : Infinity, taken.expiresAt);
+      if (!taken.collected && wakeAt < poll.deadline && !timer) {
         timer = setTimeout(
           () => {
-            leaseEnded = true;
+            woken = true;
             wake.abort();
           },
-          Math.max(0, taken.nextLeaseMs - Date.now()) + 1,
+          Math.max(0, wakeAt - Date.now()) + 1,
         );
       }
       return taken.collected;
     };
     try {
       const collected = await this.core.waiter.poll(
-        [this.core.keys.negotiationEvents(id)],
-        Math.max(0, deadline - Date.now()),
+        [this.core.keys.negotiationEvents(poll.id)],
+        Math.max(0, poll.deadline - Date.now()),
         wake.signal,
         read,
       );
-      return { collected, leaseEnded };
+      return { collected, woken, expiresAt };
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', forward);
@@ -149,13 +184,9 @@ export class Inbox {
   }
 
   /** One atomic take from the queues, rendered; no `collected` when nothing (renderable) was there. */
-  private async take(
-    id: string,
-    viewer: Role,
-    owner: string,
-    maxEvents: number,
-  ): Promise<{ collected?: Collected; nextLeaseMs: number }> {
+  private async take(poll: PollSpec): Promise<{ collected?: Collected; nextLeaseMs: number; expiresAt: number }> {
     const { keys } = this.core;
+    const { id, viewer, caller, maxEvents } = poll;
     const deliveryId = randomBytes(8).toString('hex');
     const taken = await this.core.scripts.call(
       collectScript,
@@ -165,19 +196,28 @@ export class Inbox {
         queue: keys.negotiationEvents(id),
         inflight: keys.negotiationInflight(id),
       },
-      { max: maxEvents, now: Date.now(), leaseMs: this.leaseMs, deliveryId, retentionMs: MARKET_RETENTION_MS },
+      {
+        max: maxEvents,
+        now: Date.now(),
+        leaseMs: this.leaseMs,
+        deliveryId,
+        retentionMs: MARKET_RETENTION_MS,
+        caller,
+        kind: poll.kind,
+        proposalPrefix: keys.proposal(''),
+      },
     );
     if (taken.status === 'expired') throw expiredError(id);
     if (!('notices' in taken)) throw subscriptionGone(id);
-    const { notices, proposals, nextLeaseMs } = taken;
-    if (notices.length + proposals.length === 0) return { nextLeaseMs };
+    const { notices, proposals, nextLeaseMs, expiresAt, records } = taken as Taken;
+    if (notices.length + proposals.length === 0) return { nextLeaseMs, expiresAt };
     const settle = (written: boolean): Promise<void> => this.settle(id, deliveryId, written);
     // Proposal events come in random order, so older offers get no advantage (yagna).
     const entries = [...notices, ...shuffle(proposals)].map((text) => JSON.parse(text) as NegotiationEntry);
-    const events = (await this.render(entries, viewer, owner)).filter((e): e is object => e !== undefined);
-    if (events.length > 0) return { collected: { events, settle }, nextLeaseMs };
+    const events = (await this.render(entries, records, viewer, caller)).filter((e): e is object => e !== undefined);
+    if (events.length > 0) return { collected: { events, settle }, nextLeaseMs, expiresAt };
     await settle(true); // only events of artifacts that are gone: nothing to deliver, ever
-    return { nextLeaseMs };
+    return { nextLeaseMs, expiresAt };
   }
 
   private async settle(id: string, deliveryId: string, written: boolean): Promise<void> {
@@ -197,16 +237,23 @@ export class Inbox {
     );
   }
 
-  private async render(entries: NegotiationEntry[], viewer: Role, owner: string): Promise<Array<object | undefined>> {
-    const proposalHexes = entries.filter((e) => e.eventType === 'ProposalEvent').map((e) => e.proposalId as string);
-    const records = new Map<string, Record<string, string>>();
-    if (proposalHexes.length > 0) {
+  /** The events of `entries` for `viewer`; `records` holds the proposals already read (others are read here). */
+  private async render(
+    entries: NegotiationEntry[],
+    records: Map<string, Record<string, string>>,
+    viewer: Role,
+    owner: string,
+  ): Promise<Array<object | undefined>> {
+    const unread = entries
+      .filter((e) => e.eventType === 'ProposalEvent' && !records.has(e.proposalId as string))
+      .map((e) => e.proposalId as string);
+    if (unread.length > 0) {
       const pipeline = this.core.redis.pipeline();
-      for (const hex of proposalHexes) pipeline.hgetall(this.core.keys.proposal(hex));
+      for (const hex of unread) pipeline.hgetall(this.core.keys.proposal(hex));
       const results = (await pipeline.exec()) ?? [];
       results.forEach(([err, hash], i) => {
         if (err) throw err;
-        records.set(proposalHexes[i], hash as Record<string, string>);
+        records.set(unread[i], hash as Record<string, string>);
       });
     }
     return Promise.all(

@@ -234,18 +234,21 @@ export class Negotiation {
     purpose: 'read' | 'react',
   ): Promise<{ record: ProposalRecord; role: Role }> {
     const role = roleOfKind(kind);
-    const notFound = new NotFound(
-      `Proposal [${renderProposalId(ref.hex, ref.side)}] not found (subscription [${subscriptionId}]).`,
-    );
-    const subscription = await this.subscriptions.get(subscriptionId);
+    // Built only when thrown: an error captures a stack trace, which the hot path should not pay for.
+    const notFound = (): NotFound =>
+      new NotFound(`Proposal [${renderProposalId(ref.hex, ref.side)}] not found (subscription [${subscriptionId}]).`);
+    // Both reads go out together (one write to Redis); of the subscription, only whose it is and its kind matter.
+    const [subscription, record] = await Promise.all([
+      this.subscriptions.ownership(subscriptionId, caller),
+      this.getRecord(ref.hex),
+    ]);
     if (!subscription) {
       if (purpose === 'react') throw new Invalid(`Subscription [${subscriptionId}] wasn't found.`);
-      throw notFound;
+      throw notFound();
     }
-    if (subscription.owner !== caller || subscription.kind !== kind || ref.side !== role) throw notFound;
-    const record = await this.getRecord(ref.hex);
+    if (!subscription.mine || subscription.kind !== kind || ref.side !== role) throw notFound();
     const own = role === 'requestor' ? record?.demandId : record?.offerId;
-    if (!record || own !== subscriptionId || !visibleTo(record, role)) throw notFound;
+    if (!record || own !== subscriptionId || !visibleTo(record, role)) throw notFound();
     return { record, role };
   }
 

@@ -5,8 +5,8 @@ export type SubscriptionKind = 'demand' | 'offer';
 
 /**
  * A demand or offer as stored at `keys.subscription(id)`. This module is its one reader and writer: create.lua
- * stores exactly `subscriptionToHash(record)` plus the `seq` it assigns; end.lua replaces an ended subscription's
- * record by a tombstone of TOMBSTONE_FIELDS (the others read back empty: a tombstone is never live).
+ * stores exactly `subscriptionToHash(record)` plus the `seq` it assigns; end.lua deletes an ended subscription's
+ * record and leaves a compact tombstone elsewhere (src/store/lua/include/subscriptionTombstone.lua).
  * `properties` is the JSON text of the flat, key-sorted map; `seq` is its position in the subscription stream.
  */
 export interface SubscriptionRecord {
@@ -34,12 +34,7 @@ export const SUBSCRIPTION_FIELDS = [
   'seq',
 ] as const satisfies ReadonlyArray<keyof SubscriptionRecord>;
 
-/** The fields an ended subscription's tombstone keeps (end.lua writes them): what its 404/410 answers need. */
-export const TOMBSTONE_FIELDS = ['kind', 'owner', 'state', 'expiresAt'] as const satisfies ReadonlyArray<
-  keyof SubscriptionRecord
->;
-
-/** The record stored at `keys.subscription(id)` (a whole record or a tombstone), undefined when there is none. */
+/** The record stored at `keys.subscription(id)`, undefined when there is none. */
 export function parseSubscriptionRecord(id: string, hash: Record<string, string>): SubscriptionRecord | undefined {
   if (!hash.owner) return undefined;
   return {

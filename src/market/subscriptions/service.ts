@@ -5,7 +5,7 @@ import { Periodic } from '../../kernel/loops';
 import { defineScript, outcome } from '../../store/scripts';
 import { compileSubscription, ConstraintParseError, type CompiledSubscription } from '../constraints';
 import { newSubscriptionId } from '../ids';
-import { MARKET_RETENTION_MS, SUBSCRIPTION_TOMBSTONE_MS, SWEEP_INTERVAL_MS } from '../limits';
+import { ENDED_STREAM_ENTRY_GRACE_MS, MARKET_RETENTION_MS, SWEEP_INTERVAL_MS } from '../limits';
 import {
   isLive,
   parseSubscriptionRecord,
@@ -30,8 +30,37 @@ const endScript = defineScript({
   name: 'subscription.end',
   file: path.join(__dirname, 'lua', 'end.lua'),
   keys: ['record', 'active', 'owned', 'events', 'notices', 'inflight', 'stream'],
-  args: ['id', 'mode', 'caller', 'kind', 'now', 'eventsChannel', 'oldestStreamId', 'tombstoneMs'],
+  args: ['id', 'mode', 'caller', 'kind', 'now', 'eventsChannel', 'oldestStreamId'],
   parse: (reply): EndOutcome => outcome(reply).code as EndOutcome,
+});
+
+const trimEndedScript = defineScript({
+  name: 'subscription.trimEnded',
+  file: path.join(__dirname, 'lua', 'trim_ended.lua'),
+  keys: ['stream', 'cursor'],
+  args: ['upTo', 'count'],
+  parse: (reply) => {
+    const [lookedAt, deleted] = outcome(reply).values.map(Number);
+    return { lookedAt, deleted };
+  },
+});
+
+/** Whose a subscription is (`mine`: the caller's) and its kind, also once it ended; undefined when unknown. */
+export interface Ownership {
+  kind: SubscriptionKind;
+  mine: boolean;
+}
+
+const ownerScript = defineScript({
+  name: 'subscription.owner',
+  file: path.join(__dirname, 'lua', 'owner.lua'),
+  keys: ['record'],
+  args: ['now', 'caller'],
+  parse: (reply): Ownership | undefined => {
+    const { code, values } = outcome(reply);
+    if (code !== 'ok') return undefined;
+    return { kind: values[0] === 'offer' ? 'offer' : 'demand', mine: values[1] === 'mine' };
+  },
 });
 
 /** Compiles what a client posted; an unparsable constraint is a 400 carrying the parser's positioned message. */
@@ -51,7 +80,15 @@ export class Subscriptions implements Lifecycle {
   private readonly sweeper: Periodic;
 
   constructor(private readonly core: Core) {
-    this.sweeper = new Periodic('subscription-expiry', SWEEP_INTERVAL_MS, () => this.sweepExpired().then(), core.log);
+    this.sweeper = new Periodic(
+      'subscription-expiry',
+      SWEEP_INTERVAL_MS,
+      async () => {
+        await this.sweepExpired();
+        await this.trimEndedEntries();
+      },
+      core.log,
+    );
   }
 
   async start(): Promise<void> {
@@ -112,6 +149,15 @@ export class Subscriptions implements Lifecycle {
 
   async get(id: string): Promise<SubscriptionRecord | undefined> {
     return parseSubscriptionRecord(id, await this.core.redis.hgetall(this.core.keys.subscription(id)));
+  }
+
+  /** Whether the subscription is `caller`'s, and its kind, also once it ended (its tombstone); undefined: unknown. */
+  ownership(id: string, caller: string): Promise<Ownership | undefined> {
+    return this.core.scripts.call(
+      ownerScript,
+      { record: this.core.keys.subscription(id) },
+      { now: Date.now(), caller },
+    );
   }
 
   async getMany(ids: string[]): Promise<Array<SubscriptionRecord | undefined>> {
@@ -176,9 +222,24 @@ export class Subscriptions implements Lifecycle {
         now,
         eventsChannel: keys.wakeChannel(keys.negotiationEvents(id)),
         oldestStreamId: this.oldestStreamId(now),
-        tombstoneMs: SUBSCRIPTION_TOMBSTONE_MS,
       },
     );
+  }
+
+  /** Deletes the stream's 'end' entries older than the grace (see trim_ended.lua); returns how many. */
+  async trimEndedEntries(now = Date.now(), batch = 1000): Promise<number> {
+    const { keys, scripts } = this.core;
+    const upTo = `${Math.max(0, now - ENDED_STREAM_ENTRY_GRACE_MS)}-0`;
+    let deleted = 0;
+    for (;;) {
+      const round = await scripts.call(
+        trimEndedScript,
+        { stream: keys.subscriptionStream(), cursor: keys.endedTrimCursor() },
+        { upTo, count: batch },
+      );
+      deleted += round.deleted;
+      if (round.lookedAt < batch) return deleted;
+    }
   }
 
   /** Ends every subscription whose lifetime is over (any instance may run this; each end happens once). */

@@ -4,12 +4,16 @@
 -- this collect (dropped); one whose lease has passed without that (its instance died mid-response) goes back to the
 -- front of its queues, to be delivered again now.
 -- KEYS: subscription, notices, queue (proposal events), inflight
--- ARGV: max, now ms, leaseMs, deliveryId, retention ms (after the subscription expires)
--- Returns {'ok', notices, proposals, nextLeaseMs} (nextLeaseMs: the earliest lease still running, 0 = none) or
---   {'missing'} | {'unsubscribed'} | {'expired'}
+-- ARGV: max, now ms, leaseMs, deliveryId, retention ms (after the subscription expires), caller, kind,
+--       proposal key prefix (keys.proposal(''))
+-- Returns {'ok', notices, proposals, nextLeaseMs, expiresAt, records} (nextLeaseMs: the earliest lease still running,
+--   0 = none; records: each proposal event's proposal hash as HGETALL lists it, read here so rendering needs no
+--   second round trip) or {'missing'} (also: not the caller's, or not of that kind) | {'unsubscribed'} | {'expired'}
 --- @include "subscriptionStatus"
 --- @include "requeueDelivery"
 local max, now, leaseMs, deliveryId = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local owner, kind = unpack(redis.call('HMGET', KEYS[1], 'owner', 'kind'))
+if owner ~= ARGV[6] or kind ~= ARGV[7] then return {'missing'} end
 local status, expiresAt = subscriptionStatus(KEYS[1], now)
 if status ~= 'active' then return {status} end
 
@@ -35,4 +39,9 @@ if #notices + #proposals > 0 then
   redis.call('HSET', KEYS[4], deliveryId, cjson.encode(delivery))
   redis.call('PEXPIREAT', KEYS[4], string.format('%.0f', expiresAt + tonumber(ARGV[5])))
 end
-return {'ok', notices, proposals, string.format('%.0f', nextLease)}
+local records = {}
+for i, text in ipairs(proposals) do
+  local proposalId = cjson.decode(text).proposalId
+  records[i] = type(proposalId) == 'string' and redis.call('HGETALL', ARGV[8] .. proposalId) or {}
+end
+return {'ok', notices, proposals, string.format('%.0f', nextLease), string.format('%.0f', expiresAt), records}
