@@ -87,6 +87,7 @@ export class Matcher implements Lifecycle {
     this.departed = false;
     await this.applyView(joined.view, joined.members, joined.from);
     this.cursor = joined.view;
+    this.core.metrics.matcherShard.set(this.shard.size);
     this.core.log.info({ member: this.memberId, members: joined.members.length, shard: this.size }, 'matcher joined');
   }
 
