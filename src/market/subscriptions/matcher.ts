@@ -1,8 +1,9 @@
 import type Redis from 'ioredis';
 import type { Core, Lifecycle } from '../../kernel/core';
 import { StreamReader } from '../../kernel/loops';
+import { Scripts } from '../../store/scripts';
 import { Membership, parseMembers } from './membership';
-import { isLive, parseStreamEntry, type SubscriptionRecord } from './record';
+import { isLive, parseStreamEntry, type SubscriptionKind, type SubscriptionRecord } from './record';
 import { Rendezvous } from './rendezvous';
 import { Shard, type Pair } from './shard';
 import type { Subscriptions } from './service';
@@ -12,14 +13,20 @@ export interface InitialProposals {
   createInitial(demandId: string, offerId: string): Promise<unknown>;
 }
 
+/**
+ * Builds the proposal writer on the matcher's own Redis connection: a demand with many matches is written in many
+ * calls, and the collect they wake (on the shared command connection) must not queue behind them.
+ */
+export type InitialProposalsOn = (core: Core) => InitialProposals;
+
 type StreamPage = Array<[string, string[]]>;
 
-/** Entries read from the stream per round trip, and Initial proposals created concurrently. */
+/** Entries read from the stream per round trip, and most Initial proposals created concurrently. */
 const READ_BATCH = 500;
-const CREATE_CONCURRENCY = 200;
+const CREATE_CONCURRENCY = 32;
 /**
- * The first pairs of a new subscription are written as a small batch of their own: the collect they wake reads on
- * the same connection, so it then waits behind at most one batch instead of all the matches.
+ * The first pairs of a new subscription are written as a small batch of their own, and batches then double: the
+ * first events are visible after a few writes instead of all the matches.
  */
 const FIRST_CREATE_BATCH = 8;
 const READ_BLOCK_MS = 1000;
@@ -43,6 +50,8 @@ export class Matcher implements Lifecycle {
   private readonly membership: Membership;
   private readonly reader: StreamReader;
   private view = new Rendezvous([]);
+  private proposals: InitialProposals | undefined;
+  private writer: Redis | undefined;
   /** Stream position through which this instance has finished matching. */
   private cursor = '0-0';
   /** Set when a view entry no longer lists this instance (it was departed for missing heartbeats). */
@@ -51,7 +60,7 @@ export class Matcher implements Lifecycle {
   constructor(
     private readonly core: Core,
     private readonly subscriptions: Subscriptions,
-    private readonly proposals: InitialProposals,
+    private readonly proposalsOn: InitialProposalsOn,
   ) {
     this.shard = new Shard(core.log);
     this.membership = new Membership(core, () => this.cursor);
@@ -63,6 +72,11 @@ export class Matcher implements Lifecycle {
     return this.shard.size;
   }
 
+  /** How many subscriptions of one kind this instance owns. */
+  sizeOf(kind: SubscriptionKind): number {
+    return this.shard.count(kind);
+  }
+
   /** This instance's name among the matchers. */
   get memberId(): string {
     return this.membership.id;
@@ -70,6 +84,11 @@ export class Matcher implements Lifecycle {
 
   /** Builds the shard it expects to own before announcing itself, so the others hand it over without a gap. */
   async start(): Promise<void> {
+    const writer = this.core.redis.duplicate({ lazyConnect: true, connectionName: 'bourse-matcher-writer' });
+    writer.on('error', () => undefined); // a failed write fails its batch, which the stream reader reports
+    await writer.connect();
+    this.writer = writer;
+    this.proposals = this.proposalsOn({ ...this.core, redis: writer, scripts: new Scripts(writer) });
     const expected = new Set([...(await this.membership.liveMembers()), this.memberId]);
     await this.loadOwned(new Rendezvous([...expected]));
     await this.join();
@@ -80,6 +99,7 @@ export class Matcher implements Lifecycle {
   async stop(): Promise<void> {
     await this.reader.stop();
     await this.membership.stop(true);
+    this.writer?.disconnect();
   }
 
   private async join(): Promise<void> {
@@ -190,12 +210,15 @@ export class Matcher implements Lifecycle {
 
   /** Creates the pairs' Initial proposals, the first few on their own so the first event is visible early. */
   private async create(pairs: Pair[]): Promise<void> {
-    for (let i = 0; i < pairs.length;) {
-      const size = i === 0 ? FIRST_CREATE_BATCH : CREATE_CONCURRENCY;
+    const proposals = this.proposals!;
+    for (
+      let i = 0, size = FIRST_CREATE_BATCH;
+      i < pairs.length;
+      i += size, size = Math.min(2 * size, CREATE_CONCURRENCY)
+    ) {
       await Promise.all(
-        pairs.slice(i, i + size).map(([demandId, offerId]) => this.proposals.createInitial(demandId, offerId)),
+        pairs.slice(i, i + size).map(([demandId, offerId]) => proposals.createInitial(demandId, offerId)),
       );
-      i += size;
     }
   }
 }

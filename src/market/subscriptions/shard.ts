@@ -38,6 +38,11 @@ export class Shard {
     return this.entries.size;
   }
 
+  /** How many subscriptions of one kind it holds. */
+  count(kind: SubscriptionKind): number {
+    return this.indexes[kind].size;
+  }
+
   has(id: string): boolean {
     return this.entries.has(id);
   }

@@ -12,8 +12,11 @@ import {
 import { marketClient, uniqueTag } from '../../support/marketClient';
 import { until } from '../../support/wait';
 
-/** Fast membership: an instance that stops beating is departed after about 300 ms. */
-const MEMBERSHIP_ENV = { BOURSE_MATCHER_HEARTBEAT_MS: '100', BOURSE_MATCHER_MISSED_BEATS: '3' };
+/**
+ * Fast membership: an instance that stops beating is departed after about a second (not less: on a loaded machine a
+ * live instance must not miss that many beats, or it is departed and joins again, which is correct but slower).
+ */
+const MEMBERSHIP_ENV = { BOURSE_MATCHER_HEARTBEAT_MS: '100', BOURSE_MATCHER_MISSED_BEATS: '10' };
 
 /** A real `bourse api` process in the market of `prefix`, to be SIGKILLed: it departs by missing heartbeats. */
 interface ApiProcess {
@@ -112,7 +115,9 @@ describe('sharded matching across three instances', () => {
       expect((await requestor.get(`/demands/${demand.id}/events?timeout=0.2`)).body).toEqual([]);
     }
     // The two survivors hold every live subscription once.
-    expect(shardOf(a) + shardOf(b)).toBe(offers.length + demands.length);
+    const total = offers.length + demands.length;
+    await until(() => shardOf(a) + shardOf(b) === total, 'the survivors to hold every subscription once');
+    expect(Math.min(shardOf(a), shardOf(b))).toBeGreaterThan(0);
   }, 60_000);
 
   it('a restarted instance takes its share back and the others drop it', async () => {
@@ -121,7 +126,7 @@ describe('sharded matching across three instances', () => {
     c = await startApiProcess(prefix);
     expect(await members()).toBe(3);
     // A and B drop C's share when they read its view entry; C indexed it before announcing itself.
-    await until(async () => shardOf(a) + shardOf(b) + (await c!.shard()) === total, 'shares to add up again');
+    await until(async () => shardOf(a) + shardOf(b) + (await c!.shard()) === total, 'shares to add up again', 20_000);
     const shares = [shardOf(a), shardOf(b), await c.shard()];
     expect(shares[0]).toBeLessThan(before[0]);
     expect(shares[1]).toBeLessThan(before[1]);
