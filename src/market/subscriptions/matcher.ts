@@ -5,13 +5,9 @@ import { Scripts } from '../../store/scripts';
 import { Membership, parseMembers } from './membership';
 import { isLive, parseStreamEntry, type SubscriptionKind, type SubscriptionRecord } from './record';
 import { Rendezvous } from './rendezvous';
-import { Shard, type Pair } from './shard';
+import { ProposalWriter, type InitialProposals } from './proposalWriter';
+import { compareStreamIds, Shard } from './shard';
 import type { Subscriptions } from './service';
-
-/** What the matcher does with a pair: create its Initial proposal (idempotently; negotiation owns proposals). */
-export interface InitialProposals {
-  createInitial(demandId: string, offerId: string): Promise<unknown>;
-}
 
 /**
  * Builds the proposal writer on the matcher's own Redis connection: a demand with many matches is written in many
@@ -21,15 +17,13 @@ export type InitialProposalsOn = (core: Core) => InitialProposals;
 
 type StreamPage = Array<[string, string[]]>;
 
-/** Entries read from the stream per round trip, and most Initial proposals created concurrently. */
+/** Entries read from the stream per round trip. */
 const READ_BATCH = 500;
-const CREATE_CONCURRENCY = 32;
-/**
- * The first pairs of a new subscription are written as a small batch of their own, and batches then double: the
- * first events are visible after a few writes instead of all the matches.
- */
-const FIRST_CREATE_BATCH = 8;
 const READ_BLOCK_MS = 1000;
+/** Pairs queued for writing beyond which the matcher waits before reading on. */
+const MAX_BACKLOG = 20_000;
+/** How long a graceful stop waits for queued writes (what is left is replayed by the others). */
+const DRAIN_MS = 1000;
 
 /**
  * Pairs demands and offers, sharded across the API instances. Every instance reads the whole subscription stream, but
@@ -50,10 +44,15 @@ export class Matcher implements Lifecycle {
   private readonly membership: Membership;
   private readonly reader: StreamReader;
   private view = new Rendezvous([]);
-  private proposals: InitialProposals | undefined;
-  private writer: Redis | undefined;
-  /** Stream position through which this instance has finished matching. */
+  private writer: ProposalWriter | undefined;
+  private writerConnection: Redis | undefined;
+  /** Writes queued while handling the current batch; `matched` moves past the batch when they are done. */
+  private pending: Array<Promise<void>> = [];
+  private committed: Promise<void> = Promise.resolve();
+  /** Stream position through which this instance has read. */
   private cursor = '0-0';
+  /** Stream position through which every pair this instance found is written (its progress in the membership). */
+  private matched = '0-0';
   /** Set when a view entry no longer lists this instance (it was departed for missing heartbeats). */
   private departed = false;
 
@@ -63,7 +62,7 @@ export class Matcher implements Lifecycle {
     private readonly proposalsOn: InitialProposalsOn,
   ) {
     this.shard = new Shard(core.log);
-    this.membership = new Membership(core, () => this.cursor);
+    this.membership = new Membership(core, () => this.matched);
     this.reader = new StreamReader('matcher', core.redis, (connection) => this.step(connection), core.log);
   }
 
@@ -84,11 +83,12 @@ export class Matcher implements Lifecycle {
 
   /** Builds the shard it expects to own before announcing itself, so the others hand it over without a gap. */
   async start(): Promise<void> {
-    const writer = this.core.redis.duplicate({ lazyConnect: true, connectionName: 'bourse-matcher-writer' });
-    writer.on('error', () => undefined); // a failed write fails its batch, which the stream reader reports
-    await writer.connect();
-    this.writer = writer;
-    this.proposals = this.proposalsOn({ ...this.core, redis: writer, scripts: new Scripts(writer) });
+    const connection = this.core.redis.duplicate({ lazyConnect: true, connectionName: 'bourse-matcher-writer' });
+    connection.on('error', () => undefined); // the writer reports failed writes
+    await connection.connect();
+    this.writerConnection = connection;
+    const proposals = this.proposalsOn({ ...this.core, redis: connection, scripts: new Scripts(connection) });
+    this.writer = new ProposalWriter(proposals, this.core.log);
     const expected = new Set([...(await this.membership.liveMembers()), this.memberId]);
     await this.loadOwned(new Rendezvous([...expected]));
     await this.join();
@@ -98,8 +98,10 @@ export class Matcher implements Lifecycle {
   /** Stops matching and leaves at once, so the others take the shard over without waiting for missed heartbeats. */
   async stop(): Promise<void> {
     await this.reader.stop();
+    await Promise.race([this.committed, new Promise((resolve) => setTimeout(resolve, DRAIN_MS).unref())]);
+    this.writer?.stop();
     await this.membership.stop(true);
-    this.writer?.disconnect();
+    this.writerConnection?.disconnect();
   }
 
   private async join(): Promise<void> {
@@ -107,12 +109,17 @@ export class Matcher implements Lifecycle {
     this.departed = false;
     await this.applyView(joined.view, joined.members, joined.from);
     this.cursor = joined.view;
+    this.commit(joined.view);
     this.core.metrics.matcherShard.set(this.shard.size);
     this.core.log.info({ member: this.memberId, members: joined.members.length, shard: this.size }, 'matcher joined');
   }
 
-  /** One blocking read of the stream; the cursor advances only after the whole batch is done (else it is re-read). */
+  /**
+   * One blocking read of the stream. The read cursor advances once the batch is handled (else it is re-read); the
+   * matched position once its writes are done.
+   */
   private async step(connection: Redis): Promise<void> {
+    if (this.writer!.backlog > MAX_BACKLOG) await this.committed;
     const reply = (await connection.xread(
       'COUNT',
       READ_BATCH,
@@ -131,6 +138,7 @@ export class Matcher implements Lifecycle {
       await this.join();
     } else {
       this.cursor = batch[batch.length - 1][0];
+      this.commit(this.cursor);
     }
     this.core.metrics.matcherShard.set(this.shard.size);
   }
@@ -158,7 +166,7 @@ export class Matcher implements Lifecycle {
       const subscription = this.shard.compile(record);
       if (!subscription) continue;
       if (live && this.view.ownerOf(entry.id) === this.memberId) this.shard.add(subscription);
-      await this.create(this.shard.pairsWith(subscription, entry.seq));
+      this.pending.push(this.writer!.write(this.shard.pairsWith(subscription, entry.seq)));
     }
   }
 
@@ -208,17 +216,13 @@ export class Matcher implements Lifecycle {
     }
   }
 
-  /** Creates the pairs' Initial proposals, the first few on their own so the first event is visible early. */
-  private async create(pairs: Pair[]): Promise<void> {
-    const proposals = this.proposals!;
-    for (
-      let i = 0, size = FIRST_CREATE_BATCH;
-      i < pairs.length;
-      i += size, size = Math.min(2 * size, CREATE_CONCURRENCY)
-    ) {
-      await Promise.all(
-        pairs.slice(i, i + size).map(([demandId, offerId]) => proposals.createInitial(demandId, offerId)),
-      );
-    }
+  /** Reports `through` as matched once the writes queued so far are done (in order, never moving back). */
+  private commit(through: string): void {
+    const writes = this.pending.splice(0);
+    this.committed = this.committed
+      .then(() => Promise.all(writes))
+      .then(() => {
+        if (compareStreamIds(through, this.matched) > 0) this.matched = through;
+      });
   }
 }
