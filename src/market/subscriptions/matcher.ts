@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import type { Core, Lifecycle } from '../../kernel/core';
-import { StreamReader } from '../../kernel/loops';
+import { sleep, StreamReader } from '../../kernel/loops';
 import { Scripts } from '../../store/scripts';
 import { Membership, parseMembers } from './membership';
 import { isLive, parseStreamEntry, type SubscriptionKind, type SubscriptionRecord } from './record';
@@ -98,7 +98,7 @@ export class Matcher implements Lifecycle {
   /** Stops matching and leaves at once, so the others take the shard over without waiting for missed heartbeats. */
   async stop(): Promise<void> {
     await this.reader.stop();
-    await Promise.race([this.committed, new Promise((resolve) => setTimeout(resolve, DRAIN_MS).unref())]);
+    await Promise.race([this.committed, sleep(DRAIN_MS)]);
     this.writer?.stop();
     await this.membership.stop(true);
     this.writerConnection?.disconnect();

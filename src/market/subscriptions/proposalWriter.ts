@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { sleep } from '../../kernel/loops';
 import type { Pair } from './shard';
 
 /** What the writer does with a pair: create its Initial proposal (idempotently; negotiation owns proposals). */
@@ -11,14 +12,18 @@ const FIRST_CHUNK = 8;
 /** Pairs written concurrently otherwise: small, so a first chunk never waits long behind one. */
 const CHUNK = 32;
 const RETRY_MS = 500;
+/**
+ * How long the remainders wait after the latest first chunk: the collect that chunk wakes needs a few Redis round
+ * trips, which would otherwise each queue behind a chunk of remainder writes in Redis (measured: the first event then
+ * came only when all of a demand's pairs were written).
+ */
+const REMAINDER_PAUSE_MS = 10;
 
 interface Job {
   pairs: Pair[];
   next: number;
   done: () => void;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * Writes the matcher's Initial proposals, one chunk in flight at a time: the first few pairs of every new subscription
@@ -32,6 +37,9 @@ export class ProposalWriter {
   private pumping = false;
   private stopped = false;
   private failing = false;
+  private lastFirstChunkAt = 0;
+  /** Ends a remainder pause early when a first chunk arrives. */
+  private firstChunkArrived: (() => void) | undefined;
   /** Pairs queued and not yet written. */
   backlog = 0;
 
@@ -46,6 +54,7 @@ export class ProposalWriter {
     return new Promise((done) => {
       this.firstChunks.push({ pairs, next: 0, done });
       this.backlog += pairs.length;
+      this.firstChunkArrived?.();
       void this.pump();
     });
   }
@@ -62,6 +71,7 @@ export class ProposalWriter {
     this.pumping = true;
     try {
       for (;;) {
+        if (this.firstChunks.length === 0 && this.remainders.length > 0) await this.pauseAfterFirstChunk();
         const first = this.firstChunks.shift();
         const job = first ?? this.remainders.shift();
         if (!job || this.stopped) return;
@@ -70,6 +80,7 @@ export class ProposalWriter {
         if (this.stopped) return;
         job.next += slice.length;
         this.backlog -= slice.length;
+        if (first) this.lastFirstChunkAt = Date.now();
         if (job.next >= job.pairs.length) job.done();
         else if (first) this.remainders.push(job);
         else this.remainders.unshift(job); // finish one remainder before starting the next
@@ -77,6 +88,19 @@ export class ProposalWriter {
     } finally {
       this.pumping = false;
     }
+  }
+
+  private async pauseAfterFirstChunk(): Promise<void> {
+    const wait = this.lastFirstChunkAt + REMAINDER_PAUSE_MS - Date.now();
+    if (wait <= 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, wait);
+      this.firstChunkArrived = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.firstChunkArrived = undefined;
   }
 
   private async create(slice: Pair[]): Promise<void> {
