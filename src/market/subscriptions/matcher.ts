@@ -38,6 +38,8 @@ const DRAIN_MS = 1000;
  * (their matches before it stand). A departed member matched nothing after its recorded progress: its entry carries
  * that position, and each remaining member replays the stream from there to the entry against its shard after
  * taking over (a member that dies before finishing that replay hands the same start on, see matcherDepart.lua).
+ * A new owner loads what it gained from the active sets after the entry: a subscription that ended in between is not
+ * loaded, but its pairs could not be created any more anyway (initial.lua refuses an inactive subscription).
  */
 export class Matcher implements Lifecycle {
   private readonly shard: Shard;
