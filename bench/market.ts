@@ -6,8 +6,8 @@
  *  2. 10,000 idle waiting long-polls on one instance: Redis connections (CLIENT LIST) and resident memory growth;
  *  3. a demand subscribed against 100,000 active offers: time until its first ProposalEvent is collected, next to
  *     the time a full scan (match() against every offer) takes, and heap per indexed offer;
- *  4. churn: offer subscribe/unsubscribe cycles: Redis bytes left per ended subscription, RSS growth.
- * Not measured yet (null in --json): maxShardShare (matching is not sharded).
+ *  4. churn: offer subscribe/unsubscribe cycles: Redis bytes left per ended subscription, RSS growth;
+ *  5. two more instances join the market of 3: the largest share of the offers one holds, and the first event then.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -20,6 +20,7 @@ import { EmbeddedRedis } from '../src/store/embeddedRedis';
 import { type Figures, fmt, nowMs, percentile, rawPubSubLatency, round, table } from './support';
 import { churn } from './market/churn';
 import { hugeMatch } from './market/firstEvent';
+import { threeInstances } from './market/shards';
 import { agent, call, inBatches } from './market/http';
 
 const WAKE_WAITERS = Number(process.env.BENCH_WAITERS ?? 1000);
@@ -160,7 +161,6 @@ export async function run(): Promise<Figures> {
     offers: OFFERS,
     wakeWaiters: WAKE_WAITERS,
     churnCycles: CHURN_CYCLES,
-    maxShardShare: null,
   };
   try {
     console.log(`\n1. wake latency, ${WAKE_WAITERS} waiting collectOffers`);
@@ -207,6 +207,16 @@ export async function run(): Promise<Figures> {
         firstEventColdMs: round(first.firstEventColdMs),
         fullScanMs: round(first.fullScanMs),
         heapBytesPerOffer: Math.round(first.heapBytesPerOffer),
+      });
+
+      console.log(`\n5. the same market on three instances`);
+      const startAnother = () => ApiInstance.create({ config, redisUrl, log: createLogger('silent') });
+      const sharded = await threeInstances(instance, base, startAnother, requestor);
+      table([sharded.row]);
+      Object.assign(figures, {
+        maxShardShare: round(sharded.maxShardShare),
+        firstEventWarm3InstancesMs: round(sharded.firstEventWarmMs),
+        firstEvent3VsOneInstance: round(sharded.firstEventWarmMs / first.firstEventWarmMs),
       });
     } else {
       console.log('\n3, 4. skipped: the market module does not expose its service');

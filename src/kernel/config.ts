@@ -53,6 +53,10 @@ export interface Config {
   negotiationLeaseMs?: number;
   /** Most bytes of result files (log included) one job may store (BOURSE_MAX_RESULT_BYTES). */
   maxResultBytes: number;
+  /** How often each API instance renews its share of the matching (BOURSE_MATCHER_HEARTBEAT_MS). */
+  matcherHeartbeatMs: number;
+  /** Heartbeats an instance may miss before the others take its share over (BOURSE_MATCHER_MISSED_BEATS). */
+  matcherMissedBeats: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -157,6 +161,8 @@ export function loadConfig(env: Env = process.env): Config {
       ? readInt(env, 'BOURSE_NEGOTIATION_LEASE_MS', 0, 100, 600_000)
       : undefined,
     maxResultBytes: readSize(env, 'BOURSE_MAX_RESULT_BYTES', 64 * 1024 ** 2),
+    matcherHeartbeatMs: readInt(env, 'BOURSE_MATCHER_HEARTBEAT_MS', 1000, 20, 60_000),
+    matcherMissedBeats: readInt(env, 'BOURSE_MATCHER_MISSED_BEATS', 5, 2, 100),
   };
 }
 

@@ -1,7 +1,8 @@
 import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+/** A pause that does not keep the process alive. */
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * Background work that repeats every `intervalMs`, never overlapping itself (single flight): sweepers, watchdogs,

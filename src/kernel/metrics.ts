@@ -24,6 +24,11 @@ export class Metrics {
     help: 'Long-poll calls currently waiting',
     registers: [this.registry],
   });
+  readonly matcherShard = new Gauge({
+    name: 'bourse_matcher_subscriptions',
+    help: "Demands and offers this instance's matcher owns and indexes (its shard of the market)",
+    registers: [this.registry],
+  });
   readonly redisErrors = new Counter({
     name: 'bourse_redis_errors_total',
     help: 'Redis connection errors and commands that failed because Redis was unreachable',

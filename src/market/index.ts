@@ -30,7 +30,7 @@ export function createMarket(core: Core): { services: MarketServices; lifecycles
   const agreements = new AgreementService(core, negotiation);
   const inbox = new Inbox(core, (id, viewer) => agreements.render(id, viewer));
   const scans = new Scans(core, subscriptions);
-  const matcher = new Matcher(core, subscriptions, negotiation);
+  const matcher = new Matcher(core, subscriptions, (writerCore) => new Negotiation(writerCore, subscriptions));
   const expiry = new AgreementExpirySweeper(core, agreements);
   return {
     services: { subscriptions, negotiation, inbox, scans, agreements, matcher },

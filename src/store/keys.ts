@@ -67,9 +67,17 @@ export class Keys {
   subscriptionTombstones(window: string, shard: string): string {
     return this.k('subs', 'ended', window, shard);
   }
-  /** Stream position every subscription before which some instance has matched (where a restarted market resumes). */
-  matcherCursor(): string {
-    return this.k('subs', 'matched');
+  /** Sorted set of the live matcher instances → their last heartbeat (ms); they share the matching by owner. */
+  matcherMembers(): string {
+    return this.k('subs', 'matchers');
+  }
+  /** Hash of each matcher instance's progress in the stream (and any replay it owes; see lua/member_*.lua). */
+  matcherProgress(): string {
+    return this.k('subs', 'matchers', 'progress');
+  }
+  /** Where the last matcher instance to leave stopped matching: the next to join replays from there. */
+  matcherOrphaned(): string {
+    return this.k('subs', 'matchers', 'orphaned');
   }
   /** Last subscription stream entry the trim of ended subscriptions' 'end' entries has looked at. */
   endedTrimCursor(): string {

@@ -6,7 +6,9 @@
  * - own side: each indexed subscription is filed under one of its required equalities; those whose
  *   requirement the new subscription's properties meet, plus those with no requirement;
  * - other side, once per required equality of the new subscription: the indexed subscriptions holding
- *   a value that meets it, from an inverted index of property values built lazily per name asked for.
+ *   a value that meets it, from an inverted index of property values. That index is kept up to date as
+ *   subscriptions come, for every name (up to a cap) whose values repeat, so the first query after a start
+ *   does not pay for building it; a name with nearly unique values (ids, counters) is built only when asked.
  * `candidates` returns the smallest of them. Intersecting them as well was measured to cost more
  * (Set lookups in postings of up to N entries) than the match it saves, since `match` stops at the
  * first failing equality anyway. `matchAll` then runs the real match, so its result equals a full
@@ -18,16 +20,27 @@ import { matchesYes, type Matchable } from './match';
 /** name → token → subscriptions */
 type Postings = Map<string, Map<string, Set<Matchable>>>;
 
+/** What a query finds under a name no indexed subscription has. */
+const NO_POSTINGS: ReadonlyMap<string, Set<Matchable>> = new Map();
+/** A name with more distinct values than this, and than a quarter of the subscriptions, is indexed only on demand. */
+const EAGER_MAX_VALUES = 1024;
+
 export class SubscriptionIndex {
   private readonly entries = new Map<string, { subscription: Matchable; key: RequiredEquality | null }>();
   /** Subscriptions without a required equality: candidates for everything, as far as their own side goes. */
   private readonly unkeyed = new Set<Matchable>();
   /** Each keyed subscription, under every token of its chosen requirement. */
   private readonly byRequirement: Postings = new Map();
-  /** Inverted index of property values, for the names queries have asked about (at most `maxIndexedNames`). */
+  /** Inverted index of property values: names kept eagerly, and names built because a query asked for them. */
   private readonly byProperty: Postings = new Map();
+  /** How many names of `byProperty` are kept eagerly (each kind is capped at `maxIndexedNames`). */
+  private eagerNames = 0;
+  /** Names some subscription has that are not kept eagerly (too many values, or past the cap). */
+  private readonly lazyNames = new Set<string>();
+  /** Names built because a query asked for them: kept whatever their values. */
+  private readonly askedNames = new Set<string>();
 
-  /** `maxIndexedNames` bounds the memory arbitrary constraint names can make the inverted index take. */
+  /** `maxIndexedNames` bounds the memory arbitrary property and constraint names can make the inverted index take. */
   constructor(private readonly maxIndexedNames = 256) {}
 
   get size(): number {
@@ -45,7 +58,24 @@ export class SubscriptionIndex {
     this.entries.set(subscription.id, { subscription, key });
     if (key === null) this.unkeyed.add(subscription);
     else for (const token of key.tokens) addPosting(this.byRequirement, key.name, token, subscription);
-    this.updatePropertyPostings(subscription, addPosting);
+    for (const [name, literal] of subscription.properties) {
+      let byToken = this.byProperty.get(name);
+      if (byToken === undefined) {
+        if (this.lazyNames.has(name)) continue;
+        if (this.eagerNames >= this.maxIndexedNames) {
+          this.lazyNames.add(name);
+          continue;
+        }
+        this.byProperty.set(name, (byToken = new Map()));
+        this.eagerNames++;
+      }
+      for (const token of literalTokens(literal)) addPosting(this.byProperty, name, token, subscription);
+      if (byToken.size > EAGER_MAX_VALUES && byToken.size * 4 > this.entries.size && !this.askedNames.has(name)) {
+        this.byProperty.delete(name);
+        this.eagerNames--;
+        this.lazyNames.add(name);
+      }
+    }
   }
 
   remove(id: string): boolean {
@@ -58,7 +88,10 @@ export class SubscriptionIndex {
       for (const token of key.tokens) deletePosting(this.byRequirement, key.name, token, subscription);
       if (this.byRequirement.get(key.name)?.size === 0) this.byRequirement.delete(key.name);
     }
-    this.updatePropertyPostings(subscription, deletePosting);
+    for (const [name, literal] of subscription.properties) {
+      if (!this.byProperty.has(name)) continue;
+      for (const token of literalTokens(literal)) deletePosting(this.byProperty, name, token, subscription);
+    }
     return true;
   }
 
@@ -108,24 +141,24 @@ export class SubscriptionIndex {
     return best;
   }
 
-  /** The inverted index of `name`, built by one scan the first time a query needs it. */
-  private propertyPostings(name: string): Map<string, Set<Matchable>> | undefined {
-    let byToken = this.byProperty.get(name);
-    if (byToken === undefined && this.byProperty.size < this.maxIndexedNames) {
-      this.byProperty.set(name, (byToken = new Map()));
-      for (const { subscription } of this.entries.values()) this.updatePropertyPosting(name, subscription, addPosting);
+  /**
+   * The inverted index of `name`: kept already, empty when no indexed subscription has the name, else built by one
+   * scan the first time a query needs it; undefined when the cap leaves it unavailable.
+   */
+  private propertyPostings(name: string): ReadonlyMap<string, Set<Matchable>> | undefined {
+    const kept = this.byProperty.get(name);
+    if (kept !== undefined) return kept;
+    if (!this.lazyNames.has(name)) return NO_POSTINGS;
+    if (this.askedNames.size >= this.maxIndexedNames) return undefined;
+    this.askedNames.add(name);
+    const byToken = new Map<string, Set<Matchable>>();
+    this.byProperty.set(name, byToken);
+    for (const { subscription } of this.entries.values()) {
+      const literal = subscription.properties.get(name);
+      if (literal === undefined) continue;
+      for (const token of literalTokens(literal)) addPosting(this.byProperty, name, token, subscription);
     }
     return byToken;
-  }
-
-  private updatePropertyPostings(subscription: Matchable, update: typeof addPosting): void {
-    for (const name of this.byProperty.keys()) this.updatePropertyPosting(name, subscription, update);
-  }
-
-  private updatePropertyPosting(name: string, subscription: Matchable, update: typeof addPosting): void {
-    const literal = subscription.properties.get(name);
-    if (literal === undefined) return;
-    for (const token of literalTokens(literal)) update(this.byProperty, name, token, subscription);
   }
 }
 

@@ -68,15 +68,28 @@ export function renderSubscription(record: SubscriptionRecord): OfferView | Dema
     : { properties, constraints: record.constraints, demandId: record.id, requestorId: record.owner, timestamp };
 }
 
-/** A subscription stream entry: 'sub' when a subscription starts, 'end' when it is unsubscribed or expires. */
+/**
+ * A subscription stream entry: 'sub' when a subscription starts, 'end' when it is unsubscribed or expires, 'view' when
+ * the matchers' membership changes (`members`, comma-separated, and `from`, where a replay starts; see membership.ts).
+ * A view entry's id and kind are empty.
+ */
 export interface StreamEntry {
-  op: 'sub' | 'end';
+  op: 'sub' | 'end' | 'view';
   id: string;
   kind: SubscriptionKind;
+  members: string;
+  from: string;
 }
 
 export function parseStreamEntry(fields: string[]): StreamEntry {
   const map: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i]] = fields[i + 1];
-  return { op: map.op === 'sub' ? 'sub' : 'end', id: map.id, kind: map.kind === 'offer' ? 'offer' : 'demand' };
+  const op = map.op === 'sub' || map.op === 'view' ? map.op : 'end';
+  return {
+    op,
+    id: map.id ?? '',
+    kind: map.kind === 'offer' ? 'offer' : 'demand',
+    members: map.members ?? '',
+    from: map.from ?? '',
+  };
 }
