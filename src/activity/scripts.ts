@@ -84,3 +84,14 @@ export const lostScript = defineScript({
     return code === 'ok' ? { batchId: String(values[0] ?? '') } : undefined;
   },
 });
+
+export const publishScript = defineScript({
+  name: 'activity.publish',
+  file: lua('publish'),
+  keys: ['activity', 'results'],
+  args: ['fence', 'name', 'index', 'size', 'maxBytes'],
+  parse: (reply) => {
+    const { code, values } = outcome(reply);
+    return { code: code as 'ok' | 'fenced' | 'toolarge', replaced: values[0] ? Number(values[0]) : undefined };
+  },
+});

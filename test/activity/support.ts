@@ -35,6 +35,8 @@ export function activityClient(t: TestInstance, party: Party) {
     usage: (id: string) => t.request.get(`${base}/${id}/usage`).set('Authorization', auth),
     agreement: (id: string) => t.request.get(`${base}/${id}/agreement`).set('Authorization', auth),
     destroy: (id: string) => t.request.delete(`${base}/${id}`).set('Authorization', auth),
+    /** Any other GET under the activity API (e.g. `/activity/<id>/results/<name>`). */
+    get: (pathUnderApi: string) => t.request.get(`/activity-api/v1${pathUnderApi}`).set('Authorization', auth),
   };
 }
 

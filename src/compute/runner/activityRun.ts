@@ -1,17 +1,14 @@
-import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ClaimedBatch } from '../../activity/leases';
 import { parseExeScript, type ActivityState, type CommandResult, type ExeCommand } from '../../activity/record';
 import { Periodic } from '../../kernel/loops';
 import { ApiError, type ProviderApiClient } from './apiClient';
 import type { RunnerConfig } from './config';
-import { CommandError } from './executor/command';
-import { fetchInput } from './executor/inputs';
-import type { ProcessExecutor, RunOutcome } from './executor/process';
+import { executeCommand, failed, type CommandOutcome } from './activityCommands';
+import type { OutputStream } from './executor/cappedLog';
+import type { ProcessExecutor } from './executor/process';
 import { Workspace } from './executor/workspace';
 import { LogForwarder } from './logForwarder';
-import { algorithmEnv } from './watch';
-import { runArgv, transferTarget } from './exeScript';
 
 const CLAIM_WAIT_SECONDS = 20;
 const RETRY_MS = 1000;
@@ -31,25 +28,6 @@ interface Held {
   running: string;
   kill: AbortController;
 }
-
-interface Outcome {
-  ok: boolean;
-  stdout: string;
-  message: string | null;
-  returnCode: number;
-  state?: ActivityState;
-  cpuMs: number;
-}
-
-const ok = (state?: ActivityState): Outcome => ({
-  ok: true,
-  stdout: '',
-  message: null,
-  returnCode: 0,
-  state,
-  cpuMs: 0,
-});
-const failed = (message: string): Outcome => ({ ok: false, stdout: '', message, returnCode: 1, cpuMs: 0 });
 
 /**
  * The runner's activity loop: claims ExeScript batches of its provider's activities through the provider API, keeps
@@ -142,7 +120,7 @@ export class ActivityRunner {
         eventDate,
         result: outcome.ok ? 'Ok' : 'Error',
         stdout: outcome.stdout,
-        stderr: '',
+        stderr: outcome.stderr,
         message: outcome.message,
         isBatchFinished: last,
       };
@@ -161,83 +139,40 @@ export class ActivityRunner {
     if (state === 'Terminated') await this.drop(activityId);
   }
 
+  /** One command, with its `run` output streamed live (stdout and stderr as distinct runtime events). */
   private async execute(
     activityId: string,
     held: Held,
     batchId: string,
     index: number,
     command: ExeCommand,
-  ): Promise<Outcome> {
-    const { config } = this.ctx;
-    try {
-      switch (command.name) {
-        case 'deploy':
-          return ok('Deployed');
-        case 'start':
-          return ok('Ready');
-        case 'terminate':
-          return ok('Terminated');
-        case 'transfer': {
-          const { from, name } = transferTarget(command);
-          const policy = { allowedHosts: [], maxBytes: config.maxInputBytes, timeoutMs: config.inputTimeoutMs };
-          await fetchInput(from, path.join(held.workspace.inputs, name), policy);
-          return ok();
-        }
-        case 'run':
-          return await this.run(activityId, held, batchId, index, runArgv(command, config.commands));
-        case 'invalid':
-          return failed(String(command.args.message));
-        default:
-          return failed(`command "${command.name}" is not supported by this runner`);
-      }
-    } catch (err) {
-      if (err instanceof CommandError) return failed(err.message);
-      return failed(`${command.name} failed: ${(err as Error).message}`);
-    }
-  }
-
-  private async run(activityId: string, held: Held, batchId: string, index: number, argv: string[]): Promise<Outcome> {
+  ): Promise<CommandOutcome> {
     const { config, executor, log } = this.ctx;
-    const stream = (kind: 'stdout', text: string) => ({
-      batch_id: batchId,
-      index,
-      timestamp: new Date().toISOString(),
-      kind: { [kind]: text },
-    });
-    const forwarder = new LogForwarder(
-      async (chunk) => {
-        const state = await this.report(activityId, { batchId, events: [stream('stdout', chunk.toString('utf8'))] });
-        if (state === 'Terminated') held.kill.abort();
+    const forwarder = (kind: OutputStream): LogForwarder =>
+      new LogForwarder(
+        async (chunk) => {
+          const timestamp = new Date().toISOString();
+          const event = { batch_id: batchId, index, timestamp, kind: { [kind]: chunk.toString('utf8') } };
+          const state = await this.report(activityId, { batchId, events: [event] });
+          if (state === 'Terminated') held.kill.abort();
+        },
+        log,
+        activityId,
+      );
+    const live = { stdout: forwarder('stdout'), stderr: forwarder('stderr') };
+    const outcome = await executeCommand(
+      {
+        config,
+        executor,
+        workspace: held.workspace,
+        kill: held.kill.signal,
+        onOutput: (chunk, stream) => live[stream].push(chunk),
+        publish: (name, bytes) => this.ctx.api.publishActivityResult(activityId, held.fence, name, bytes),
       },
-      log,
-      activityId,
+      command,
     );
-    const captured: Buffer[] = [];
-    const limits = {
-      memoryBytes: config.memoryBytes,
-      cpuSeconds: config.maxJobDurationSeconds,
-      wallClockMs: config.maxJobDurationSeconds * 1000,
-      diskBytes: config.diskBytes,
-      maxLogBytes: config.maxLogBytes,
-      maxProcesses: config.maxProcesses,
-    };
-    const outcome = await executor.run({
-      workspace: held.workspace,
-      argv,
-      env: algorithmEnv(executor.sandbox.dataRoot(held.workspace), argv[0]),
-      limits,
-      signal: held.kill.signal,
-      onLog: (chunk) => {
-        captured.push(chunk);
-        forwarder.push(chunk);
-      },
-    });
-    await forwarder.flush();
-    const stdout = Buffer.concat(captured).toString('utf8');
-    const code = outcome.exitCode ?? -1;
-    const success = code === 0 && !outcome.killedFor && !outcome.spawnError;
-    const message = success ? null : runMessage(outcome, config.maxJobDurationSeconds);
-    return { ok: success, stdout, message, returnCode: code, cpuMs: outcome.durationMs };
+    await Promise.all([live.stdout.flush(), live.stderr.flush()]);
+    return outcome;
   }
 
   /** Renews the hold on every activity; one found Terminated (destroyed) while idle is cleaned up. */
@@ -255,19 +190,5 @@ export class ActivityRunner {
     const held = this.held.get(activityId);
     this.held.delete(activityId);
     await held?.workspace.remove();
-  }
-}
-
-function runMessage(outcome: RunOutcome, limitSeconds: number): string {
-  if (outcome.spawnError) return `could not start: ${outcome.spawnError}`;
-  switch (outcome.killedFor) {
-    case 'timeout':
-      return `time limit of ${limitSeconds} s reached: the command was killed`;
-    case 'stop':
-      return 'the activity was terminated: the command was killed';
-    case undefined:
-      return `exited with code ${outcome.exitCode}`;
-    default:
-      return `${outcome.killedFor} limit reached: the command was killed`;
   }
 }
