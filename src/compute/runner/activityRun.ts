@@ -78,13 +78,16 @@ export class ActivityRunner {
   private async report(activityId: string, body: Record<string, unknown>): Promise<ActivityState | undefined> {
     const held = this.held.get(activityId);
     if (!held) return undefined;
+    const fence = held.fence;
     try {
       const { body: reply } = await this.ctx.api.send('POST', `/activities/${activityId}/report`, {
-        json: { fence: held.fence, leaseMs: this.ctx.config.stallIntervalMs, ...body },
+        json: { fence, leaseMs: this.ctx.config.stallIntervalMs, ...body },
       });
       return (reply as { state: ActivityState }).state;
     } catch (err) {
       if (!(err instanceof ApiError) || err.status >= 500) throw err;
+      // A renewal sent just before this runner claimed the activity's next batch carries the older fence.
+      if (held.fence !== fence) return undefined;
       // Not ours any more (lease lapsed, activity gone): stop and forget it.
       held.kill.abort();
       return 'Terminated';
@@ -175,10 +178,13 @@ export class ActivityRunner {
     return outcome;
   }
 
-  /** Renews the hold on every activity; one found Terminated (destroyed) while idle is cleaned up. */
+  /**
+   * Renews the hold on every activity (with no batch id: the running batch may end meanwhile, and a renewal naming
+   * it would then be refused); one found Terminated (destroyed) while idle is cleaned up.
+   */
   private async renew(): Promise<void> {
     for (const [id, held] of [...this.held]) {
-      const state = await this.report(id, { batchId: held.running });
+      const state = await this.report(id, { batchId: '' });
       if (state === 'Terminated') {
         held.kill.abort();
         if (held.running === '') await this.drop(id);
