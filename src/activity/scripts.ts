@@ -33,7 +33,7 @@ export const claimScript = defineScript({
   name: 'activity.claim',
   file: lua('claim'),
   keys: ['queue', 'leases'],
-  args: ['activityPrefix', 'batchPrefix', 'runnerId', 'nowMs', 'leaseMs'],
+  args: ['activityPrefix', 'batchPrefix', 'runnerId', 'nowMs', 'leaseMs', 'heldOnly'],
   parse: (reply): ActivityClaim | undefined => {
     const { code, values } = outcome(reply);
     if (code !== 'ok') return undefined;

@@ -45,8 +45,12 @@ export function runnerClient(t: TestInstance, provider: Party, runnerId = 'runne
   const auth = `Bearer ${provider.token}`;
   const base = '/api/provider/v1/activities';
   return {
-    claim: (timeout = 0, leaseMs = 5000) =>
-      t.request.post(`${base}/claim`).set('Authorization', auth).query({ timeout }).send({ runnerId, leaseMs }),
+    claim: (timeout = 0, leaseMs = 5000, extra: Record<string, unknown> = {}) =>
+      t.request
+        .post(`${base}/claim`)
+        .set('Authorization', auth)
+        .query({ timeout })
+        .send({ runnerId, leaseMs, ...extra }),
     report: (activityId: string, body: Record<string, unknown>) =>
       t.request
         .post(`${base}/${activityId}/report`)

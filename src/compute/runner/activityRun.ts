@@ -5,6 +5,7 @@ import { Periodic } from '../../kernel/loops';
 import { ApiError, type ProviderApiClient } from './apiClient';
 import type { RunnerConfig } from './config';
 import { executeCommand, failed, type CommandOutcome } from './activityCommands';
+import type { Capacity } from './capacity';
 import type { OutputStream } from './executor/cappedLog';
 import type { ProcessExecutor } from './executor/process';
 import { Workspace } from './executor/workspace';
@@ -39,9 +40,12 @@ export class ActivityRunner {
   private readonly held = new Map<string, Held>();
   private readonly renewal: Periodic;
   private readonly loop: Promise<void>;
+  /** Batches executing now (of different activities: each runs its batches one after another). */
+  private readonly batches = new Set<Promise<void>>();
 
   constructor(
     private readonly ctx: ActivityContext,
+    private readonly capacity: Capacity,
     private readonly stopping: AbortSignal,
   ) {
     this.renewal = new Periodic('activity renewal', ctx.config.heartbeatMs, () => this.renew(), ctx.log);
@@ -52,27 +56,51 @@ export class ActivityRunner {
   async stop(): Promise<void> {
     for (const held of this.held.values()) held.kill.abort();
     await this.loop;
+    await Promise.all(this.batches);
     await this.renewal.stop();
     for (const [id] of this.held) await this.drop(id);
   }
 
+  /**
+   * Claims batches: of any activity while the runner's budget has room for a new one, else only of the activities it
+   * holds. A poll is restarted when that changes. Each batch runs beside the loop, so held activities keep running.
+   */
   private async claimLoop(): Promise<void> {
     const { api, config, log } = this.ctx;
     while (!this.stopping.aborted) {
+      const open = this.capacity.open;
+      const poll = new AbortController();
+      const unsubscribe = this.capacity.subscribe(() => {
+        if (this.capacity.open !== open) poll.abort();
+      });
       try {
         const { status, body } = await api.send('POST', '/activities/claim', {
           query: { timeout: CLAIM_WAIT_SECONDS },
-          json: { runnerId: config.runnerId, leaseMs: config.stallIntervalMs },
+          json: { runnerId: config.runnerId, leaseMs: config.stallIntervalMs, heldOnly: !open },
           timeoutMs: (CLAIM_WAIT_SECONDS + 10) * 1000,
-          signal: this.stopping,
+          signal: AbortSignal.any([this.stopping, poll.signal]),
         });
-        if (status === 200) await this.runBatch(body as ClaimedBatch);
+        if (status === 200) this.start(body as ClaimedBatch);
       } catch (err) {
         if (this.stopping.aborted) return;
+        if (poll.signal.aborted) continue;
         log.warn({ err: (err as Error).message }, 'claiming an activity batch failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      } finally {
+        unsubscribe();
       }
     }
+  }
+
+  private start(claim: ClaimedBatch): void {
+    const batch = this.runBatch(claim)
+      .catch((err: Error) => {
+        this.ctx.log.warn({ activityId: claim.activityId, err: err.message }, 'activity batch left to its lease');
+        const held = this.held.get(claim.activityId);
+        if (held) held.running = '';
+      })
+      .finally(() => this.batches.delete(batch));
+    this.batches.add(batch);
   }
 
   private async report(activityId: string, body: Record<string, unknown>): Promise<ActivityState | undefined> {
@@ -99,9 +127,10 @@ export class ActivityRunner {
     let held = this.held.get(activityId);
     if (!held) {
       const workspace = new Workspace(this.ctx.config.workDir, `activity-${activityId}`);
-      await workspace.prepare(this.ctx.executor.sandbox.workspaceOwner);
       held = { fence: claim.fence, workspace, running: batchId, kill: new AbortController() };
       this.held.set(activityId, held);
+      this.capacity.take(); // for the activity's life, until drop()
+      await workspace.prepare(this.ctx.executor.sandbox.workspaceOwner);
     }
     held.fence = claim.fence;
     held.running = batchId;
@@ -194,7 +223,9 @@ export class ActivityRunner {
 
   private async drop(activityId: string): Promise<void> {
     const held = this.held.get(activityId);
+    if (!held) return;
     this.held.delete(activityId);
-    await held?.workspace.remove();
+    await held.workspace.remove();
+    this.capacity.release();
   }
 }

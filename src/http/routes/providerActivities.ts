@@ -23,6 +23,11 @@ function runnerIdOf(value: unknown): string {
   return value;
 }
 
+function heldOnlyOf(value: unknown): boolean {
+  if (value !== undefined && typeof value !== 'boolean') throw new Invalid('heldOnly must be true or false');
+  return value === true;
+}
+
 /**
  * The provider API's activity section: a runner (authenticated as its provider) claims the next ExeScript batch of
  * its provider's activities (long-poll; 204 when none came), then reports runtime events and command results under
@@ -44,6 +49,7 @@ export function mountProviderActivityRoutes(router: Router, core: Core, module: 
       leaseOf(body.leaseMs),
       wait,
       ctx.state.abort as AbortSignal,
+      heldOnlyOf(body.heldOnly),
     );
     if (!claimed) {
       ctx.status = 204;
