@@ -1,11 +1,9 @@
 import type { ResultStore } from '../compute/jobs/results';
 import type { Core } from '../kernel/core';
 import { Conflict, Invalid, NotFound, TooLarge } from '../kernel/errors';
-import { isActivityId } from './record';
+import { isActivityId, isResultName } from './record';
 import { publishScript } from './scripts';
 import type { ActivityService } from './service';
-
-const RESULT_NAME = /^[\w][\w.-]{0,199}$/;
 
 /** The result store holds an activity's files beside jobs' results, under an owner id no job id can be. */
 const owner = (activityId: string): string => `activity-${activityId}`;
@@ -28,7 +26,7 @@ export class ActivityResults {
   ) {}
 
   async publish(provider: string, activityId: string, fence: number, name: string, bytes: Buffer): Promise<void> {
-    if (!RESULT_NAME.test(name)) throw new Invalid('name must be 1-200 letters, digits, ".", "_" or "-"');
+    if (!isResultName(name)) throw new Invalid('name must be 1-200 letters, digits, ".", "_" or "-"');
     const { keys, redis } = this.core;
     const holder = isActivityId(activityId) ? await redis.hget(keys.activity(activityId), 'providerId') : null;
     if (holder !== provider.toLowerCase()) throw new NotFound(`Activity ${activityId} not found`);

@@ -28,6 +28,8 @@ export interface CommandScope {
   kill: AbortSignal;
   /** Live output of a `run` (streamed as runtime events). */
   onOutput(chunk: Buffer, stream: OutputStream): void;
+  /** CPU time of the running command so far (sampled), for usage while it runs. */
+  onCpu(cpuMs: number): void;
   /** Stores a file in the API's result store under the activity. */
   publish(name: string, bytes: Buffer): Promise<void>;
 }
@@ -112,6 +114,7 @@ async function run(scope: CommandScope, argv: string[]): Promise<CommandOutcome>
     signal: scope.kill,
     persistent: true,
     measureCpu: true,
+    onCpu: scope.onCpu,
     onLog: (chunk, stream) => {
       captured[stream].push(chunk);
       scope.onOutput(chunk, stream);

@@ -27,6 +27,8 @@ interface Held {
   workspace: Workspace;
   /** The batch being executed, '' when idle. */
   running: string;
+  /** CPU time of the running command: sampled so far, and the part renewals already reported. */
+  cpu: { sampledMs: number; reportedMs: number };
   kill: AbortController;
 }
 
@@ -127,7 +129,13 @@ export class ActivityRunner {
     let held = this.held.get(activityId);
     if (!held) {
       const workspace = new Workspace(this.ctx.config.workDir, `activity-${activityId}`);
-      held = { fence: claim.fence, workspace, running: batchId, kill: new AbortController() };
+      held = {
+        fence: claim.fence,
+        workspace,
+        running: batchId,
+        kill: new AbortController(),
+        cpu: { sampledMs: 0, reportedMs: 0 },
+      };
       this.held.set(activityId, held);
       this.capacity.take(); // for the activity's life, until drop()
       await workspace.prepare(this.ctx.executor.sandbox.workspaceOwner);
@@ -146,6 +154,9 @@ export class ActivityRunner {
         ? failed('the activity was terminated')
         : await this.execute(activityId, held, batchId, index, commands[index]);
       const last = index === commands.length - 1 || !outcome.ok || outcome.state === 'Terminated';
+      // Renewals reported part of this command's CPU time while it ran; the rest goes with its result.
+      const cpuMs = Math.max(0, outcome.cpuMs - held.cpu.reportedMs);
+      held.cpu = { sampledMs: 0, reportedMs: 0 };
       const eventDate = new Date().toISOString();
       const result: CommandResult = {
         index,
@@ -163,7 +174,7 @@ export class ActivityRunner {
         events: [{ batch_id: batchId, index, timestamp: eventDate, kind: { finished } }],
         state: outcome.state,
         done: last,
-        cpuMs: outcome.cpuMs,
+        cpuMs,
       });
       if (last) break;
     }
@@ -192,6 +203,7 @@ export class ActivityRunner {
         activityId,
       );
     const live = { stdout: forwarder('stdout'), stderr: forwarder('stderr') };
+    held.cpu = { sampledMs: 0, reportedMs: 0 };
     const outcome = await executeCommand(
       {
         config,
@@ -199,6 +211,7 @@ export class ActivityRunner {
         workspace: held.workspace,
         kill: held.kill.signal,
         onOutput: (chunk, stream) => live[stream].push(chunk),
+        onCpu: (cpuMs) => (held.cpu.sampledMs = cpuMs),
         publish: (name, bytes) => this.ctx.api.publishActivityResult(activityId, held.fence, name, bytes),
       },
       command,
@@ -213,7 +226,10 @@ export class ActivityRunner {
    */
   private async renew(): Promise<void> {
     for (const [id, held] of [...this.held]) {
-      const state = await this.report(id, { batchId: '' });
+      // The running command's CPU time so far, so that usage (and the ledger) sees it before the command ends.
+      const cpuMs = Math.max(0, held.cpu.sampledMs - held.cpu.reportedMs);
+      held.cpu.reportedMs += cpuMs;
+      const state = await this.report(id, { batchId: '', cpuMs });
       if (state === 'Terminated') {
         held.kill.abort();
         if (held.running === '') await this.drop(id);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { ExeCommand } from '../../activity/record';
+import { isResultName, type ExeCommand } from '../../activity/record';
 import { CommandError } from './executor/command';
 import { findExecutable } from './executor/sandbox';
 
@@ -34,7 +34,6 @@ const ALIASES: Array<[string, string]> = [
   ['/data', ''],
   ['/tmp', 'tmp'],
 ];
-const RESULT_NAME = /^[\w][\w.-]{0,199}$/;
 
 /**
  * A `container:` path as a path relative to the activity's workspace (what commands see as /data, their working
@@ -74,7 +73,7 @@ export function parseTransfer(command: ExeCommand): Transfer {
   if (from.startsWith('container:') && to.startsWith('result:')) {
     const source = workspacePath(from);
     const name = to.slice('result:'.length) || path.posix.basename(source);
-    if (!RESULT_NAME.test(name))
+    if (!isResultName(name))
       throw new CommandError(`result name "${name}" must be 1-200 letters, digits, ".", "_" or "-"`);
     return { kind: 'out', source, name };
   }

@@ -61,6 +61,8 @@ export interface RunRequest {
    * it before the algorithm starts and back out after every process of the run is gone.
    */
   persistent?: boolean;
+  /** The CPU time sampled so far, each time it grew (for usage while the run goes on). */
+  onCpu?(cpuMs: number): void;
   /**
    * Measure CPU time to the tick: a shell inside the sandbox runs argv and reports the time of its children (the
    * pid namespace's init does not pass its children's times on). Without it, or when the tree was killed, the time
@@ -199,7 +201,10 @@ export class ProcessExecutor {
       const checkDirectory = ++ticks % DISK_SAMPLE_EVERY === 0;
       void (async () => {
         const usage = await treeUsage(pid);
-        sampledCpuMs = Math.max(sampledCpuMs, usage.cpuMs);
+        if (usage.cpuMs > sampledCpuMs) {
+          sampledCpuMs = usage.cpuMs;
+          if (!gone.signal.aborted) request.onCpu?.(sampledCpuMs);
+        }
         peakProcesses = Math.max(peakProcesses, usage.tasks);
         if (usage.rssBytes > limits.memoryBytes) kill('memory');
         else if (usage.tasks >= maxProcesses || (cgroup?.refusals() ?? 0) > 0) kill('processes');
