@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from 'pino';
 import type { ClaimedBatch } from '../../activity/leases';
 import { parseExeScript, type ActivityState, type CommandResult, type ExeCommand } from '../../activity/record';
@@ -96,10 +97,12 @@ export class ActivityRunner {
 
   private start(claim: ClaimedBatch): void {
     const batch = this.runBatch(claim)
-      .catch((err: Error) => {
-        this.ctx.log.warn({ activityId: claim.activityId, err: err.message }, 'activity batch left to its lease');
-        const held = this.held.get(claim.activityId);
-        if (held) held.running = '';
+      .catch(async (err: Error) => {
+        // The API did not take the batch's report: give the activity up (no more renewals), so that its lease lapses
+        // and the watchdog ends the batch and the activity with an Error, instead of a batch that never finishes.
+        this.ctx.log.warn({ activityId: claim.activityId, err: err.message }, 'activity given up to its lease');
+        this.held.get(claim.activityId)?.kill.abort();
+        await this.drop(claim.activityId);
       })
       .finally(() => this.batches.delete(batch));
     this.batches.add(batch);
@@ -191,17 +194,20 @@ export class ActivityRunner {
     command: ExeCommand,
   ): Promise<CommandOutcome> {
     const { config, executor, log } = this.ctx;
-    const forwarder = (kind: OutputStream): LogForwarder =>
-      new LogForwarder(
+    const forwarder = (kind: OutputStream): LogForwarder => {
+      // A character split across two appends is sent whole with the second.
+      const text = new StringDecoder('utf8');
+      return new LogForwarder(
         async (chunk) => {
           const timestamp = new Date().toISOString();
-          const event = { batch_id: batchId, index, timestamp, kind: { [kind]: chunk.toString('utf8') } };
+          const event = { batch_id: batchId, index, timestamp, kind: { [kind]: text.write(chunk) } };
           const state = await this.report(activityId, { batchId, events: [event] });
           if (state === 'Terminated') held.kill.abort();
         },
         log,
         activityId,
       );
+    };
     const live = { stdout: forwarder('stdout'), stderr: forwarder('stderr') };
     held.cpu = { sampledMs: 0, reportedMs: 0 };
     const outcome = await executeCommand(
