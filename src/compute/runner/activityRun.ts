@@ -140,7 +140,9 @@ export class ActivityRunner {
         cpu: { sampledMs: 0, reportedMs: 0 },
       };
       this.held.set(activityId, held);
-      this.capacity.take(); // for the activity's life, until drop()
+      // A unit for the activity's life, until drop(). None free: a job took the last one as this claim was made.
+      if (!this.capacity.open) this.ctx.log.warn({ activityId }, 'activity claimed beyond the runner budget');
+      this.capacity.take();
       await workspace.prepare(this.ctx.executor.sandbox.workspaceOwner);
     }
     held.fence = claim.fence;
