@@ -77,7 +77,10 @@ it('deploys, starts and runs node, reporting stdout per command, in one workspac
     { run: { entry_point: 'sh', args: ['-c', 'mkdir -p work && echo first > work/a.txt'] } },
     { run: { entry_point: 'sh', args: ['-c', 'echo second >> /golem/work/work/a.txt'] } },
   ]);
-  expect(written.map((x) => [x.result, x.message, x.stderr])).toEqual([['Ok', null, ''], ['Ok', null, '']]);
+  expect(written.map((x) => [x.result, x.message, x.stderr])).toEqual([
+    ['Ok', null, ''],
+    ['Ok', null, ''],
+  ]);
   const later = await r.run([
     { run: { entry_point: 'sh', args: ['-c', 'cat work/a.txt'] } },
     { transfer: { from: 'container:/data/work/a.txt', to: 'result:a.txt' } },
