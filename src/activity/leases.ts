@@ -71,12 +71,14 @@ export class ProviderActivities implements Lifecycle {
     this.loop = new Periodic('activity watchdog', core.config.jobWatchdogMs, () => this.sweep(), core.log);
   }
 
+  /** The next runnable batch for `runnerId`; with `heldOnly` (no room for another activity) of its own ones only. */
   async claim(
     provider: string,
     runnerId: string,
     leaseMs: number,
     timeoutMs: number,
     signal?: AbortSignal,
+    heldOnly = false,
   ): Promise<ClaimedBatch | undefined> {
     const { keys } = this.core;
     const queue = keys.activityQueue(provider);
@@ -91,6 +93,7 @@ export class ProviderActivities implements Lifecycle {
             runnerId,
             nowMs: Date.now(),
             leaseMs,
+            heldOnly: heldOnly ? '1' : '0',
           },
         )
         .then((c) => c && { ...c, activityId: c.activity.id, agreementId: c.activity.agreementId, leaseMs });

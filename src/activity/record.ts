@@ -64,6 +64,11 @@ export function isActivityId(raw: string): boolean {
   return ID.test(raw);
 }
 
+/** A file name an activity may publish to the result store (`result:<name>`). */
+export function isResultName(name: string): boolean {
+  return /^\w[\w.-]{0,199}$/.test(name);
+}
+
 /** One ExeScript command: `{name: args}` with exactly one key. */
 export interface ExeCommand {
   name: string;

@@ -56,7 +56,7 @@ export const claimScript = defineScript({
   name: 'activity.claim',
   file: lua('claim'),
   keys: ['queue', 'leases'],
-  args: ['activityPrefix', 'batchPrefix', 'runnerId', 'nowMs', 'leaseMs'],
+  args: ['activityPrefix', 'batchPrefix', 'runnerId', 'nowMs', 'leaseMs', 'heldOnly'],
   parse: (reply): ActivityClaim | undefined => {
     const { code, values } = outcome(reply);
     if (code !== 'ok') return undefined;
@@ -105,5 +105,16 @@ export const lostScript = defineScript({
   parse: (reply) => {
     const { code, values } = outcome(reply);
     return code === 'ok' ? { batchId: String(values[0] ?? '') } : undefined;
+  },
+});
+
+export const publishScript = defineScript({
+  name: 'activity.publish',
+  file: lua('publish'),
+  keys: ['activity', 'results'],
+  args: ['fence', 'name', 'index', 'size', 'maxBytes'],
+  parse: (reply) => {
+    const { code, values } = outcome(reply);
+    return { code: code as 'ok' | 'fenced' | 'toolarge', replaced: values[0] ? Number(values[0]) : undefined };
   },
 });

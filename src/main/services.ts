@@ -1,6 +1,7 @@
 import { createActivity, type ActivityModule } from '../activity';
 import { revokedTokensOf } from '../auth/revocations';
 import { createCompute, type ComputeApi } from '../compute/api';
+import { RedisResultStore } from '../compute/jobs/results';
 import type { Core, Lifecycle } from '../kernel/core';
 import { createInvoke, type InvokeServices } from '../invoke';
 import { createMarket, type MarketServices } from '../market';
@@ -23,10 +24,12 @@ export interface ApiServices {
 /** Builds every domain service of the API and lists their background work in start order. */
 export function buildServices(core: Core): { services: ApiServices; lifecycles: Lifecycle[] } {
   const market = createMarket(core);
-  const compute = createCompute(core, market.services.agreements);
+  // Jobs' results and activities' published files share one result store.
+  const results = new RedisResultStore(core);
+  const compute = createCompute(core, market.services.agreements, results);
   const payment = new PaymentService(core);
   const invoke = createInvoke(core, compute.store, market.services.agreements);
-  const activity = createActivity(core, market.services.agreements);
+  const activity = createActivity(core, market.services.agreements, results);
   market.services.agreements.terminations.listen(async (agreement) => {
     const cpuSeconds = await activity.service.cpuSecondsOf(agreement.agreementId);
     await activity.service.endOfAgreement(agreement.agreementId);

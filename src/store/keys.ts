@@ -280,6 +280,10 @@ export class Keys {
   activityRunnable(provider: string): string {
     return this.k('activity', 'runnable', provider.toLowerCase());
   }
+  /** Hash result name → {index, size} of the files an activity's runner published (bytes: the ResultStore). */
+  activityResults(id: string): string {
+    return this.k('activity', id, 'results');
+  }
   /** Sorted set activity id → lease end (ms) of activities held by a runner. */
   activityLeases(): string {
     return this.k('activity', 'leases');

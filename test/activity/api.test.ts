@@ -213,3 +213,27 @@ it('refuses an activity on a job agreement (its demand has bourse.job.*): 409, n
   const { core } = t.instance;
   expect(await core.redis.scard(core.keys.agreementActivities(agreementId))).toBe(0);
 });
+
+it('a runner with no room for another activity claims batches of the activities it holds only', async () => {
+  const x = await approvedAgreement(t);
+  const requestor = activityClient(t, x.requestor);
+  const runner = runnerClient(t, x.provider, 'full-runner');
+  const other = runnerClient(t, x.provider, 'other-runner');
+  const { activityId } = (await requestor.create(x.id)).body as { activityId: string };
+  const first = (await requestor.exec(activityId, [{ start: {} }])).body as string;
+  expect((await runner.claim(0, 5000, { heldOnly: 'yes' })).status).toBe(400);
+  // Nobody holds the activity yet: a full runner does not take it on.
+  expect((await runner.claim(0, 5000, { heldOnly: true })).status).toBe(204);
+  const claim = await runner.claim(0, 5000, { heldOnly: false });
+  expect(claim.body).toMatchObject({ activityId, batchId: first });
+  await runner.report(activityId, {
+    fence: claim.body.fence,
+    batchId: first,
+    results: [okResult(0, '', true)],
+    done: true,
+  });
+  // Once it holds the activity, its next batch is the full runner's, and no other runner's.
+  const next = (await requestor.exec(activityId, [{ start: {} }])).body as string;
+  expect((await other.claim(0, 5000, { heldOnly: false })).status).toBe(204);
+  expect((await runner.claim(0, 5000, { heldOnly: true })).body).toMatchObject({ activityId, batchId: next });
+});

@@ -35,6 +35,8 @@ export function activityClient(t: TestInstance, party: Party) {
     usage: (id: string) => t.request.get(`${base}/${id}/usage`).set('Authorization', auth),
     agreement: (id: string) => t.request.get(`${base}/${id}/agreement`).set('Authorization', auth),
     destroy: (id: string) => t.request.delete(`${base}/${id}`).set('Authorization', auth),
+    /** Any other GET under the activity API (e.g. `/activity/<id>/results/<name>`). */
+    get: (pathUnderApi: string) => t.request.get(`/activity-api/v1${pathUnderApi}`).set('Authorization', auth),
   };
 }
 
@@ -43,8 +45,12 @@ export function runnerClient(t: TestInstance, provider: Party, runnerId = 'runne
   const auth = `Bearer ${provider.token}`;
   const base = '/api/provider/v1/activities';
   return {
-    claim: (timeout = 0, leaseMs = 5000) =>
-      t.request.post(`${base}/claim`).set('Authorization', auth).query({ timeout }).send({ runnerId, leaseMs }),
+    claim: (timeout = 0, leaseMs = 5000, extra: Record<string, unknown> = {}) =>
+      t.request
+        .post(`${base}/claim`)
+        .set('Authorization', auth)
+        .query({ timeout })
+        .send({ runnerId, leaseMs, ...extra }),
     report: (activityId: string, body: Record<string, unknown>) =>
       t.request
         .post(`${base}/${activityId}/report`)

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { GolemNetwork } from '@golem-sdk/golem-js';
 import { firstJobId } from '../../src/compute/jobs/record';
 import { runtimePackage } from '../../src/compute/runtimePackages';
@@ -42,6 +44,8 @@ beforeAll(async () => {
     BOURSE_RUNNER_PRICE: '0,0.001,0',
     // Not a lost-runner test: a lease long enough that a loaded machine never lapses it mid-command.
     BOURSE_RUNNER_STALL_INTERVAL_MS: '20000',
+    // The per-command time limit the time-limit case runs into (generous for every other command here).
+    BOURSE_RUNNER_MAX_DURATION: '8',
   });
   const party = await appKeyParty(t);
   key = party.key;
@@ -112,11 +116,14 @@ it('oneOf → getExeUnit → run prints 42; runAndStream streams lines; stopAndF
   expect(String(result.stdout).trim()).toBe('42');
 
   const lines: string[] = [];
-  const remote = await exe.runAndStream('echo one; sleep 0.3; echo two');
+  const errors: string[] = [];
+  const remote = await exe.runAndStream('echo one; echo bad >&2; sleep 0.3; echo two');
   remote.stdout.subscribe((chunk) => lines.push(String(chunk)));
+  remote.stderr.subscribe((chunk) => errors.push(String(chunk)));
   const finished = await remote.waitForExit(20_000);
   expect(finished.result).toBe('Ok');
-  expect(lines.join('')).toBe('one\ntwo\n');
+  // stdout and stderr stream apart, as yagna's runtime events keep them.
+  expect([lines.join(''), errors.join('')]).toEqual(['one\ntwo\n', 'bad\n']);
 
   const failed = await exe.run('exit 3');
   expect(failed.result).toBe('Error');
@@ -143,3 +150,68 @@ it('oneOf → getExeUnit → run prints 42; runAndStream streams lines; stopAndF
   }, 'the final invoice');
   expect(Number(invoices[0].amount)).toBeCloseTo((cpuMs / 1000) * 0.001, 9);
 }, 60_000);
+
+it('a rental keeps its files between runs, reports stdout and stderr apart, and ends failures with clear results', async () => {
+  // The first case disconnected the shared client: a client of its own (the same requestor).
+  const golem = new GolemNetwork({ api: { key, url: t.url } });
+  await golem.connect();
+  const rental = await golem.oneOf({ order: ORDER });
+  const exe = await rental.getExeUnit();
+  const workspace = path.join(runner.runner.config.workDir, `activity-${exe.activity.id}`);
+
+  const both = await exe.run('echo out; echo err >&2');
+  expect([both.result, both.stdout, both.stderr]).toEqual(['Ok', 'out\n', 'err\n']);
+
+  // A file one run writes is there for the next run; the workspace can publish it to the result store.
+  expect((await exe.run('mkdir -p notes && echo kept > notes/a.txt')).result).toBe('Ok');
+  const kept = await exe.run('cat /golem/work/notes/a.txt');
+  expect([kept.result, kept.stdout]).toEqual(['Ok', 'kept\n']);
+  const sent = await exe.transfer(`data:text/plain;base64,${Buffer.from('in').toString('base64')}`, 'container:b.txt');
+  const published = await exe.transfer('container:notes/a.txt', 'result:a.txt');
+  expect([sent.result, published.result]).toEqual(['Ok', 'Ok']);
+  const download = await t.request
+    .get(`/activity-api/v1/activity/${exe.activity.id}/results/a.txt`)
+    .set('Authorization', `Bearer ${key}`)
+    .buffer(true);
+  expect([download.status, download.body.toString()]).toEqual([200, 'kept\n']);
+  expect((await exe.run('cat b.txt')).stdout).toBe('in');
+
+  const exit = await exe.run('echo partial; echo why >&2; exit 7');
+  expect([exit.result, exit.stdout, exit.stderr, exit.message]).toEqual([
+    'Error',
+    'partial\n',
+    'why\n',
+    'exited with code 7',
+  ]);
+  const slow = await exe.run('echo started; sleep 120');
+  expect([slow.result, slow.stdout, slow.message]).toEqual([
+    'Error',
+    'started\n',
+    'time limit of 8 s reached: the command was killed',
+  ]);
+  const disallowed = await exe.run('curl', ['http://example.com']);
+  expect(disallowed.result).toBe('Error');
+  expect(disallowed.message).toMatch(/command "curl" is not allowed by this runner/);
+  // Failures leave the activity usable, its files in place.
+  const after = await exe.run('cat notes/a.txt');
+  expect([after.result, after.message, after.stdout, after.stderr]).toEqual(['Ok', null, 'kept\n', '']);
+  expect(fs.existsSync(workspace)).toBe(true);
+
+  // Someone else cannot start an activity on this agreement: it does not exist for them.
+  const other = await appKeyParty(t, 'someone-else');
+  const stranger = await t.request
+    .post('/activity-api/v1/activity')
+    .set('Authorization', `Bearer ${other.key}`)
+    .send({ agreementId: rental.agreement.id });
+  expect(stranger.status).toBe(404);
+  const glm2 = new GolemNetwork({ api: { key: other.key, url: t.url } });
+  await glm2.connect();
+  await expect(glm2.activity.createActivity(rental.agreement)).rejects.toThrow();
+  await glm2.disconnect();
+
+  await rental.stopAndFinalize();
+  await until(() => !fs.existsSync(workspace), 'the workspace removed', 20_000);
+  // The activity is destroyed: exec on it is refused, not left hanging.
+  await expect(exe.run('echo late')).rejects.toThrow();
+  await golem.disconnect();
+}, 120_000);

@@ -1,9 +1,10 @@
 -- Hands the oldest runnable batch of one provider to one runner. A batch is runnable when its activity is live,
 -- executes no other batch (batches of an activity run one after another) and is held by no other runner (an
 -- activity keeps its workspace on one runner for its lifetime). Claiming raises the activity's fencing token and
--- starts its lease; batches of ended activities are dropped from the queue.
+-- starts its lease; batches of ended activities are dropped from the queue. A runner with no room for another
+-- activity asks for batches of the activities it holds only.
 -- KEYS: provider's activity queue, activity leases zset
--- ARGV: activity key prefix, batch key prefix, runner id, now ms, lease ms
+-- ARGV: activity key prefix, batch key prefix, runner id, now ms, lease ms, '1' for held activities only
 -- Returns {'ok', fence, batch id, text, activity field, value, ...} or {'empty'}.
 local queued = redis.call('LRANGE', KEYS[1], 0, 199)
 for _, batchId in ipairs(queued) do
@@ -13,7 +14,7 @@ for _, batchId in ipairs(queued) do
   local f = activity and redis.call('HMGET', activity, 'state', 'runnerId', 'running') or {}
   if not f[1] or f[1] == 'Terminated' or f[1] == 'Unresponsive' then
     redis.call('LREM', KEYS[1], 1, batchId)
-  elseif f[3] == '' and (f[2] == '' or f[2] == ARGV[3]) then
+  elseif f[3] == '' and (f[2] == ARGV[3] or (f[2] == '' and ARGV[6] ~= '1')) then
     redis.call('LREM', KEYS[1], 1, batchId)
     local fence = redis.call('HINCRBY', activity, 'fence', 1)
     redis.call('HSET', activity, 'runnerId', ARGV[3], 'running', batchId)

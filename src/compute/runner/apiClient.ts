@@ -193,6 +193,15 @@ export class ProviderApiClient {
     });
   }
 
+  /** Uploads a file an activity's command published (`transfer` to `result:<name>`), under the claim's fence. */
+  async publishActivityResult(activityId: string, fence: number, name: string, bytes: Buffer): Promise<void> {
+    await this.send('PUT', `/activities/${activityId}/results/${encodeURIComponent(name)}`, {
+      query: { fence },
+      raw: bytes,
+      timeoutMs: 120_000,
+    });
+  }
+
   async watch(jobId: string, fence: number, waitSeconds: number, signal?: AbortSignal): Promise<WatchState> {
     const { body } = await this.send('GET', `/jobs/${jobId}/watch`, {
       query: { fence, timeout: waitSeconds },

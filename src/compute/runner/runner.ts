@@ -5,6 +5,7 @@ import { Periodic } from '../../kernel/loops';
 import type { ClaimedJob } from '../api/providerJobs';
 import { ActivityRunner } from './activityRun';
 import { ProviderApiClient } from './apiClient';
+import { Capacity } from './capacity';
 import type { RunnerConfig } from './config';
 import { ProcessExecutor } from './executor/process';
 import { createSandbox } from './executor/sandbox';
@@ -33,6 +34,8 @@ export class Runner {
   private readonly heartbeat: Periodic;
   private readonly leaseCheck: NodeJS.Timeout;
   private readonly slots: Promise<void>[];
+  /** The one budget of jobs and activities (BOURSE_RUNNER_CONCURRENCY units). */
+  private readonly capacity: Capacity;
   /** Golem activities (ExeScript batches) of this provider, beside its jobs. */
   private readonly activities: ActivityRunner;
   /** The API refuses leases shorter than this, and a lease is trusted until this much before its end. */
@@ -48,8 +51,9 @@ export class Runner {
     this.heartbeat = new Periodic('runner heartbeat', config.heartbeatMs, () => this.beat(), log);
     this.leaseCheck = setInterval(() => this.killLapsed(), Math.max(50, Math.floor(config.stallIntervalMs / 10)));
     this.leaseCheck.unref();
+    this.capacity = new Capacity(config.concurrency);
     this.slots = Array.from({ length: config.concurrency }, () => this.slot());
-    this.activities = new ActivityRunner({ api, config, executor, log }, this.stopping.signal);
+    this.activities = new ActivityRunner({ api, config, executor, log }, this.capacity, this.stopping.signal);
   }
 
   /** Starts the runner; throws when its sandbox is not available. */
@@ -75,25 +79,40 @@ export class Runner {
     return this.holding.size;
   }
 
-  /** One slot: claim a job, run it, repeat. */
+  /** One slot: once a unit of the budget is free, reserve it and claim a job, run it, repeat. */
   private async slot(): Promise<void> {
+    const stopping = this.stopping.signal;
     let failing = false;
-    while (!this.stopping.signal.aborted) {
+    while (!stopping.aborted) {
+      const reservation = this.capacity.reserve();
+      if (!reservation) {
+        await this.capacity.changed(stopping);
+        continue;
+      }
+      let job: ClaimedJob | undefined;
       try {
-        const job = await this.api.claim(
-          this.config.runnerId,
-          this.config.stallIntervalMs,
-          CLAIM_WAIT_SECONDS,
-          this.stopping.signal,
-        );
+        const signal = AbortSignal.any([stopping, reservation.signal]);
+        job = await this.api.claim(this.config.runnerId, this.config.stallIntervalMs, CLAIM_WAIT_SECONDS, signal);
         if (failing) this.log.info('claiming jobs again');
         failing = false;
-        if (job) await this.run(job);
       } catch (err) {
-        if (this.stopping.signal.aborted) return;
+        this.capacity.cancel(reservation);
+        if (stopping.aborted || reservation.signal.aborted) continue; // an activity took the unit
         if (!failing) this.log.warn({ err: (err as Error).message }, 'claiming a job failed; retrying');
         failing = true;
-        await pause(RETRY_MS, this.stopping.signal);
+        await pause(RETRY_MS, stopping);
+        continue;
+      }
+      if (!job) this.capacity.cancel(reservation);
+      else if (!this.capacity.confirm(reservation)) {
+        // An activity took the unit while this job was being handed over: the job resumes elsewhere at once.
+        await this.api.release(job.jobId, job.fence).catch(() => undefined);
+      } else {
+        try {
+          await this.run(job);
+        } finally {
+          this.capacity.release();
+        }
       }
     }
   }
@@ -139,7 +158,7 @@ export class Runner {
         maxJobDuration: config.maxJobDurationSeconds,
         price: config.priceCoeffs,
         runtimes: config.runtimes,
-        currentJobs: held.length,
+        currentJobs: this.capacity.inUse,
         maxJobs: config.concurrency,
         heartbeatMs: config.heartbeatMs,
         leaseMs: config.stallIntervalMs,

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import type { ActivityModule } from '../../activity';
 import type { ActivityService } from '../../activity/service';
 import { TokenService } from '../../auth/tokens';
 import type { Core } from '../../kernel/core';
@@ -23,10 +24,11 @@ function body(ctx: Context): Record<string, unknown> {
 
 /**
  * yagna's Activity API (`/activity-api/v1`) for requestors: create an activity on an approved agreement, execute
- * ExeScript batches, read their results (long-poll or `text/event-stream`), state, usage, destroy. Thin: parse, call
- * the ActivityService, render.
+ * ExeScript batches, read their results (long-poll or `text/event-stream`), state, usage, destroy, and download the
+ * files its commands published (`results/<name>`, a Bourse addition). Thin: parse, call the service, render.
  */
-export function mountActivityRoutes(root: Router, core: Core, activities: ActivityService): void {
+export function mountActivityRoutes(root: Router, core: Core, module: ActivityModule): void {
+  const activities = module.service;
   const auth = marketAuth(new TokenService(core));
   const maxWait = core.config.maxLongPollSeconds;
   const identity = (ctx: Context): string => ctx.state.identity as string;
@@ -64,6 +66,14 @@ export function mountActivityRoutes(root: Router, core: Core, activities: Activi
     await activities.destroy(identity(ctx), ctx.params.id);
     ctx.status = 200;
     ctx.body = {};
+  });
+
+  router.get('/activity/:id/results', auth, async (ctx) => {
+    ctx.body = await module.results.list(identity(ctx), ctx.params.id);
+  });
+  router.get('/activity/:id/results/:name', auth, async (ctx) => {
+    ctx.body = await module.results.download(identity(ctx), ctx.params.id, ctx.params.name);
+    ctx.type = 'application/octet-stream';
   });
 
   root.use(router.routes(), router.allowedMethods());

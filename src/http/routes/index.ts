@@ -28,6 +28,6 @@ export function mountRoutes(router: Router, core: Core, services: ApiServices): 
   mountOceanRoutes(router, core, services); // ocean.js discovery (GET /) and initializeCompute
   mountProviderRoutes(router, core, services.compute.providerJobs);
   mountInvokeRoutes(router, core, services.invoke);
-  mountActivityRoutes(router, core, services.activity.service);
-  mountProviderActivityRoutes(router, core, services.activity.provider);
+  mountActivityRoutes(router, core, services.activity);
+  mountProviderActivityRoutes(router, core, services.activity);
 }

@@ -12,7 +12,7 @@ import { queryValue, timeoutMs } from '../query';
 export const PROVIDER_API = '/api/provider/v1';
 
 /** A raw (non-JSON) request body, refused with 413 past `limit` bytes without reading the rest into memory. */
-async function rawBody(ctx: Context, limit: number): Promise<Buffer> {
+export async function rawBody(ctx: Context, limit: number): Promise<Buffer> {
   const declared = Number(ctx.get('content-length') || 0);
   if (declared > limit) throw new TooLarge(`Request body is larger than the limit of ${limit} bytes`);
   const chunks: Buffer[] = [];

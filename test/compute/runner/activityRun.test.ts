@@ -27,7 +27,14 @@ afterAll(async () => {
   await t.close();
 });
 
-type Result = { index: number; result: string; stdout: string; message: string | null; isBatchFinished: boolean };
+type Result = {
+  index: number;
+  result: string;
+  stdout: string | null;
+  stderr: string | null;
+  message: string | null;
+  isBatchFinished: boolean;
+};
 
 async function rental() {
   const requestor = await newParty(t);
@@ -58,12 +65,36 @@ it('deploys, starts and runs node, reporting stdout per command, in one workspac
   const data = `data:text/plain;base64,${Buffer.from('hello file').toString('base64')}`;
   const second = await r.run([
     { transfer: { from: data, to: 'container:/golem/input/hello.txt' } },
-    { run: { entry_point: '/bin/sh', args: ['-c', 'cat inputs/hello.txt'] } },
+    { run: { entry_point: '/bin/sh', args: ['-c', 'cat inputs/hello.txt /golem/input/hello.txt; echo oops >&2'] } },
   ]);
-  expect(second.map((x) => [x.result, x.stdout])).toEqual([
-    ['Ok', ''],
-    ['Ok', 'hello file'],
+  expect(second.map((x) => [x.result, x.stdout, x.stderr])).toEqual([
+    ['Ok', null, null],
+    ['Ok', 'hello filehello file', 'oops\n'],
   ]);
+
+  // Files a command writes persist to the next run and the next batch; one can be published to the result store.
+  const written = await r.run([
+    { run: { entry_point: 'sh', args: ['-c', 'mkdir -p work && echo first > work/a.txt'] } },
+    { run: { entry_point: 'sh', args: ['-c', 'echo second >> /golem/work/work/a.txt'] } },
+  ]);
+  expect(written.map((x) => [x.result, x.message, x.stderr])).toEqual([
+    ['Ok', null, ''],
+    ['Ok', null, ''],
+  ]);
+  const later = await r.run([
+    { run: { entry_point: 'sh', args: ['-c', 'cat work/a.txt'] } },
+    { transfer: { from: 'container:/data/work/a.txt', to: 'result:a.txt' } },
+    { transfer: { from: 'container:/etc/passwd', to: 'result:passwd' } },
+  ]);
+  expect(later.map((x) => [x.result, x.stdout])).toEqual([
+    ['Ok', 'first\nsecond\n'],
+    ['Ok', null],
+    ['Error', null],
+  ]);
+  expect(later[2].message).toMatch(/outside the workspace/);
+  const download = await r.client.get(`/activity/${r.activityId}/results/a.txt`).buffer(true);
+  expect([download.status, download.body.toString()]).toEqual([200, 'first\nsecond\n']);
+  expect((await r.client.get(`/activity/${r.activityId}/results`)).body).toEqual([{ name: 'a.txt', size: 13 }]);
   expect((await r.client.usage(r.activityId)).body.currentUsage[1]).toBeGreaterThan(0);
 
   expect((await r.client.destroy(r.activityId)).status).toBe(200);

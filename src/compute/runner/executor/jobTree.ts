@@ -1,10 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { findExecutable } from './sandbox';
+import { copyTree, type TreeCopyOptions } from './treeCopy';
 
 const TMPFS_MAGIC = 0x01021994;
 const ATTACH_TIMEOUT_MS = 10_000;
 const ATTACH_POLL_MS = 2;
+const RESTORE_TIMEOUT_MS = 120_000;
 
 /** Reads bubblewrap's info JSON (written on its info fd) until it names the sandbox's pid. */
 async function sandboxPid(info: Readable, timeoutMs: number): Promise<number> {
@@ -54,7 +59,7 @@ export class JobTree {
   static async attach(
     info: Readable,
     release: Writable,
-    beforeRelease: () => Promise<void>,
+    beforeRelease: (tree: JobTree) => Promise<void>,
     sandboxExited: AbortSignal,
     timeoutMs = ATTACH_TIMEOUT_MS,
   ): Promise<JobTree> {
@@ -75,7 +80,7 @@ export class JobTree {
     const fd = fs.openSync(data, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
     const tree = new JobTree(fd, pid);
     try {
-      await beforeRelease();
+      await beforeRelease(tree);
     } catch (err) {
       tree.close();
       throw err;
@@ -97,21 +102,33 @@ export class JobTree {
 
   /** Copies directories and regular files of outputs/ to `dest`; links and special files are left behind. */
   async copyOutputs(dest: string): Promise<void> {
-    const copy = async (from: string, to: string): Promise<void> => {
-      for (const entry of await fs.promises.readdir(from, { withFileTypes: true })) {
-        const source = path.join(from, entry.name);
-        const target = path.join(to, entry.name);
-        if (entry.isDirectory()) {
-          await fs.promises.mkdir(target, { recursive: true });
-          await copy(source, target);
-        } else if (entry.isFile()) {
-          await fs.promises.copyFile(source, target);
-        }
-      }
-    };
     const outputs = path.join(this.root, 'outputs');
     const stat = await fs.promises.lstat(outputs).catch(() => undefined);
-    if (stat?.isDirectory()) await copy(outputs, dest);
+    if (stat?.isDirectory()) await copyTree(outputs, dest);
+  }
+
+  /**
+   * Copies a saved tree in, before the release (nothing of the job runs yet). `cp` runs as the sandbox's user: a file
+   * a root runner created itself would have an owner with no identity inside the sandbox's user namespace (EOVERFLOW).
+   */
+  async restore(from: string, skip: readonly string[], user: { uid?: number; gid?: number }): Promise<void> {
+    const names = (await fs.promises.readdir(from)).filter((name) => !skip.includes(name));
+    if (names.length === 0) return;
+    const sources = names.map((name) => path.join(from, name));
+    const target = `/proc/${this.sandboxPid}/root/data/`;
+    await promisify(execFile)(
+      findExecutable('cp') ?? '/bin/cp',
+      ['-R', '-P', '--preserve=mode', '--', ...sources, target],
+      {
+        ...user,
+        timeout: RESTORE_TIMEOUT_MS,
+      },
+    );
+  }
+
+  /** Copies the whole tree out (after the run: every process of the job is gone). */
+  async save(to: string, options: TreeCopyOptions): Promise<void> {
+    await copyTree(this.root, to, options);
   }
 
   close(): void {

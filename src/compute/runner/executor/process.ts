@@ -1,13 +1,15 @@
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
+import fs from 'node:fs/promises';
 import { once } from 'node:events';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
+import { CappedLog, type OutputStream } from './cappedLog';
 import { JobTree } from './jobTree';
 import { PidsCgroup } from './pidsCgroup';
 import { directorySize, killTree, processTree, treeUsage, waitForExit } from './processTree';
 import { findExecutable, INFO_FD, RELEASE_FD, Sandbox } from './sandbox';
-import type { Workspace } from './workspace';
+import { emptyDirectory } from './treeCopy';
+import { Workspace } from './workspace';
 
 export interface RunLimits {
   /** Resident memory of the whole process tree; beyond it the tree is killed. */
@@ -40,6 +42,8 @@ export interface RunOutcome {
   peakProcesses: number;
   /** Bytes the job's writable tree held at the end (sampled size of the job directory without a sized tree). */
   diskBytesUsed: number;
+  /** CPU time of the sandboxed processes (user + system): exact with `measureCpu`, else the last /proc sample. */
+  cpuMs: number;
 }
 
 export interface RunRequest {
@@ -50,8 +54,31 @@ export interface RunRequest {
   limits: RunLimits;
   /** Aborting kills the tree (a stop request, or the job vanished). */
   signal: AbortSignal;
-  /** Live copy of the captured output (within the log cap). */
-  onLog(chunk: Buffer): void;
+  /** Live copy of the captured output (within the log cap), with the stream it came from. */
+  onLog(chunk: Buffer, stream: OutputStream): void;
+  /**
+   * The workspace's writable files outlive the run (an activity's workspace): with a sized tree they are copied into
+   * it before the algorithm starts and back out after every process of the run is gone.
+   */
+  persistent?: boolean;
+  /** The CPU time sampled so far, each time it grew (for usage while the run goes on). */
+  onCpu?(cpuMs: number): void;
+  /**
+   * Measure CPU time to the tick: a shell inside the sandbox runs argv and reports the time of its children (the
+   * pid namespace's init does not pass its children's times on). Without it, or when the tree was killed, the time
+   * is the last /proc sample's.
+   */
+  measureCpu?: boolean;
+}
+
+/** Where the CPU-time reporting shell writes; argv runs with it closed. */
+const TIMES_FD = 5;
+const TIMES_SCRIPT = `"$@" ${TIMES_FD}>&-; s=$?; times >&${TIMES_FD}; exit $s`;
+
+/** CPU ms from `times` output: its second line is the user and system time of the shell's children. */
+function parseTimes(text: string): number | undefined {
+  const values = [...text.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60_000 + Number(m[2]) * 1000);
+  return values.length >= 4 ? Math.round(values[2] + values[3]) : undefined;
 }
 
 const MEMORY_SAMPLE_MS = 100;
@@ -63,47 +90,6 @@ const DISK_SAMPLE_EVERY = 10;
  */
 const DATA_RLIMIT_FACTOR = 2;
 
-/** Captures output into logs/algorithm.log up to a cap; one notice marks the cut. */
-class CappedLog {
-  private written = 0;
-  private truncated = false;
-  private readonly file: fs.WriteStream;
-
-  constructor(
-    path: string,
-    private readonly cap: number,
-    private readonly onLog: (chunk: Buffer) => void,
-  ) {
-    this.file = fs.createWriteStream(path, { flags: 'a' });
-  }
-
-  write(chunk: Buffer): void {
-    if (this.truncated) return;
-    const room = this.cap - this.written;
-    const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
-    this.written += part.length;
-    this.emit(part);
-    if (chunk.length > room) {
-      this.truncated = true;
-      this.emit(Buffer.from(`\n[bourse] log truncated at ${this.cap} bytes\n`));
-    }
-  }
-
-  note(text: string): void {
-    this.emit(Buffer.from(`[bourse] ${text}\n`));
-  }
-
-  private emit(part: Buffer): void {
-    if (part.length === 0) return;
-    this.file.write(part);
-    this.onLog(part);
-  }
-
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.file.end(resolve));
-  }
-}
-
 /**
  * The default executor: runs the entrypoint as a child process (no shell) inside the sandbox, under rlimits
  * (prlimit), with a wall-clock deadline, a sampled memory and disk limit, output captured with a size cap,
@@ -111,6 +97,7 @@ class CappedLog {
  */
 export class ProcessExecutor {
   private readonly prlimit: string;
+  private readonly shell: string;
 
   constructor(readonly sandbox: Sandbox) {
     const prlimit = findExecutable('prlimit');
@@ -119,6 +106,7 @@ export class ProcessExecutor {
         'prlimit (util-linux) is not installed: the runner needs it to limit memory and CPU time of jobs',
       );
     this.prlimit = prlimit;
+    this.shell = findExecutable('sh') ?? '/bin/sh';
   }
 
   async run(request: RunRequest): Promise<RunOutcome> {
@@ -129,9 +117,11 @@ export class ProcessExecutor {
     // namespace and so outside the rlimit: the rlimit allows one task fewer. A pids cgroup counts the monitor
     // too; the rlimit then allows the full number so that the cgroup is the one to refuse a fork, and records it.
     const candidate = this.sandbox.kind === 'bwrap' ? PidsCgroup.create(maxProcesses) : undefined;
+    const measured = request.measureCpu === true;
     const launch = this.sandbox.launch(workspace, request.argv, request.env, {
       maxProcesses: candidate ? maxProcesses : maxProcesses - 1,
       diskBytes: limits.diskBytes,
+      wrapper: measured ? [this.shell, '-c', TIMES_SCRIPT, 'sh'] : undefined,
     });
     // The job can join a cgroup only while its sandbox waits to start the algorithm.
     const cgroup = launch.holdsTree ? candidate : undefined;
@@ -143,14 +133,22 @@ export class ProcessExecutor {
       '--core=0',
       '--nofile=1024',
     ];
+    // One log per run: an activity's runs each capture their own output.
+    if (request.persistent) await fs.truncate(workspace.logFile, 0);
     const log = new CappedLog(workspace.logFile, limits.maxLogBytes, request.onLog);
-    const child = spawn(this.prlimit, [...rlimits, '--', launch.file, ...launch.args], {
+    const command = [this.prlimit, ...rlimits, '--', launch.file, ...launch.args];
+    const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'pipe', 'pipe'];
+    if (launch.holdsTree || measured)
+      stdio.push(launch.holdsTree ? 'pipe' : 'ignore', launch.holdsTree ? 'pipe' : 'ignore');
+    if (measured) stdio.push('pipe'); // TIMES_FD
+    let times = '';
+    const child = spawn(command[0], command.slice(1), {
       cwd: launch.cwd,
       env: launch.env,
       uid: launch.uid,
       gid: launch.gid,
       detached: true,
-      stdio: launch.holdsTree ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+      stdio,
     });
     let killedFor: KillReason | undefined;
     const kill = (why: KillReason): void => {
@@ -158,8 +156,10 @@ export class ProcessExecutor {
       killedFor = why;
       void killTree(child.pid);
     };
-    child.stdout?.on('data', (chunk: Buffer) => log.write(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => log.write(chunk));
+    child.stdout?.on('data', (chunk: Buffer) => log.write(chunk, 'stdout'));
+    child.stderr?.on('data', (chunk: Buffer) => log.write(chunk, 'stderr'));
+    if (measured)
+      (child.stdio as unknown as Readable[])[TIMES_FD].on('data', (chunk: Buffer) => (times += chunk.toString()));
     const closed = once(child, 'close').catch(() => undefined);
     const gone = new AbortController();
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
@@ -175,8 +175,11 @@ export class ProcessExecutor {
       const release = child.stdio[RELEASE_FD] as Writable;
       release.on('error', () => undefined); // the sandbox may be gone already; its exit reports why
       // Everything of the job that exists before the release (it forks nothing meanwhile) joins the cgroup.
-      const joinCgroup = async (): Promise<void> => cgroup?.add(await processTree(pid));
-      tree = await JobTree.attach(info, release, joinCgroup, gone.signal).catch((err: Error) => {
+      const beforeRelease = async (opened: JobTree): Promise<void> => {
+        cgroup?.add(await processTree(pid));
+        if (request.persistent) await opened.restore(workspace.dir, Workspace.MOUNTED, launch);
+      };
+      tree = await JobTree.attach(info, release, beforeRelease, gone.signal).catch((err: Error) => {
         setupError = `the sandbox could not be set up: ${err.message}`;
         void killTree(child.pid as number);
         return undefined;
@@ -190,6 +193,7 @@ export class ProcessExecutor {
     let ticks = 0;
     let sampling = false;
     let peakProcesses = 0;
+    let sampledCpuMs = 0;
     const sampler = setInterval(() => {
       if (sampling || child.pid === undefined || killedFor) return;
       sampling = true;
@@ -197,6 +201,10 @@ export class ProcessExecutor {
       const checkDirectory = ++ticks % DISK_SAMPLE_EVERY === 0;
       void (async () => {
         const usage = await treeUsage(pid);
+        if (usage.cpuMs > sampledCpuMs) {
+          sampledCpuMs = usage.cpuMs;
+          if (!gone.signal.aborted) request.onCpu?.(sampledCpuMs);
+        }
         peakProcesses = Math.max(peakProcesses, usage.tasks);
         if (usage.rssBytes > limits.memoryBytes) kill('memory');
         else if (usage.tasks >= maxProcesses || (cgroup?.refusals() ?? 0) > 0) kill('processes');
@@ -232,11 +240,16 @@ export class ProcessExecutor {
         diskBytesUsed = final.usedBytes;
         // A full tree means a write was refused: the job hit its disk limit even if it then exited on its own.
         if (final.full && !killedFor) killedFor = 'disk';
-        await tree.copyOutputs(workspace.outputs);
+        if (request.persistent) {
+          await emptyDirectory(workspace.dir, Workspace.MOUNTED);
+          await tree.save(workspace.dir, { skip: Workspace.MOUNTED, owner: this.sandbox.workspaceOwner });
+        } else await tree.copyOutputs(workspace.outputs);
       } else diskBytesUsed = await directorySize(workspace.dir);
     } finally {
       tree?.close();
     }
+    // The shell's report can be forged from inside (same user), never below what the samples saw.
+    const cpuMs = Math.max(parseTimes(times) ?? 0, sampledCpuMs);
     const spawnError = result.error?.message ?? setupError;
     if (spawnError) {
       log.note(`could not start the algorithm: ${spawnError}`);
@@ -249,6 +262,7 @@ export class ProcessExecutor {
         durationMs: Date.now() - started,
         peakProcesses,
         diskBytesUsed,
+        cpuMs,
       };
     }
     if (killedFor) log.note(killNote(killedFor, { ...limits, maxProcesses }));
@@ -262,6 +276,7 @@ export class ProcessExecutor {
       durationMs: Date.now() - started,
       peakProcesses,
       diskBytesUsed,
+      cpuMs,
     };
   }
 }

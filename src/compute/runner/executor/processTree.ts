@@ -93,22 +93,36 @@ export async function waitForExit(pid: number, timeoutMs: number): Promise<boole
   return true;
 }
 
-/** What the tree uses now: resident memory (VmRSS summed) and tasks (processes and their threads). */
-export async function treeUsage(root: number): Promise<{ rssBytes: number; tasks: number }> {
+/** Clock ticks of /proc/<pid>/stat times (USER_HZ, 100 on every Linux the runner supports). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * What the tree uses now: resident memory (VmRSS summed), tasks (processes and their threads), and CPU time so far
+ * (user + system of each member and of the children it reaped, so a process that ended inside the tree still
+ * counts while an ancestor lives).
+ */
+export async function treeUsage(root: number): Promise<{ rssBytes: number; tasks: number; cpuMs: number }> {
   let rssBytes = 0;
   let tasks = 0;
+  let ticks = 0;
   for (const pid of await processTree(root)) {
     try {
-      const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+      const [status, stat] = await Promise.all([
+        fs.readFile(`/proc/${pid}/status`, 'utf8'),
+        fs.readFile(`/proc/${pid}/stat`, 'utf8'),
+      ]);
       const rss = /^VmRSS:\s+(\d+) kB/m.exec(status);
       if (rss) rssBytes += Number(rss[1]) * 1024;
       const threads = /^Threads:\s+(\d+)/m.exec(status);
       tasks += threads ? Number(threads[1]) : 1;
+      // Fields 14-17 (utime, stime, cutime, cstime); the fields after the command name start at field 3.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      for (let i = 11; i <= 14; i++) ticks += Number(fields[i]) || 0;
     } catch {
       // exited meanwhile
     }
   }
-  return { rssBytes, tasks };
+  return { rssBytes, tasks, cpuMs: (ticks * 1000) / TICKS_PER_SECOND };
 }
 
 /** Bytes used by regular files under `dir` (links not followed). */

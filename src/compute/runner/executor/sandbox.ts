@@ -26,6 +26,8 @@ export interface SandboxLimits {
   maxProcesses: number;
   /** Bytes the job's writable tree may hold. */
   diskBytes: number;
+  /** A command (a system shell) that runs argv inside the sandbox, e.g. to report its CPU time. */
+  wrapper?: string[];
 }
 
 /** Inside the sandbox: fd 3 carries bwrap's info JSON out, fd 4 releases the algorithm. */
@@ -147,7 +149,7 @@ class BwrapSandbox implements Sandbox {
     }
     for (const file of SYSTEM_FILES) args.push('--ro-bind-try', file, file);
     // An interpreter installed outside the system directories (e.g. /opt/<tool>/bin/node) brings its prefix.
-    for (const exe of this.prlimit ? [argv[0], this.prlimit] : [argv[0]]) {
+    for (const exe of [argv[0], ...(this.prlimit ? [this.prlimit] : []), ...(limits.wrapper ?? []).slice(0, 1)]) {
       if (!bound.some((dir) => isUnder(exe, dir))) {
         const prefix = path.dirname(path.dirname(exe));
         args.push('--ro-bind', prefix, prefix);
@@ -170,6 +172,9 @@ class BwrapSandbox implements Sandbox {
     args.push('--ro-bind', workspace.inputs, '/data/inputs');
     args.push('--ro-bind', workspace.transformations, '/data/transformations');
     args.push('--ro-bind', workspace.logs, '/data/logs');
+    // golem images' volume paths name the same directories (an activity's transfers accept them too).
+    args.push('--symlink', '/data', '/golem/work', '--symlink', '/data/inputs', '/golem/input');
+    args.push('--symlink', '/data/outputs', '/golem/output');
     // Nothing else is writable: not the sandbox's root, not /dev.
     args.push('--remount-ro', '/dev', '--remount-ro', '/');
     if (this.features.disableUserns) args.push('--disable-userns');
@@ -177,7 +182,7 @@ class BwrapSandbox implements Sandbox {
     // RLIMIT_NPROC counts per user namespace and uid: set inside the job's own namespace, it counts this job's
     // processes and threads only (not other jobs', not the runner's).
     if (this.prlimit) args.push(this.prlimit, `--nproc=${limits.maxProcesses}`, '--');
-    args.push(...argv);
+    args.push(...(limits.wrapper ?? []), ...argv);
     return { file: this.bwrap, args, cwd: '/', env, holdsTree, ...(this.workspaceOwner ?? {}) };
   }
 }
@@ -193,8 +198,9 @@ class NoSandbox implements Sandbox {
     return workspace.dir;
   }
 
-  launch(workspace: Workspace, argv: string[], env: Record<string, string>): Launch {
-    return { file: argv[0], args: argv.slice(1), cwd: workspace.dir, env, holdsTree: false };
+  launch(workspace: Workspace, argv: string[], env: Record<string, string>, limits: SandboxLimits): Launch {
+    const command = [...(limits.wrapper ?? []), ...argv];
+    return { file: command[0], args: command.slice(1), cwd: workspace.dir, env, holdsTree: false };
   }
 }
 

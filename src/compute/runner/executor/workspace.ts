@@ -15,6 +15,8 @@ export interface OutputFile {
  * following links.
  */
 export class Workspace {
+  /** The parts mounted read-only into the sandbox: not part of a job's writable tree. */
+  static readonly MOUNTED: readonly string[] = ['inputs', 'transformations', 'logs'];
   readonly dir: string;
 
   constructor(
