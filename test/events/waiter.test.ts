@@ -113,11 +113,14 @@ describe('long-poll waiter', () => {
     const ending = waiter.poll(['shared-key'], 10_000, guarded.signal, read);
     const found: { answer?: string } = {};
     const plain = waiter.poll(['shared-key'], 10_000, undefined, async () => found.answer);
-    await untilTrue(() => waiter.refCount('guard-key') === 1 && waiter.refCount('shared-key') === 2, 'both polls');
-    const readsBefore = reads; // one before subscribing, one after
+    // Registered (refCount) comes before the guarded poll's second read, the one after subscribing: wait for both.
+    await untilTrue(
+      () => reads === 2 && waiter.refCount('guard-key') === 1 && waiter.refCount('shared-key') === 2,
+      'both polls subscribed and the guarded one read twice (before and after subscribing)',
+    );
     await waiter.notify(redis, 'guard-key');
     await expect(ending).rejects.toThrow('guard fired');
-    expect(reads).toBe(readsBefore); // ended without reading again
+    expect(reads).toBe(2); // ended without reading again
     expect(waiter.refCount('shared-key')).toBe(1);
     found.answer = 'woken';
     await waiter.notify(redis, 'shared-key');
