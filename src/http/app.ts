@@ -7,11 +7,13 @@ import { jsonBody } from './middleware/body';
 import { errorMapper, UNAVAILABLE_MESSAGE } from './errors';
 import { requestMetrics } from './middleware/metrics';
 import { requestId } from './middleware/requestId';
+import { compileSchemas } from './validate';
 
 const UNGUARDED = new Set(['/health', '/ready', '/metrics']);
 
 /** Builds the Koa application of one instance around its mounted router. */
 export function createApp(core: Core, router: Router): Koa {
+  compileSchemas();
   const app = new Koa({ proxy: true });
   // A client leaving in the middle of a streamed response (log tail, SSE scan) is normal, not an error worth a stack
   // trace.

@@ -195,7 +195,12 @@ export class ProcessExecutor {
     let peakProcesses = 0;
     let sampledCpuMs = 0;
     const sampler = setInterval(() => {
-      if (sampling || child.pid === undefined || killedFor) return;
+      if (child.pid === undefined || killedFor) return;
+      // The exact, cheap signals on every tick, even while a tree walk is still under way: walking a tree that a
+      // fork bomb churns is slow and can fail tick after tick.
+      if ((cgroup?.refusals() ?? 0) > 0) return kill('processes');
+      if (tree?.usage().full) return kill('disk');
+      if (sampling) return;
       sampling = true;
       const pid = child.pid;
       const checkDirectory = ++ticks % DISK_SAMPLE_EVERY === 0;
@@ -207,9 +212,8 @@ export class ProcessExecutor {
         }
         peakProcesses = Math.max(peakProcesses, usage.tasks);
         if (usage.rssBytes > limits.memoryBytes) kill('memory');
-        else if (usage.tasks >= maxProcesses || (cgroup?.refusals() ?? 0) > 0) kill('processes');
-        else if (tree ? tree.usage().full : checkDirectory && (await directorySize(workspace.dir)) > limits.diskBytes)
-          kill('disk');
+        else if (usage.tasks >= maxProcesses) kill('processes');
+        else if (!tree && checkDirectory && (await directorySize(workspace.dir)) > limits.diskBytes) kill('disk');
       })()
         .catch(() => undefined)
         .finally(() => {
