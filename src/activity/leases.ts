@@ -2,7 +2,7 @@ import type { Core, Lifecycle } from '../kernel/core';
 import { Conflict, Invalid, NotFound } from '../kernel/errors';
 import { Periodic } from '../kernel/loops';
 import { isActivityId, type ActivityState, type CommandResult, type RuntimeEvent } from './record';
-import { claimScript, lostScript, reportScript } from './scripts';
+import { claimScript, lostScript, reportScript, type EndedActivity } from './scripts';
 
 /** What a runner gets when it claims a batch: the activity's workspace is its own for the activity's lifetime. */
 export interface ClaimedBatch {
@@ -71,7 +71,10 @@ export class ProviderActivities implements Lifecycle {
     this.loop = new Periodic('activity watchdog', core.config.jobWatchdogMs, () => this.sweep(), core.log);
   }
 
-  /** The next runnable batch for `runnerId`; with `heldOnly` (no room for another activity) of its own ones only. */
+  /**
+   * The next runnable batch for `runnerId`; with `heldOnly` (no room for another activity) of its own ones only. Or
+   * word that an activity it holds ended, so it frees that activity's capacity now.
+   */
   async claim(
     provider: string,
     runnerId: string,
@@ -79,10 +82,10 @@ export class ProviderActivities implements Lifecycle {
     timeoutMs: number,
     signal?: AbortSignal,
     heldOnly = false,
-  ): Promise<ClaimedBatch | undefined> {
+  ): Promise<ClaimedBatch | EndedActivity | undefined> {
     const { keys } = this.core;
     const queue = keys.activityQueue(provider);
-    const take = (): Promise<ClaimedBatch | undefined> =>
+    const take = (): Promise<ClaimedBatch | EndedActivity | undefined> =>
       this.core.scripts
         .call(
           claimScript,
@@ -96,7 +99,9 @@ export class ProviderActivities implements Lifecycle {
             heldOnly: heldOnly ? '1' : '0',
           },
         )
-        .then((c) => c && { ...c, activityId: c.activity.id, agreementId: c.activity.agreementId, leaseMs });
+        .then((c) =>
+          c && 'activity' in c ? { ...c, activityId: c.activity.id, agreementId: c.activity.agreementId, leaseMs } : c,
+        );
     // Also woken when an activity of this provider ends its batch (the next one may be waiting behind it).
     return this.core.waiter.poll([queue, keys.activityRunnable(provider)], timeoutMs, signal, take);
   }

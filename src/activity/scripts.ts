@@ -52,13 +52,19 @@ export interface ActivityClaim {
   activity: ActivityRecord;
 }
 
+/** A held activity that ended: its runner removes the workspace and frees the capacity it held. */
+export interface EndedActivity {
+  ended: string;
+}
+
 export const claimScript = defineScript({
   name: 'activity.claim',
   file: lua('claim'),
   keys: ['queue', 'leases'],
   args: ['activityPrefix', 'batchPrefix', 'runnerId', 'nowMs', 'leaseMs', 'heldOnly'],
-  parse: (reply): ActivityClaim | undefined => {
+  parse: (reply): ActivityClaim | EndedActivity | undefined => {
     const { code, values } = outcome(reply);
+    if (code === 'ended') return { ended: String(values[0]) };
     if (code !== 'ok') return undefined;
     const activity = parseActivity(hashOf(values.slice(3)));
     if (!activity) return undefined;
@@ -92,8 +98,8 @@ export const reportScript = defineScript({
 export const destroyScript = defineScript({
   name: 'activity.destroy',
   file: lua('destroy'),
-  keys: ['activity', 'leases'],
-  args: ['id', 'nowMs', 'reason', 'activityWake'],
+  keys: ['activity', 'leases', 'queue'],
+  args: ['id', 'nowMs', 'reason', 'activityWake', 'queueWake'],
   parse: (reply) => outcome(reply).code as 'ok' | 'notfound' | 'terminated',
 });
 

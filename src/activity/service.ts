@@ -203,19 +203,28 @@ export class ActivityService {
 
   /** Ends every live activity of a terminated agreement (their runners then remove the workspaces). */
   async endOfAgreement(agreementId: string): Promise<void> {
-    const { keys } = this.core;
-    for (const id of await this.core.redis.smembers(keys.agreementActivities(agreementId))) {
-      await this.core.scripts.call(
-        destroyScript,
-        { activity: keys.activity(id), leases: keys.activityLeases() },
-        {
-          id,
-          nowMs: Date.now(),
-          reason: 'the agreement was terminated',
-          activityWake: keys.wakeChannel(keys.activity(id)),
-        },
-      );
+    const { keys, redis } = this.core;
+    for (const id of await redis.smembers(keys.agreementActivities(agreementId))) {
+      const provider = await redis.hget(keys.activity(id), 'providerId');
+      if (provider) await this.end(id, provider, 'the agreement was terminated');
     }
+  }
+
+  /** Terminated with `reason`; a runner holding the activity is told at once through its claim queue. */
+  private end(id: string, provider: string, reason: string): Promise<'ok' | 'notfound' | 'terminated'> {
+    const { keys } = this.core;
+    const queue = keys.activityQueue(provider);
+    return this.core.scripts.call(
+      destroyScript,
+      { activity: keys.activity(id), leases: keys.activityLeases(), queue },
+      {
+        id,
+        nowMs: Date.now(),
+        reason,
+        activityWake: keys.wakeChannel(keys.activity(id)),
+        queueWake: keys.wakeChannel(queue),
+      },
+    );
   }
 
   async agreementOf(caller: string, id: string): Promise<string> {
@@ -224,13 +233,8 @@ export class ActivityService {
 
   /** destroyActivity: Terminated; the runner holding it removes its workspace. 410 when it had already ended. */
   async destroy(caller: string, id: string, reason = 'destroyed by the requestor'): Promise<void> {
-    await this.load(caller, id);
-    const { keys } = this.core;
-    const code = await this.core.scripts.call(
-      destroyScript,
-      { activity: keys.activity(id), leases: keys.activityLeases() },
-      { id, nowMs: Date.now(), reason, activityWake: keys.wakeChannel(keys.activity(id)) },
-    );
+    const activity = await this.load(caller, id);
+    const code = await this.end(id, activity.providerId, reason);
     if (code === 'notfound') throw new NotFound(`Activity [${id}] not found.`);
     if (code === 'terminated') throw new Gone(`Activity [${id}] is already terminated.`);
   }

@@ -237,3 +237,30 @@ it('a runner with no room for another activity claims batches of the activities 
   expect((await other.claim(0, 5000, { heldOnly: false })).status).toBe(204);
   expect((await runner.claim(0, 5000, { heldOnly: true })).body).toMatchObject({ activityId, batchId: next });
 });
+
+it('tells the runner holding an activity that it was destroyed through its waiting claim, and no other runner', async () => {
+  const x = await approvedAgreement(t);
+  const requestor = activityClient(t, x.requestor);
+  const holder = runnerClient(t, x.provider, 'holder');
+  const other = runnerClient(t, x.provider, 'other');
+  const { activityId } = (await requestor.create(x.id)).body as { activityId: string };
+  const batchId = (await requestor.exec(activityId, [{ start: {} }])).body as string;
+  const claim = await holder.claim(0);
+  expect(claim.body).toMatchObject({ activityId, batchId });
+  await holder.report(activityId, { fence: claim.body.fence, batchId, results: [okResult(0, '', true)], done: true });
+
+  // Both runners wait; the destroy answers the holder's claim (long before its 20 s timeout) and leaves the other's.
+  const holderWaits = send(holder.claim(20, 5000, { heldOnly: true }));
+  const otherWaits = send(other.claim(2));
+  const { core } = t.instance;
+  const queue = core.keys.activityQueue(x.provider.address);
+  await until(async () => core.waiter.refCount(queue) === 2, 'both claims waiting');
+  const started = Date.now();
+  expect((await requestor.destroy(activityId)).status).toBe(200);
+  const told = await holderWaits;
+  expect(told.status).toBe(200);
+  expect(told.body).toEqual({ ended: activityId });
+  expect(Date.now() - started).toBeLessThan(10_000);
+  expect((await otherWaits).status).toBe(204);
+  expect(await core.redis.lrange(queue, 0, -1)).toEqual([]);
+});

@@ -1,6 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from 'pino';
 import type { ClaimedBatch } from '../../activity/leases';
+import type { EndedActivity } from '../../activity/scripts';
 import { parseExeScript, type ActivityState, type CommandResult, type ExeCommand } from '../../activity/record';
 import { Periodic } from '../../kernel/loops';
 import { ApiError, type ProviderApiClient } from './apiClient';
@@ -83,7 +84,9 @@ export class ActivityRunner {
           timeoutMs: (CLAIM_WAIT_SECONDS + 10) * 1000,
           signal: AbortSignal.any([this.stopping, poll.signal]),
         });
-        if (status === 200) this.start(body as ClaimedBatch);
+        if (status === 200 && (body as Partial<EndedActivity>).ended !== undefined)
+          await this.ended((body as EndedActivity).ended);
+        else if (status === 200) this.start(body as ClaimedBatch);
       } catch (err) {
         if (this.stopping.aborted) return;
         if (poll.signal.aborted) continue;
@@ -238,11 +241,16 @@ export class ActivityRunner {
       const cpuMs = Math.max(0, held.cpu.sampledMs - held.cpu.reportedMs);
       held.cpu.reportedMs += cpuMs;
       const state = await this.report(id, { batchId: '', cpuMs });
-      if (state === 'Terminated') {
-        held.kill.abort();
-        if (held.running === '') await this.drop(id);
-      }
+      if (state === 'Terminated') await this.ended(id);
     }
+  }
+
+  /** A held activity ended: its command is stopped, and an idle one's workspace and capacity go now. */
+  private async ended(activityId: string): Promise<void> {
+    const held = this.held.get(activityId);
+    if (!held) return;
+    held.kill.abort();
+    if (held.running === '') await this.drop(activityId);
   }
 
   private async drop(activityId: string): Promise<void> {
