@@ -173,6 +173,17 @@ export class Waiter {
     return registration;
   }
 
+  /**
+   * register() for a stream (SSE, log tail) that may live only as long as the guard of `signal` allows (see
+   * guardPolls): the registration ends 'cancelled' when the guard fires, at once if it fired already.
+   */
+  async registerGuarded(keys: string[], signal?: AbortSignal): Promise<Registration> {
+    const guard = signal === undefined ? undefined : this.guards.get(signal);
+    const registration = await this.register(keys, signal, guard?.key);
+    if (guard && (await guard.fired())) registration.end('cancelled');
+    return registration;
+  }
+
   /** Waits once for any of `keys` to be notified, `timeoutMs` to pass, `signal` to abort, or shutdown. */
   async wait(keys: string[], timeoutMs: number, signal?: AbortSignal): Promise<WaitOutcome> {
     const registration = await this.register(keys, signal);

@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import { Forbidden, Unauthenticated } from '../kernel/errors';
-import type { Authenticator } from '../auth/authenticator';
+import { TOKEN_FAILURE_TEXT, type Authenticator } from '../auth/authenticator';
 import { commandMessage, type SignedFields } from '../auth/signedRequest';
 import { readField, readSignedFields } from './fields';
 import type { TokenService } from '../auth/tokens';
@@ -91,9 +91,12 @@ async function signedCaller(ctx: Context, auth: Authenticator, options: OceanAut
 async function tokenCaller(ctx: Context, auth: Authenticator): Promise<string | undefined> {
   const token = bearerToken(ctx);
   if (token === undefined) return undefined;
-  const { address } = await auth.tokenClaims(token);
-  requireOwnAddresses(ctx, address);
-  return address;
+  const claims = await auth.tokenClaims(token);
+  requireOwnAddresses(ctx, claims.address);
+  // A long-poll or stream of this request (the compute log tail) ends once the token is revoked.
+  const abort = ctx.state.abort as AbortSignal | undefined;
+  if (abort) auth.tokens.endPollsOnRevocation(abort, claims, TOKEN_FAILURE_TEXT.revoked);
+  return claims.address;
 }
 
 /** 403 when the request names, in any address field, a party other than the authenticated one. */

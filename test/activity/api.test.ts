@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { startTestInstance, type TestInstance } from '../support/instance';
-import { newParty } from '../support/identities';
+import { newParty, signedQuery } from '../support/identities';
 import { send, until } from '../support/wait';
 import { jobProperties } from '../../src/compute/workload';
 import { ECHO_SPEC } from '../compute/api/fixtures';
@@ -263,4 +263,29 @@ it('tells the runner holding an activity that it was destroyed through its waiti
   expect(Date.now() - started).toBeLessThan(10_000);
   expect((await otherWaits).status).toBe(204);
   expect(await core.redis.lrange(queue, 0, -1)).toEqual([]);
+});
+
+it("ends a batch's event stream once the requestor's token is revoked (the batch still runs)", async () => {
+  const x = await approvedAgreement(t);
+  const requestor = activityClient(t, x.requestor);
+  const { activityId } = (await requestor.create(x.id)).body as { activityId: string };
+  const batchId = (await requestor.exec(activityId, RUN)).body as string;
+  const url = new URL(`${t.url}/activity-api/v1/activity/${activityId}/exec/${batchId}`);
+  const ended = new Promise<void>((resolve, reject) => {
+    http
+      .get(url, { headers: { Accept: 'text/event-stream', Authorization: `Bearer ${x.requestor.token}` } }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      })
+      .on('error', reject);
+  });
+  const jti = JSON.parse(Buffer.from(x.requestor.token.split('.')[1], 'base64url').toString('utf8')).jti as string;
+  const { waiter, keys } = t.instance.core;
+  await until(() => waiter.refCount(keys.revokedToken(jti)) === 1, 'the stream waiting under its token');
+  const revoked = await t.request
+    .delete('/api/services/deleteAuthToken')
+    .query({ ...(await signedQuery(x.requestor.wallet, 1)), token: x.requestor.token });
+  expect(revoked.status).toBe(200);
+  await ended; // nothing ran the batch: only the revocation ends its stream
+  expect(waiter.refCount(keys.revokedToken(jti))).toBe(0);
 });

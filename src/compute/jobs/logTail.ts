@@ -32,7 +32,8 @@ export class LogTail {
 
   private async *follow(jobId: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
     const deadline = Date.now() + this.core.config.maxLongPollSeconds * 1000;
-    const registration = await this.core.waiter.register(
+    // A revoked token ends the tail as it ends a long-poll (the request's guard, see TokenService).
+    const registration = await this.core.waiter.registerGuarded(
       [this.core.keys.jobLog(jobId), this.core.keys.job(jobId)],
       signal,
     );

@@ -4,7 +4,7 @@ import type { ActivityModule } from '../../activity';
 import type { ActivityService } from '../../activity/service';
 import { TokenService } from '../../auth/tokens';
 import type { Core } from '../../kernel/core';
-import { Invalid, NotFound } from '../../kernel/errors';
+import { Invalid, NotFound, Unauthenticated } from '../../kernel/errors';
 import { marketAuth } from '../auth';
 import { queryValue, timeoutMs } from '../query';
 
@@ -91,6 +91,7 @@ async function streamBatch(
   await activities.batch(caller, id, batchId); // 404 as a normal response, before the stream starts
   // The request's own abort signal is released when the handler returns; the stream outlives it.
   const gone = new AbortController();
+  core.waiter.inheritGuard(ctx.state.abort as AbortSignal | undefined, gone.signal); // a revoked token ends it
   const events = activities.follow(caller, id, batchId, gone.signal);
   const res = ctx.res;
   res.once('close', () => gone.abort());
@@ -104,7 +105,9 @@ async function streamBatch(
     try {
       for await (const batch of events) write(batch);
     } catch (err) {
-      if (!(err instanceof NotFound)) core.log.warn({ err }, 'activity batch stream ended with an error');
+      // NotFound: the activity went; Unauthenticated: the token was revoked. Both just end the stream.
+      if (!(err instanceof NotFound) && !(err instanceof Unauthenticated))
+        core.log.warn({ err }, 'activity batch stream ended with an error');
     } finally {
       res.end();
     }

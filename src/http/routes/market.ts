@@ -132,6 +132,7 @@ async function streamScan(ctx: Context, core: Core, market: MarketServices, id: 
   await market.scans.load(id, caller); // 404 / 403 as a normal response, before the stream starts
   // The request's own abort signal is released when the handler returns; the stream outlives it.
   const gone = new AbortController();
+  core.waiter.inheritGuard(ctx.state.abort as AbortSignal | undefined, gone.signal); // a revoked token ends it
   const res = ctx.res;
   res.once('close', () => gone.abort());
   ctx.respond = false;

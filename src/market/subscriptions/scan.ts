@@ -109,7 +109,8 @@ export class Scans {
    */
   async *follow(id: string, caller: string, signal: AbortSignal): AsyncGenerator<OfferView[]> {
     const { waiter, keys } = this.core;
-    const registration = await waiter.register([keys.subscriptionStream()], signal);
+    // A revoked token ends the stream as it ends a long-poll (the request's guard, see TokenService).
+    const registration = await waiter.registerGuarded([keys.subscriptionStream()], signal);
     try {
       for (;;) {
         const offers = await this.next(id, caller, MAX_SCAN_BATCH);
@@ -120,7 +121,7 @@ export class Scans {
         const record = await this.load(id, caller);
         // Wake at least once per idle lifetime so an open stream keeps its iterator alive.
         const outcome = await registration.next(record.timeoutMs / 2);
-        if (outcome === 'aborted' || outcome === 'shutdown') return;
+        if (outcome !== 'notified' && outcome !== 'timeout') return;
       }
     } finally {
       registration.release();

@@ -5,8 +5,9 @@ import { Dispatcher } from '../../../src/compute/api/dispatcher';
 import type { JobRecord } from '../../../src/compute/jobs/record';
 import type { JobStore } from '../../../src/compute/jobs/store';
 import type { Core } from '../../../src/kernel/core';
-import { newParty, Party } from '../../support/identities';
+import { newParty, Party, signedQuery } from '../../support/identities';
 import { startTestInstance, TestInstance } from '../../support/instance';
+import { until } from '../../support/wait';
 import { handoffOf, writeAgreement } from './fixtures';
 import { PROVIDER_API, ProviderTestClient } from './providerClient';
 
@@ -261,5 +262,42 @@ describe('compute endpoints: status, results, stop, delete, start, environments,
     expect(await ended).toBe(200);
     expect(received.join('')).toBe('first\nsecond\n');
     expect((await t.request.get(`${API}/computeStreamableLogs`).query({ jobId }).set(auth(stranger))).status).toBe(404);
+  });
+  it('ends a log tail once the token it was opened with is revoked (the job still runs)', async () => {
+    const { jobId } = await agreementWithJob();
+    const fence = await runner.runTo40(jobId);
+    await runner.log(jobId, fence, 'first\n');
+    // A token of its own (Ocean style, raw Authorization header), so the requestor's other requests keep theirs.
+    const nonce = Date.now();
+    const created = await t.request
+      .post(`${API}/auth/token`)
+      .send(await signedQuery(requestor.wallet, nonce, 'createAuthToken'));
+    expect(created.status).toBe(200);
+    const token = created.body.token as string;
+    const jti = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')).jti as string;
+    const received: string[] = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      http
+        .get(
+          new URL(`${t.url}${API}/computeStreamableLogs?jobId=${jobId}`),
+          { headers: { Authorization: token } },
+          (res) => {
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => received.push(chunk));
+            res.on('end', () => resolve());
+            res.on('error', () => resolve());
+          },
+        )
+        .on('error', reject);
+    });
+    const { waiter, keys } = core;
+    await until(() => waiter.refCount(keys.revokedToken(jti)) === 1, 'the tail waiting under its token');
+    const revoked = await t.request
+      .delete('/api/services/deleteAuthToken')
+      .query({ ...(await signedQuery(requestor.wallet, nonce + 1)), token });
+    expect(revoked.status).toBe(200);
+    await ended; // the job is still running: only the revocation ends the tail
+    expect(received.join('')).toBe('first\n');
+    expect((await jobs.get(jobId))?.status).toBe(40);
   });
 });

@@ -1,6 +1,7 @@
 import http from 'node:http';
-import { newParty } from '../../support/identities';
+import { newParty, signedQuery } from '../../support/identities';
 import { startTestInstance, type TestInstance } from '../../support/instance';
+import { until } from '../../support/wait';
 import { MARKET_BASE, marketClient, uniqueTag, type MarketClient } from '../../support/marketClient';
 
 describe('market: offer scans', () => {
@@ -121,5 +122,34 @@ describe('market: offer scans', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(t.instance.core.waiter.refCount(t.instance.core.keys.subscriptionStream())).toBe(0);
+  });
+  it('ends an SSE stream once its token is revoked, as it ends a long-poll', async () => {
+    const victim = await newParty(t);
+    const scanId = (await marketClient(t, victim).post('/scan', { type: 'offer', timeout: 60 })).body as string;
+    const jti = JSON.parse(Buffer.from(victim.token.split('.')[1], 'base64url').toString('utf8')).jti as string;
+    const { waiter, keys } = t.instance.core;
+    let opened = false;
+    const ended = new Promise<void>((resolve) => {
+      const req = http.get(
+        `${t.url}${MARKET_BASE}/scan/${scanId}/events`,
+        { headers: { Authorization: `Bearer ${victim.token}`, Accept: 'text/event-stream' } },
+        (res) => {
+          opened = res.statusCode === 200;
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
+      req.on('error', () => resolve());
+    });
+    await until(() => waiter.refCount(keys.revokedToken(jti)) === 1, 'the stream waiting under its token');
+    const revokedAt = Date.now();
+    const revoked = await t.request
+      .delete('/api/services/deleteAuthToken')
+      .query({ ...(await signedQuery(victim.wallet, 1)), token: victim.token });
+    expect(revoked.status).toBe(200);
+    await ended; // the scan lives 60 s and idles 30 s between wake-ups: only the revocation ends it this soon
+    expect(opened).toBe(true);
+    expect(Date.now() - revokedAt).toBeLessThan(5000);
+    expect(waiter.refCount(keys.revokedToken(jti))).toBe(0);
   });
 });
