@@ -25,7 +25,7 @@ import { EmbeddedRedis } from '../src/store/embeddedRedis';
 import { type Figures, latencyRow, nowMs, percentile, round, table } from './support';
 
 const log = createLogger('silent');
-const TRIVIAL_SH = 'echo ok > "$OUTPUTS/out.txt"';
+export const TRIVIAL_SH = 'echo ok > "$OUTPUTS/out.txt"';
 
 function tempDir(label: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `bourse-bench-${label}-`));
@@ -111,7 +111,7 @@ export async function apiWithRunner(redisUrl: string, runnerEnv: Record<string, 
     const validToMs = Date.now() + 600_000;
     await store.create({ jobId, agreementId: jobId + jobId, owner: provider, provider, validToMs, spec: TRIVIAL_SPEC });
   };
-  return { api, core, store, runner, provider, reached, enqueueTrivial, close };
+  return { api, url, core, store, runner, provider, reached, enqueueTrivial, close };
 }
 
 /** Jobs/s of `jobs` trivial jobs queued at once for one runner with `concurrency` (API → HTTP → runner → 70). */

@@ -5,45 +5,18 @@
  * `npm run bench -- invoke [--json]`; BENCH_RUNS samples (default 30), BENCH_INVOCATIONS (default 200).
  * Uses REDIS_URL when set, else an embedded redis-server.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { Wallet } from 'ethers';
 import { TokenService } from '../src/auth/tokens';
 import { isTerminal, newJobId } from '../src/compute/jobs/record';
-import { loadRunnerConfig } from '../src/compute/runner/config';
-import { Runner } from '../src/compute/runner/runner';
-import { loadConfig } from '../src/kernel/config';
-import { createLogger } from '../src/kernel/logger';
-import { ApiInstance } from '../src/main/api';
-import { benchRedis } from './compute';
-import { nowMs, percentile, table } from './support';
+import { apiWithRunner, benchRedis, TRIVIAL_SH } from './compute';
+import { type Figures, nowMs, percentile, table } from './support';
 
-const log = createLogger('silent');
-const TRIVIAL_SH = 'echo 1 > "$OUTPUTS/out"';
 const IN_FLIGHT = 8;
 
-const tempDir = (label: string): string => fs.mkdtempSync(path.join(os.tmpdir(), `bourse-bench-${label}-`));
-
+/** The compute bench's API + runner, plus a free trivial invoke service and tokens for its provider and a consumer. */
 async function setUp(redisUrl: string) {
-  const providerKey = Wallet.createRandom().privateKey;
-  const env = {
-    BOURSE_KEY_PREFIX: `bench:${randomBytes(4).toString('hex')}:`,
-    LOG_LEVEL: 'silent',
-    BOURSE_AUTH_SECRET: randomBytes(32).toString('hex'),
-    BOURSE_RUNNER_PRIVATE_KEY: providerKey,
-    BOURSE_RUNNER_WORK_DIR: tempDir('work'),
-  };
-  const api = await ApiInstance.create({ config: loadConfig(env), redisUrl, log });
-  const url = await api.listen(0, '127.0.0.1');
-  const runner = await Runner.start(
-    loadRunnerConfig({ ...env, BOURSE_API_URL: url }, { dataDir: tempDir('data'), defaultApiUrl: url }),
-    log,
-  );
-  const { core } = api;
+  const { url, core, store, provider, reached, enqueueTrivial, close } = await apiWithRunner(redisUrl);
   const tokens = new TokenService(core);
-  const provider = runner.config.provider;
   const consumer = Wallet.createRandom().address.toLowerCase();
   const expires = Math.floor(Date.now() / 1000) + 3600;
   const [providerToken, consumerToken] = await Promise.all([
@@ -67,27 +40,14 @@ async function setUp(redisUrl: string) {
     job: { runtime: 'sh', algorithm: TRIVIAL_SH, maxDuration: 30 },
   });
   const invoke = async (): Promise<string> => (await post(`/${serviceId}`, consumerToken, { inputs: { x: 1 } })).jobId;
-  const store = api.services.compute.store;
-  const reached = async (jobId: string, done: (status: number) => boolean): Promise<number> => {
-    const at = await core.waiter.poll([core.keys.job(jobId)], 60_000, undefined, async () =>
-      done((await store.get(jobId))?.status ?? 0) ? nowMs() : undefined,
-    );
-    if (at === undefined) throw new Error(`job ${jobId} did not progress`);
-    return at;
-  };
-  const close = async (): Promise<void> => {
-    await runner.stop();
-    await api.close();
-  };
-  return { store, provider, invoke, reached, close };
+  return { store, enqueueTrivial, invoke, reached, close };
 }
 
-export async function run(): Promise<void> {
-  const json = process.argv.includes('--json');
+export async function run(): Promise<Figures> {
   const runs = Number(process.env.BENCH_RUNS ?? 30);
   const invocations = Number(process.env.BENCH_INVOCATIONS ?? 200);
   const redis = await benchRedis();
-  const { store, provider, invoke, reached, close } = await setUp(redis.url);
+  const { store, enqueueTrivial, invoke, reached, close } = await setUp(redis.url);
   const direct: number[] = [];
   const invoked: number[] = [];
   try {
@@ -95,21 +55,7 @@ export async function run(): Promise<void> {
     for (let i = -1; i < runs; i++) {
       const jobId = newJobId();
       const created = nowMs();
-      const spec = {
-        runtime: 'sh',
-        entrypoint: ['sh', '$ALGO'],
-        algorithm: TRIVIAL_SH,
-        inputs: [],
-        maxDurationSeconds: 30,
-      };
-      await store.create({
-        jobId,
-        agreementId: jobId + jobId,
-        owner: provider,
-        provider,
-        validToMs: Date.now() + 600_000,
-        spec,
-      });
+      await enqueueTrivial(jobId);
       const at40 = (await reached(jobId, (s) => s >= 40)) - created;
       await reached(jobId, isTerminal);
       const started = nowMs();
@@ -139,10 +85,6 @@ export async function run(): Promise<void> {
       invokeToCompleted: { p50: p(invoked, 50), p99: p(invoked, 99) },
       p50Ratio: Number((percentile(invoked, 50) / percentile(direct, 50)).toFixed(2)),
     };
-    if (json) {
-      console.log(JSON.stringify(result));
-      return;
-    }
     table([
       {
         'free trivial service': 'invocations accepted',
@@ -167,6 +109,7 @@ export async function run(): Promise<void> {
         ratio: result.p50Ratio.toFixed(2),
       },
     ]);
+    return result;
   } finally {
     await close();
     await redis.stop();
