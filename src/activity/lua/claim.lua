@@ -7,6 +7,7 @@
 -- KEYS: provider's activity queue, activity leases zset
 -- ARGV: activity key prefix, batch key prefix, runner id, now ms, lease ms, '1' for held activities only
 -- Returns {'ok', fence, batch id, text, activity field, value, ...}, {'ended', activity id} or {'empty'}.
+--- @include "withHash"
 local queued = redis.call('LRANGE', KEYS[1], 0, 199)
 for _, batchId in ipairs(queued) do
   local ended = string.match(batchId, '^end:(.+)$')
@@ -30,12 +31,7 @@ for _, batchId in ipairs(queued) do
       local fence = redis.call('HINCRBY', activity, 'fence', 1)
       redis.call('HSET', activity, 'runnerId', ARGV[3], 'running', batchId)
       redis.call('ZADD', KEYS[2], tonumber(ARGV[4]) + tonumber(ARGV[5]), activityId)
-      local reply = {'ok', fence, batchId, redis.call('HGET', batch, 'text')}
-      local all = redis.call('HGETALL', activity)
-      for i = 1, #all do
-        reply[#reply + 1] = all[i]
-      end
-      return reply
+      return withHash({'ok', fence, batchId, redis.call('HGET', batch, 'text')}, activity)
     end
   end
 end

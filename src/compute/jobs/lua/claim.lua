@@ -4,6 +4,7 @@
 -- KEYS: provider queue, leases zset
 -- ARGV: job key prefix (job hash = prefix .. id), provider, runner id, now ms, lease ms, wake channel prefix
 -- Returns {'ok', fence, field, value, ...} or {'empty'}.
+--- @include "withHash"
 for _ = 1, 1000 do
   local id = redis.call('RPOP', KEYS[1])
   if not id then
@@ -23,12 +24,7 @@ for _ = 1, 1000 do
     redis.call('DEL', job .. ':staged')
     redis.call('ZADD', KEYS[2], lease, id)
     redis.call('PUBLISH', ARGV[6] .. job, job)
-    local reply = {'ok', fence}
-    local all = redis.call('HGETALL', job)
-    for i = 1, #all do
-      reply[#reply + 1] = all[i]
-    end
-    return reply
+    return withHash({'ok', fence}, job)
   end
 end
 return {'empty'}
