@@ -5,6 +5,8 @@
  *
  *   BOURSE_API_URL=http://127.0.0.1:7465 BOURSE_RUNNER_PRIVATE_KEY=0x… npm run example:invoke
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { verifyTypedData, Wallet } from 'ethers';
 import { mintToken } from '../src/auth/client';
 
@@ -87,8 +89,12 @@ fs.writeFileSync(process.env.OUTPUTS + '/sum', String(a + b));`,
 
 if (require.main === module) {
   const url = process.env.BOURSE_API_URL ?? 'http://127.0.0.1:7465';
-  const key = process.env.BOURSE_RUNNER_PRIVATE_KEY;
-  if (!key) throw new Error('set BOURSE_RUNNER_PRIVATE_KEY to the key the running runner serves');
+  // The provider registering the service must be the one the running runner serves: `npm start` keeps its key in
+  // ./data/runner-key.
+  const devKey = path.join(process.env.BOURSE_DATA_DIR ?? 'data', 'runner-key');
+  const key =
+    process.env.BOURSE_RUNNER_PRIVATE_KEY ?? (fs.existsSync(devKey) ? fs.readFileSync(devKey, 'utf8').trim() : '');
+  if (!key) throw new Error(`set BOURSE_RUNNER_PRIVATE_KEY to the key the running runner serves (no ${devKey})`);
   invokeExample(url, new Wallet(key), Wallet.createRandom() as unknown as Wallet, (line) => console.log(line)).catch(
     (err: Error) => {
       console.error(err.message);
