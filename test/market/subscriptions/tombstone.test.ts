@@ -80,6 +80,9 @@ describe('market: ended subscriptions become tombstones', () => {
     const late = await provider.del(`/offers/${offerId}`);
     expect(late.status).toBe(410);
     expect(late.body.message).toBe(`Can't unsubscribe expired Offer [${offerId}].`);
+    const collect = await provider.get(`/offers/${offerId}/events?timeout=0`);
+    expect(collect.status).toBe(404);
+    expect(collect.body.message).toBe(`Subscription [${offerId}] expired.`);
   });
 
   it("the stream keeps an ended subscription's entries only for the grace; live ones and matching stay", async () => {

@@ -12,9 +12,7 @@
 --- @include "subscriptionStatus"
 --- @include "requeueDelivery"
 local max, now, leaseMs, deliveryId = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-local owner, kind = unpack(redis.call('HMGET', KEYS[1], 'owner', 'kind'))
-if owner ~= ARGV[6] or kind ~= ARGV[7] then return {'missing'} end
-local status, expiresAt = subscriptionStatus(KEYS[1], now)
+local status, expiresAt = ownedSubscriptionStatus(KEYS[1], now, ARGV[6], ARGV[7])
 if status ~= 'active' then return {status} end
 
 local nextLease = 0

@@ -6,19 +6,12 @@
 -- ARGV: id, mode ('unsubscribe' | 'expire'), caller (unsubscribe only), kind, now ms, eventsChannel, oldestStreamId
 -- Returns {'ok'}, or why nothing changed: {'missing'} | {'unsubscribed'} | {'expired'} | {'active'} (expire of a
 -- live one).
---- @include "subscriptionTombstone"
+--- @include "subscriptionStatus"
 local id, mode, caller, kind, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
-local owner, recordKind, state, expiresAt, seq =
-  unpack(redis.call('HMGET', KEYS[1], 'owner', 'kind', 'state', 'expiresAt', 'seq'))
+local state
 if mode == 'unsubscribe' then
-  if not owner then
-    local ended, endedKind, endedOwner = readTombstone(KEYS[1], now)
-    if ended and endedKind == kind and tombstoneOwnedBy(endedOwner, caller) then return {ended} end
-    return {'missing'}
-  end
-  if owner ~= caller or recordKind ~= kind then return {'missing'} end
-  if state ~= 'active' then return {'unsubscribed'} end
-  if tonumber(expiresAt) <= now then return {'expired'} end
+  local status = ownedSubscriptionStatus(KEYS[1], now, caller, kind)
+  if status ~= 'active' then return {status} end
   state = 'unsubscribed'
 else
   local score = redis.call('ZSCORE', KEYS[2], id)
@@ -26,6 +19,7 @@ else
   if tonumber(score) > now then return {'active'} end
   state = 'expired'
 end
+local owner, recordKind, seq = unpack(redis.call('HMGET', KEYS[1], 'owner', 'kind', 'seq'))
 if owner then
   redis.call('DEL', KEYS[1])
   writeTombstone(KEYS[1], now, state, recordKind, owner)
