@@ -21,6 +21,17 @@ export interface TokenClaims {
 
 export type TokenFailure = 'invalid' | 'expired' | 'revoked';
 
+const verifiedPerInstance = new WeakMap<Core, Map<string, TokenClaims>>();
+
+function verifiedTokensOf(core: Core): Map<string, TokenClaims> {
+  let verified = verifiedPerInstance.get(core);
+  if (!verified) {
+    verified = new Map();
+    verifiedPerInstance.set(core, verified);
+  }
+  return verified;
+}
+
 /**
  * Auth tokens: HS256 JWTs (sub = address, exp, jti, iat) from the secret every instance shares. They also carry
  * ocean-node's `address` claim (checksummed): ocean.js reads the caller's consumerAddress from it.
@@ -33,11 +44,13 @@ export class TokenService {
   /** Imported once: jose would otherwise import raw key bytes again on every sign and verify. */
   private readonly secret: KeyObject;
   readonly appKeys: AppKeyService;
-  private readonly verified = new Map<string, TokenClaims>();
+  /** Tokens whose signature was checked, shared by every TokenService of the instance (each route family has one). */
+  private readonly verified: Map<string, TokenClaims>;
 
   constructor(private readonly core: Core) {
     if (!core.config.authSecret) throw new Error('BOURSE_AUTH_SECRET is required to issue or check auth tokens');
     this.secret = createSecretKey(Buffer.from(core.config.authSecret, 'utf8'));
+    this.verified = verifiedTokensOf(core);
     this.appKeys = new AppKeyService(core);
   }
 
