@@ -202,11 +202,10 @@ export class ActivityService {
   }
 
   /** Ends every live activity of a terminated agreement (their runners then remove the workspaces). */
-  async endOfAgreement(agreementId: string): Promise<void> {
+  async endOfAgreement(agreementId: string, providerId: string): Promise<void> {
     const { keys, redis } = this.core;
     for (const id of await redis.smembers(keys.agreementActivities(agreementId))) {
-      const provider = await redis.hget(keys.activity(id), 'providerId');
-      if (provider) await this.end(id, provider, 'the agreement was terminated');
+      await this.end(id, providerId, 'the agreement was terminated');
     }
   }
 
