@@ -205,7 +205,7 @@ export class ProcessExecutor {
       const pid = child.pid;
       const checkDirectory = ++ticks % DISK_SAMPLE_EVERY === 0;
       void (async () => {
-        const usage = await treeUsage(pid);
+        const usage = await treeUsage(pid, measured || request.onCpu !== undefined);
         if (usage.cpuMs > sampledCpuMs) {
           sampledCpuMs = usage.cpuMs;
           if (!gone.signal.aborted) request.onCpu?.(sampledCpuMs);

@@ -99,9 +99,13 @@ const TICKS_PER_SECOND = 100;
 /**
  * What the tree uses now: resident memory (VmRSS summed), tasks (processes and their threads), and CPU time so far
  * (user + system of each member and of the children it reaped, so a process that ended inside the tree still
- * counts while an ancestor lives).
+ * counts while an ancestor lives). CPU time only `withCpu` (activities bill it; jobs do not, and a tree walk that reads
+ * one file per process instead of two matters most on the largest trees).
  */
-export async function treeUsage(root: number): Promise<{ rssBytes: number; tasks: number; cpuMs: number }> {
+export async function treeUsage(
+  root: number,
+  withCpu: boolean,
+): Promise<{ rssBytes: number; tasks: number; cpuMs: number }> {
   let rssBytes = 0;
   let tasks = 0;
   let ticks = 0;
@@ -109,15 +113,17 @@ export async function treeUsage(root: number): Promise<{ rssBytes: number; tasks
     try {
       const [status, stat] = await Promise.all([
         fs.readFile(`/proc/${pid}/status`, 'utf8'),
-        fs.readFile(`/proc/${pid}/stat`, 'utf8'),
+        withCpu ? fs.readFile(`/proc/${pid}/stat`, 'utf8') : undefined,
       ]);
       const rss = /^VmRSS:\s+(\d+) kB/m.exec(status);
       if (rss) rssBytes += Number(rss[1]) * 1024;
       const threads = /^Threads:\s+(\d+)/m.exec(status);
       tasks += threads ? Number(threads[1]) : 1;
       // Fields 14-17 (utime, stime, cutime, cstime); the fields after the command name start at field 3.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      for (let i = 11; i <= 14; i++) ticks += Number(fields[i]) || 0;
+      if (stat !== undefined) {
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        for (let i = 11; i <= 14; i++) ticks += Number(fields[i]) || 0;
+      }
     } catch {
       // exited meanwhile
     }
