@@ -214,7 +214,6 @@ export class ActivityRunner {
       );
     };
     const live = { stdout: forwarder('stdout'), stderr: forwarder('stderr') };
-    held.cpu = { sampledMs: 0, reportedMs: 0 };
     const outcome = await executeCommand(
       {
         config,
