@@ -63,9 +63,8 @@ export function linearPrice(offerProperties: Record<string, unknown>, usage: Usa
   if (!Array.isArray(coeffs) || !Array.isArray(vector) || coeffs.length === 0) return 0;
   const numbers = coeffs.map((c) => (typeof c === 'number' && Number.isFinite(c) && c > 0 ? c : 0));
   let price = numbers[numbers.length - 1];
-  vector.forEach((counter, i) => {
-    const measured = typeof counter === 'string' ? COUNTERS[counter] : undefined;
-    if (measured !== undefined && i < numbers.length - 1) price += numbers[i] * Math.max(0, usage[measured]);
+  usageVector(offerProperties, usage).forEach((counted, i) => {
+    if (i < numbers.length - 1) price += numbers[i] * Math.max(0, counted);
   });
   return price;
 }
