@@ -44,13 +44,6 @@ export function parseActivity(hash: Record<string, string>): ActivityRecord | un
   };
 }
 
-/** A flat HGETALL reply as an object. */
-export function hashOf(values: unknown[]): Record<string, string> {
-  const hash: Record<string, string> = {};
-  for (let i = 0; i + 1 < values.length; i += 2) hash[String(values[i])] = String(values[i + 1]);
-  return hash;
-}
-
 export function newActivityId(): string {
   return randomBytes(16).toString('hex');
 }

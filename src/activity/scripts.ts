@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { DueDebitNote } from '../payment/debitNotes';
-import { defineScript, outcome } from '../store/scripts';
-import { hashOf, parseActivity, type ActivityRecord, type ActivityState } from './record';
+import { defineScript, hashOf, outcome } from '../store/scripts';
+import { parseActivity, type ActivityRecord, type ActivityState } from './record';
 
 /** The activity transitions two API instances or two runners could race on, one Lua script each. */
 

@@ -71,6 +71,13 @@ export function outcome(reply: unknown): Outcome {
   return { code: reply[0], values: reply.slice(1) };
 }
 
+/** A hash as HGETALL (or a script's withHash) lists it, `[field, value, ...]`, as an object. */
+export function hashOf(flat: unknown[]): Record<string, string> {
+  const hash: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) hash[String(flat[i])] = String(flat[i + 1]);
+  return hash;
+}
+
 /** Optional variadic tails, for the few scripts whose key or argument count depends on the record (result files). */
 export interface Tail {
   keys?: string[];

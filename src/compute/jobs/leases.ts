@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Keys } from '../../store/keys';
-import { defineScript, outcome } from '../../store/scripts';
-import { epochSeconds, fieldPairs, hashOf, isTerminal, JobFields, JobRecord, parseJob, statusText } from './record';
+import { defineScript, hashOf, outcome } from '../../store/scripts';
+import { epochSeconds, fieldPairs, isTerminal, JobFields, JobRecord, parseJob, statusText } from './record';
 import type { JobStoreHost } from './store';
 
 const lua = (name: string): string => path.join(__dirname, 'lua', `${name}.lua`);

@@ -238,13 +238,6 @@ function optionalNumber(raw: string | undefined): number | undefined {
   return raw === undefined || raw === '' ? undefined : Number(raw);
 }
 
-/** A flat HGETALL-style list (as a script returns it) as a field map. */
-export function hashOf(flat: unknown[]): Record<string, string> {
-  const raw: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) raw[String(flat[i])] = String(flat[i + 1]);
-  return raw;
-}
-
 export function parseJob(raw: Record<string, string>): JobRecord {
   return {
     jobId: raw.jobId,

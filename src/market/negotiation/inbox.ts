@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Core } from '../../kernel/core';
 import { NotFound } from '../../kernel/errors';
-import { defineScript, outcome } from '../../store/scripts';
+import { defineScript, hashOf, outcome } from '../../store/scripts';
 import { renderProposalId, roleOfKind, type Role } from '../ids';
 import { DEFAULT_NEGOTIATION_LEASE_MS, MARKET_RETENTION_MS } from '../limits';
 import type { SubscriptionKind } from '../subscriptions/record';
@@ -19,12 +19,6 @@ interface Taken {
 }
 
 type Take = Taken | { status: string };
-
-function hashOf(flat: string[]): Record<string, string> {
-  const hash: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]] = flat[i + 1];
-  return hash;
-}
 
 const collectScript = defineScript({
   name: 'negotiation.collect',
