@@ -102,7 +102,7 @@ export class Matcher implements Lifecycle {
     await this.reader.stop();
     await Promise.race([this.committed, sleep(DRAIN_MS)]);
     this.writer?.stop();
-    await this.membership.stop(true);
+    await this.membership.stop();
     this.writerConnection?.disconnect();
   }
 

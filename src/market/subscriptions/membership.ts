@@ -82,11 +82,10 @@ export class Membership {
     return joined;
   }
 
-  /** Stops the heartbeat; with `depart`, leaves at once (a crash leaves by missing heartbeats instead). */
-  async stop(depart: boolean): Promise<void> {
+  /** Stops the heartbeat and leaves at once (a crashed instance leaves by missing heartbeats instead). */
+  async stop(): Promise<void> {
     await this.heartbeat.stop();
-    if (depart)
-      await this.core.scripts.call(leaveScript, this.scriptKeys(), { member: this.id, progress: this.progress() });
+    await this.core.scripts.call(leaveScript, this.scriptKeys(), { member: this.id, progress: this.progress() });
   }
 
   private async beat(): Promise<void> {

@@ -147,10 +147,6 @@ export class Subscriptions implements Lifecycle {
     return { ...record, seq };
   }
 
-  async get(id: string): Promise<SubscriptionRecord | undefined> {
-    return parseSubscriptionRecord(id, await this.core.redis.hgetall(this.core.keys.subscription(id)));
-  }
-
   /** Whether the subscription is `caller`'s, and its kind, also once it ended (its tombstone); undefined: unknown. */
   ownership(id: string, caller: string): Promise<Ownership | undefined> {
     return this.core.scripts.call(

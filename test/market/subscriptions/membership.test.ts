@@ -18,7 +18,7 @@ describe('matcher membership', () => {
     t = await startTestInstance();
   });
   afterAll(async () => {
-    for (const membership of started) await membership.stop(true);
+    for (const membership of started) await membership.stop();
     await t.close();
   });
 
@@ -63,7 +63,7 @@ describe('matcher membership', () => {
     await redis.zadd(keys.matcherMembers(), longAgo(), m.id);
     await membership().join(); // departs m
     expect(await redis.zscore(keys.matcherMembers(), m.id)).toBeNull();
-    await m.stop(true); // its leave is refused ('gone'): nothing is written
+    await m.stop(); // its leave is refused ('gone'): nothing is written
     expect(await redis.zscore(keys.matcherMembers(), m.id)).toBeNull();
   });
 });
