@@ -10,11 +10,11 @@ import { parseProposalRecord, renderProposal, visibleTo, type NegotiationEntry }
 
 interface Taken {
   status: 'ok';
-  notices: string[];
-  proposals: string[];
+  notices: NegotiationEntry[];
+  proposals: NegotiationEntry[];
   nextLeaseMs: number;
   expiresAt: number;
-  /** Proposal hex → its record's hash, read by the take itself. */
+  /** Proposal hex → its record's hash, read by the take itself (for every proposal event it delivers). */
   records: Map<string, Record<string, string>>;
 }
 
@@ -35,13 +35,14 @@ const collectScript = defineScript({
       string,
       string[][],
     ];
+    const entry = (text: string): NegotiationEntry => JSON.parse(text) as NegotiationEntry;
     const records = new Map<string, Record<string, string>>();
-    proposals.forEach((text, i) => {
-      const { proposalId } = JSON.parse(text) as NegotiationEntry;
+    const proposalEntries = proposals.map(entry);
+    proposalEntries.forEach(({ proposalId }, i) => {
       if (proposalId !== undefined) records.set(proposalId, hashOf(hashes[i]));
     });
     const times = { nextLeaseMs: Number(nextLeaseMs), expiresAt: Number(expiresAt) };
-    return { status: 'ok', notices, proposals, ...times, records };
+    return { status: 'ok', notices: notices.map(entry), proposals: proposalEntries, ...times, records };
   },
 });
 
@@ -207,7 +208,7 @@ export class Inbox {
     if (notices.length + proposals.length === 0) return { nextLeaseMs, expiresAt };
     const settle = (written: boolean): Promise<void> => this.settle(id, deliveryId, written);
     // Proposal events come in random order, so older offers get no advantage (yagna).
-    const entries = [...notices, ...shuffle(proposals)].map((text) => JSON.parse(text) as NegotiationEntry);
+    const entries = [...notices, ...shuffle(proposals)];
     const events = (await this.render(entries, records, viewer, caller)).filter((e): e is object => e !== undefined);
     if (events.length > 0) return { collected: { events, settle }, nextLeaseMs, expiresAt };
     await settle(true); // only events of artifacts that are gone: nothing to deliver, ever
@@ -231,25 +232,16 @@ export class Inbox {
     );
   }
 
-  /** The events of `entries` for `viewer`; `records` holds the proposals already read (others are read here). */
+  /**
+   * The events of `entries` for `viewer`; `records` holds the proposal of every proposal event (collect.lua read them;
+   * the notices queue holds only rejections and agreement events).
+   */
   private async render(
     entries: NegotiationEntry[],
     records: Map<string, Record<string, string>>,
     viewer: Role,
     owner: string,
   ): Promise<Array<object | undefined>> {
-    const unread = entries
-      .filter((e) => e.eventType === 'ProposalEvent' && !records.has(e.proposalId as string))
-      .map((e) => e.proposalId as string);
-    if (unread.length > 0) {
-      const pipeline = this.core.redis.pipeline();
-      for (const hex of unread) pipeline.hgetall(this.core.keys.proposal(hex));
-      const results = (await pipeline.exec()) ?? [];
-      results.forEach(([err, hash], i) => {
-        if (err) throw err;
-        records.set(unread[i], hash as Record<string, string>);
-      });
-    }
     return Promise.all(
       entries.map(async (entry) => {
         const { eventType, eventDate, eventId } = entry;
