@@ -26,7 +26,8 @@ export class Metrics {
   });
   readonly matcherShard = new Gauge({
     name: 'bourse_matcher_subscriptions',
-    help: "Demands and offers this instance's matcher owns and indexes (its shard of the market)",
+    help: "Demands and offers this instance's matcher owns and indexes (its shard of the market), by kind",
+    labelNames: ['kind'] as const,
     registers: [this.registry],
   });
   readonly redisErrors = new Counter({

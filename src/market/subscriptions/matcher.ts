@@ -106,13 +106,19 @@ export class Matcher implements Lifecycle {
     this.writerConnection?.disconnect();
   }
 
+  /** By kind: how evenly the offers (or demands) are shared is what an operator compares across instances. */
+  private reportShard(): void {
+    for (const kind of ['demand', 'offer'] as const)
+      this.core.metrics.matcherShard.set({ kind }, this.shard.count(kind));
+  }
+
   private async join(): Promise<void> {
     const joined = await this.membership.join();
     this.departed = false;
     await this.applyView(joined.view, joined.members, joined.from);
     this.cursor = joined.view;
     this.commit(joined.view);
-    this.core.metrics.matcherShard.set(this.shard.size);
+    this.reportShard();
     this.core.log.info({ member: this.memberId, members: joined.members.length, shard: this.size }, 'matcher joined');
   }
 
@@ -142,7 +148,7 @@ export class Matcher implements Lifecycle {
       this.cursor = batch[batch.length - 1][0];
       this.commit(this.cursor);
     }
-    this.core.metrics.matcherShard.set(this.shard.size);
+    this.reportShard();
   }
 
   /**

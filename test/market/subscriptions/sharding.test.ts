@@ -41,8 +41,8 @@ async function startApiProcess(prefix: string): Promise<ApiProcess> {
   });
   const shard = async (): Promise<number> => {
     const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-    const line = (await res.text()).split('\n').find((l) => l.startsWith('bourse_matcher_subscriptions '));
-    return Number(line?.split(' ')[1] ?? NaN);
+    const lines = (await res.text()).split('\n').filter((l) => l.startsWith('bourse_matcher_subscriptions{'));
+    return lines.length === 0 ? NaN : lines.reduce((sum, l) => sum + Number(l.split(' ')[1]), 0);
   };
   const ready = async () => (await fetch(`http://127.0.0.1:${port}/ready`).catch(() => undefined))?.status === 200;
   await until(ready, 'the api process to be ready', 30_000, 50);
