@@ -12,9 +12,9 @@ import fs from 'node:fs';
 import Redis from 'ioredis';
 import { ENDED_STREAM_ENTRY_GRACE_MS } from '../src/market/limits';
 import { EmbeddedRedis } from '../src/store/embeddedRedis';
-import { benchToken, startApi, stop } from './handshake';
+import { BENCH_SECRET, benchToken } from './handshake';
 import { call } from './market/http';
-import { type Figures, redisBytesUnder, table } from './support';
+import { type Figures, redisBytesUnder, startApi, stop, table } from './support';
 
 const CYCLES = Number(process.env.BENCH_CHURN ?? 100_000);
 const CLIENTS = 8;
@@ -29,7 +29,7 @@ export async function run(): Promise<Figures> {
   const redis = await EmbeddedRedis.start();
   const admin = new Redis(redis.url);
   const prefix = `churn-${randomBytes(3).toString('hex')}:`;
-  const api = await startApi(redis.url, prefix);
+  const api = await startApi(redis.url, prefix, BENCH_SECRET);
   try {
     const token = await benchToken();
     const cycle = async (i: number): Promise<void> => {

@@ -12,63 +12,20 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { TokenService } from '../src/auth/tokens';
 import type { Core } from '../src/kernel/core';
 import { EmbeddedRedis } from '../src/store/embeddedRedis';
-import { cpuSeconds, type Figures, round, table } from './support';
+import { cpuSeconds, type Figures, freePort, round, startApi, stop, table, untilUp } from './support';
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 16);
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 8) * 1000;
-const SECRET = randomBytes(32).toString('hex');
+/** The auth secret of the api processes this bench (and the churn bench) starts. */
+export const BENCH_SECRET = randomBytes(32).toString('hex');
 const ROOT = path.join(__dirname, '..');
 const API = '/market-api/v1';
 /** The requests of one handshake (counted by the bench as `requestsEach`). */
 const FLOOR_REQUESTS = 14;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function untilUp(url: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} never came up`);
-}
-
-/** `bourse api` as its own process (the production entry point). */
-export async function startApi(redisUrl: string, prefix: string): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  // BENCH_API_NODE_ARGS: extra node flags for the api processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'api'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      REDIS_URL: redisUrl,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      BOURSE_AUTH_SECRET: SECRET,
-      BOURSE_KEY_PREFIX: prefix,
-      LOG_LEVEL: 'error',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await untilUp(`${url}/ready`);
-  return { url, child };
-}
 
 /** The baseline: Koa + @koa/router with one JSON route, also as its own process. */
 async function startHelloWorld(): Promise<{ url: string; child: ChildProcess }> {
@@ -103,13 +60,6 @@ async function startFloor(redisUrl: string): Promise<{ url: string; child: Child
   const url = `http://127.0.0.1:${port}`;
   await untilUp(`${url}/floor`);
   return { url, child };
-}
-
-export async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return; // already ended (a SIGTERM leaves exitCode null)
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 /** Counts requests so a handshake's request count is reported, not assumed. */
@@ -207,7 +157,7 @@ function cpuMeter(pids: Record<string, number | undefined>): (units: number) => 
 
 /** A token of a fresh identity, valid for an hour on the api processes this bench starts. */
 export function benchToken(): Promise<string> {
-  return tokenFor(new TokenService({ config: { authSecret: SECRET } } as unknown as Core));
+  return tokenFor(new TokenService({ config: { authSecret: BENCH_SECRET } } as unknown as Core));
 }
 
 /** Runs PAIRS looping pairs for the duration; returns handshakes per second and requests per handshake. */
@@ -216,7 +166,7 @@ async function measureHandshakes(
   pids: Record<string, number | undefined>,
 ): Promise<{ perSecond: number; requestsEach: number; cpu: CpuShare }> {
   // Issuing needs only the shared secret.
-  const tokens = new TokenService({ config: { authSecret: SECRET } } as unknown as Core);
+  const tokens = new TokenService({ config: { authSecret: BENCH_SECRET } } as unknown as Core);
   const pairs = await Promise.all(
     Array.from({ length: PAIRS }, async (_, i) => ({
       requestor: { base: urls[i % urls.length], token: await tokenFor(tokens) },
@@ -282,14 +232,14 @@ export async function run(): Promise<Figures> {
     const floorHandshakesPerSecond = floorRate / FLOOR_REQUESTS;
 
     const prefix = `bench-${randomBytes(3).toString('hex')}:`;
-    const first = await startApi(redis.url, prefix);
+    const first = await startApi(redis.url, prefix, BENCH_SECRET);
     children.push(first.child);
     const one = await measureHandshakes([first.url], {
       server: first.child.pid,
       redis: redis.pid,
       loadGenerator: process.pid,
     });
-    const second = await startApi(redis.url, prefix);
+    const second = await startApi(redis.url, prefix, BENCH_SECRET);
     children.push(second.child);
     const two = await measureHandshakes([first.url, second.url], {
       server: first.child.pid,

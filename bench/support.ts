@@ -1,7 +1,10 @@
 /** Small helpers shared by the benchmarks. */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import Redis from 'ioredis';
@@ -111,4 +114,70 @@ export function cpuSeconds(pid?: number): number {
   } catch {
     return NaN;
   }
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export async function untilUp(url: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} never came up`);
+}
+
+export interface ApiProcess {
+  url: string;
+  child: ChildProcess;
+}
+
+/**
+ * `bourse api` as its own process (the production entry point), on `prefix` of `redisUrl` with `secret`; `env` adds
+ * further settings (the same ones an in-process instance of the same market was configured with).
+ */
+export async function startApi(
+  redisUrl: string,
+  prefix: string,
+  secret: string,
+  env: Record<string, string> = {},
+): Promise<ApiProcess> {
+  const port = await freePort();
+  const root = path.join(__dirname, '..');
+  // BENCH_API_NODE_ARGS: extra node flags for the api processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(root, 'src/cli.ts'), 'api'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'error',
+      ...env,
+      REDIS_URL: redisUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      BOURSE_AUTH_SECRET: secret,
+      BOURSE_KEY_PREFIX: prefix,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await untilUp(`${url}/ready`);
+  return { url, child };
+}
+
+/** SIGTERM (a graceful shutdown), then waits for the exit. */
+export async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return; // already ended (a SIGTERM leaves exitCode null)
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
 }
