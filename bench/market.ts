@@ -8,6 +8,8 @@
  *     the time a full scan (match() against every offer) takes, and heap per indexed offer;
  *  4. churn: offer subscribe/unsubscribe cycles: Redis bytes left per ended subscription, RSS growth;
  *  5. two more instances join the market of 3: the largest share of the offers one holds, and the first event then.
+ *     The joining two are `bourse api` child processes (each instance is its own process in a deployment; sharing
+ *     this process's event loop, their matching would slow the very first event the part compares).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -17,7 +19,7 @@ import { loadConfig } from '../src/kernel/config';
 import { ApiInstance } from '../src/main/api';
 import { createLogger } from '../src/kernel/logger';
 import { EmbeddedRedis } from '../src/store/embeddedRedis';
-import { type Figures, fmt, nowMs, percentile, rawPubSubLatency, round, table } from './support';
+import { type Figures, fmt, nowMs, percentile, rawPubSubLatency, round, startApi, table } from './support';
 import { churn } from './market/churn';
 import { hugeMatch } from './market/firstEvent';
 import { threeInstances } from './market/shards';
@@ -143,12 +145,10 @@ export async function run(): Promise<Figures> {
   const embedded = process.env.REDIS_URL ? undefined : await EmbeddedRedis.start();
   const redisUrl = process.env.REDIS_URL ?? embedded!.url;
   const prefix = `bench:${Date.now()}:`;
-  const config = loadConfig({
-    BOURSE_KEY_PREFIX: prefix,
-    BOURSE_AUTH_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
-    LOG_LEVEL: 'silent',
-    BOURSE_MAX_LONG_POLL_SECONDS: '120',
-  });
+  const secret = 'bench-secret-bench-secret-bench-secret-0123';
+  // What part 5's child instances are started with too, so all three serve one market.
+  const settings = { BOURSE_KEY_PREFIX: prefix, BOURSE_AUTH_SECRET: secret, BOURSE_MAX_LONG_POLL_SECONDS: '120' };
+  const config = loadConfig({ ...settings, LOG_LEVEL: 'silent' });
   const instance = await ApiInstance.create({ config, redisUrl, log: createLogger('silent') });
   const base = await instance.listen(0, '127.0.0.1');
   const market = instance.services.market;
@@ -210,13 +210,14 @@ export async function run(): Promise<Figures> {
       });
 
       console.log(`\n5. the same market on three instances`);
-      const startAnother = () => ApiInstance.create({ config, redisUrl, log: createLogger('silent') });
+      const startAnother = () => startApi(redisUrl, prefix, secret, settings);
       const sharded = await threeInstances(instance, base, startAnother, requestor);
       table([sharded.row]);
       Object.assign(figures, {
         maxShardShare: round(sharded.maxShardShare),
         firstEventWarm3InstancesMs: round(sharded.firstEventWarmMs),
         firstEvent3VsOneInstance: round(sharded.firstEventWarmMs / first.firstEventWarmMs),
+        firstEventWarm3InstancesViaJoinedMs: round(sharded.firstEventWarmViaChildMs),
       });
     } else {
       console.log('\n3, 4. skipped: the market module does not expose its service');
