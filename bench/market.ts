@@ -19,7 +19,17 @@ import { loadConfig } from '../src/kernel/config';
 import { ApiInstance } from '../src/main/api';
 import { createLogger } from '../src/kernel/logger';
 import { EmbeddedRedis } from '../src/store/embeddedRedis';
-import { type Figures, fmt, nowMs, percentile, rawPubSubLatency, round, startApi, table } from './support';
+import {
+  collectGarbage,
+  type Figures,
+  fmt,
+  nowMs,
+  percentile,
+  rawPubSubLatency,
+  round,
+  startApi,
+  table,
+} from './support';
 import { churn } from './market/churn';
 import { hugeMatch } from './market/firstEvent';
 import { threeInstances } from './market/shards';
@@ -105,7 +115,7 @@ async function idlePolls(
   requestor: string,
   redis: Redis,
   instance: ApiInstance,
-): Promise<{ row: Record<string, string | number>; rssKBEach: number | null }> {
+): Promise<{ row: Record<string, string | number>; rssKBEach: number | null; heapKBEach: number | null }> {
   const demandIds = await inBatches(
     IDLE_POLLS,
     200,
@@ -113,9 +123,9 @@ async function idlePolls(
       (await call(base, requestor, 'POST', '/demands', { properties: { idle: i }, constraints: '(never=there)' }))
         .body as string,
   );
-  global.gc?.();
+  collectGarbage(); // what the polls hold, not the garbage of subscribing
   const connectionsBefore = await redisClients(redis, 'bourse');
-  const rssBefore = process.memoryUsage().rss;
+  const { rss: rssBefore, heapUsed: heapBefore } = process.memoryUsage();
   const clients = spawn(process.execPath, ['-e', IDLE_CLIENT], { stdio: ['pipe', 'inherit', 'inherit'] });
   const exited = once(clients, 'exit');
   clients.stdin.end(JSON.stringify({ base, token: requestor, ids: demandIds }));
@@ -123,10 +133,10 @@ async function idlePolls(
   const started = nowMs();
   while ((await openPolls()) < IDLE_POLLS && nowMs() - started < 60_000)
     await new Promise((resolve) => setTimeout(resolve, 100));
-  global.gc?.();
+  collectGarbage();
   const open = await openPolls();
   const connectionsDuring = await redisClients(redis, 'bourse');
-  const rssDuring = process.memoryUsage().rss;
+  const { rss: rssDuring, heapUsed: heapDuring } = process.memoryUsage();
   const shutdownAt = nowMs();
   instance.core.waiter.shutdown(); // answers them all with [] (as SIGTERM would)
   const [code] = (await exited) as [number];
@@ -136,9 +146,11 @@ async function idlePolls(
     'Redis connections while waiting': connectionsDuring,
     'server RSS growth': `${((rssDuring - rssBefore) / 1024 / 1024).toFixed(1)} MB`,
     'per poll': `${((rssDuring - rssBefore) / Math.max(1, open) / 1024).toFixed(1)} KB`,
+    'heap per poll': `${((heapDuring - heapBefore) / Math.max(1, open) / 1024).toFixed(1)} KB`,
     'all answered after shutdown': `${code === 0 ? 'yes' : 'NO'} in ${fmt(nowMs() - shutdownAt)}`,
   };
-  return { row, rssKBEach: open > 0 ? round((rssDuring - rssBefore) / open / 1024) : null };
+  const each = (bytes: number): number | null => (open > 0 ? round(bytes / open / 1024) : null);
+  return { row, rssKBEach: each(rssDuring - rssBefore), heapKBEach: each(heapDuring - heapBefore) };
 }
 
 export async function run(): Promise<Figures> {
@@ -211,7 +223,7 @@ export async function run(): Promise<Figures> {
 
       console.log(`\n5. the same market on three instances`);
       const startAnother = () => startApi(redisUrl, prefix, secret, settings);
-      const sharded = await threeInstances(instance, base, startAnother, requestor);
+      const sharded = await threeInstances(instance, base, startAnother, requestor, OFFERS);
       table([sharded.row]);
       Object.assign(figures, {
         maxShardShare: round(sharded.maxShardShare),
@@ -227,6 +239,7 @@ export async function run(): Promise<Figures> {
     const idle = await idlePolls(base, requestor, admin, instance);
     table([idle.row]);
     figures.idlePollRssKBEach = idle.rssKBEach;
+    figures.idlePollHeapKBEach = idle.heapKBEach;
     return figures;
   } finally {
     admin.disconnect();

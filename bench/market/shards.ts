@@ -6,8 +6,8 @@
  * Their shards are read from their /metrics; the first instance stays in-process (the other parts measure it).
  */
 import type { ApiInstance } from '../../src/main/api';
-import { type ApiProcess, fmt, nowMs, percentile, stop } from '../support';
-import { demandFor, firstEventMs, warmFirstEvents } from './firstEvent';
+import { type ApiProcess, collectGarbage, fmt, nowMs, percentile, stop } from '../support';
+import { firstEventMs, warmFirstEvents } from './firstEvent';
 
 export interface ShardFigures {
   row: Record<string, string | number>;
@@ -31,6 +31,7 @@ export async function threeInstances(
   base: string,
   startAnother: () => Promise<ApiProcess>,
   requestor: string,
+  offerCount: number,
 ): Promise<ShardFigures> {
   const { redis, keys } = first.core;
   const offers = () => redis.zcard(keys.activeSubscriptions('offer'));
@@ -58,9 +59,10 @@ export async function threeInstances(
     // The joined processes are fresh: one demand through each compiles their request and matching paths first, as
     // part 3's cold demand did for the first instance before its warm figure.
     for (const [i, url] of [base, ...others.map((o) => o.url)].entries())
-      await firstEventMs(url, requestor, demandFor(30 + i));
-    const warm = await warmFirstEvents(base, requestor, 40);
-    const viaChild = await warmFirstEvents(others[0].url, requestor, 45);
+      await firstEventMs(url, requestor, 30 + i, offerCount);
+    collectGarbage(); // the first instance has just dropped two thirds of its index: not the demands' to pay
+    const warm = await warmFirstEvents(base, requestor, 40, offerCount);
+    const viaChild = await warmFirstEvents(others[0].url, requestor, 45, offerCount);
     const row = {
       'two instances (processes) joined, shares settled': `${(settled / 1000).toFixed(1)} s`,
       'offers held by each': shares.join(' / '),

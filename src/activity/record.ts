@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../kernel/randomHex';
 import { Invalid } from '../kernel/errors';
 
 /** yagna's activity states; an activity is created Initialized, `deploy` makes it Deployed and `start` Ready. */
@@ -45,11 +45,11 @@ export function parseActivity(hash: Record<string, string>): ActivityRecord | un
 }
 
 export function newActivityId(): string {
-  return randomBytes(16).toString('hex');
+  return randomHex(16);
 }
 
 export function newBatchId(): string {
-  return randomBytes(16).toString('hex');
+  return randomHex(16);
 }
 
 const ID = /^[0-9a-f]{32}$/;

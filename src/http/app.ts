@@ -25,13 +25,13 @@ export function createApp(core: Core, router: Router): Koa {
   app.use(requestId(core.log));
   app.use(requestMetrics(core.metrics));
   app.use(errorMapper(core.metrics));
-  app.use(async (ctx, next) => {
+  app.use((ctx, next) => {
     // Fail fast while Redis is down rather than letting every route discover it separately.
     if (!UNGUARDED.has(ctx.path) && core.redis.status !== 'ready') {
       core.metrics.redisErrors.inc();
       throw new Unavailable(UNAVAILABLE_MESSAGE);
     }
-    await next();
+    return next();
   });
   app.use(abortSignal());
   app.use(jsonBody(core.config.bodyLimitBytes));

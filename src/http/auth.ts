@@ -35,7 +35,7 @@ export function marketAuth(tokens: TokenService): Middleware {
     ctx.state.identity = claims.address;
     const abort = ctx.state.abort as AbortSignal | undefined;
     if (abort) tokens.endPollsOnRevocation(abort, claims, INVALID_KEY);
-    await next();
+    return next(); // returned, not awaited: no suspended frame per waiting long-poll
   };
 }
 

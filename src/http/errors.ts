@@ -63,36 +63,38 @@ function isStackOverflow(err: unknown): boolean {
  * stay. No 5xx is ever the client's fault.
  */
 export function errorMapper(metrics: Metrics): Middleware {
-  return async (ctx, next) => {
-    try {
-      await next();
-      // The router answers a method it does not know at all (PROPFIND) with 501; for a client that is the same
-      // mistake as any other method the path does not serve, so it gets the same 405 (or 404 for an unknown path).
-      const routerAnswer = ctx.body === undefined || typeof ctx.body === 'string';
-      const unknownMethod = ctx.status === 501 && routerAnswer;
-      if ((ctx.status === 404 && ctx.body === undefined) || (unknownMethod && !ctx.response.get('Allow'))) {
-        sendError(ctx, 404, `No route for ${ctx.method} ${ctx.path}`);
-      } else if ((ctx.status === 405 && routerAnswer) || unknownMethod) {
-        sendError(ctx, 405, `Method ${ctx.method} is not allowed on ${ctx.path}`);
-      }
-    } catch (err) {
-      if (err instanceof DomainError) {
-        sendError(ctx, STATUS_OF[err.kind], err.message, err.details);
-      } else if (isConnectionError(err)) {
-        metrics.redisErrors.inc();
-        sendError(ctx, 503, UNAVAILABLE_MESSAGE);
-      } else if (isStackOverflow(err)) {
-        // The body middleware refuses deep JSON; this is the backstop for any other input that recurses too deep.
-        ctx.state.log?.warn({ err }, 'input nested too deeply');
-        sendError(ctx, 400, 'Input is nested too deeply');
-      } else if (httpStatusOf(err) !== undefined) {
-        const headers = (err as { headers?: Record<string, string> }).headers;
-        if (headers) ctx.set(headers);
-        sendError(ctx, httpStatusOf(err)!, (err as Error).message);
-      } else {
-        ctx.state.log?.error({ err }, 'unhandled error');
-        sendError(ctx, 500, 'Internal server error');
-      }
-    }
-  };
+  // Not an async function: a plain promise continuation keeps no suspended frame per waiting long-poll.
+  return (ctx, next) =>
+    next().then(
+      () => {
+        // The router answers a method it does not know at all (PROPFIND) with 501; for a client that is the same
+        // mistake as any other method the path does not serve, so it gets the same 405 (or 404 for an unknown path).
+        const routerAnswer = ctx.body === undefined || typeof ctx.body === 'string';
+        const unknownMethod = ctx.status === 501 && routerAnswer;
+        if ((ctx.status === 404 && ctx.body === undefined) || (unknownMethod && !ctx.response.get('Allow'))) {
+          sendError(ctx, 404, `No route for ${ctx.method} ${ctx.path}`);
+        } else if ((ctx.status === 405 && routerAnswer) || unknownMethod) {
+          sendError(ctx, 405, `Method ${ctx.method} is not allowed on ${ctx.path}`);
+        }
+      },
+      (err: unknown) => {
+        if (err instanceof DomainError) {
+          sendError(ctx, STATUS_OF[err.kind], err.message, err.details);
+        } else if (isConnectionError(err)) {
+          metrics.redisErrors.inc();
+          sendError(ctx, 503, UNAVAILABLE_MESSAGE);
+        } else if (isStackOverflow(err)) {
+          // The body middleware refuses deep JSON; this is the backstop for any other input that recurses too deep.
+          ctx.state.log?.warn({ err }, 'input nested too deeply');
+          sendError(ctx, 400, 'Input is nested too deeply');
+        } else if (httpStatusOf(err) !== undefined) {
+          const headers = (err as { headers?: Record<string, string> }).headers;
+          if (headers) ctx.set(headers);
+          sendError(ctx, httpStatusOf(err)!, (err as Error).message);
+        } else {
+          ctx.state.log?.error({ err }, 'unhandled error');
+          sendError(ctx, 500, 'Internal server error');
+        }
+      },
+    );
 }

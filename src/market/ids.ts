@@ -1,4 +1,5 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { randomHex } from '../kernel/randomHex';
 import { Invalid } from '../kernel/errors';
 
 /**
@@ -85,7 +86,7 @@ const ANY_PROPOSAL_ID = /^[RP]-[0-9a-fA-F]{64}$/;
 
 /** A new agreement id: 64 random hex digits, the same for both parties. */
 export function newAgreementId(): string {
-  return randomBytes(32).toString('hex');
+  return randomHex(32);
 }
 
 /** An agreement id in its stored form (64 lower-case hex), or undefined when `raw` is not one in any case. */

@@ -1,8 +1,8 @@
+import { randomHex } from '../../kernel/randomHex';
 /**
  * The compute job record: its fields, its codec (Redis hash ⇄ JobRecord) and the Ocean status codes it moves through.
  * Every reader of `keys.job(id)` goes through `parseJob`; every writer through the job scripts in `lua/`.
  */
-import { randomBytes } from 'node:crypto';
 
 /**
  * Ocean compute job status codes and their exact wire texts.
@@ -189,7 +189,7 @@ export function firstJobId(agreementId: string): string {
 }
 
 export function newJobId(): string {
-  return randomBytes(16).toString('hex');
+  return randomHex(16);
 }
 
 export function isJobId(value: string): boolean {

@@ -3,11 +3,10 @@ import type { Metrics } from '../../kernel/metrics';
 
 /** Counts and times requests by route template (not raw path, to keep label cardinality bounded). */
 export function requestMetrics(metrics: Metrics): Middleware {
-  return async (ctx, next) => {
+  // Not an async function: a plain promise continuation keeps no suspended frame per waiting long-poll.
+  return (ctx, next) => {
     const end = metrics.httpDuration.startTimer();
-    try {
-      await next();
-    } finally {
+    return next().finally(() => {
       const labels = {
         route: (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched',
         method: ctx.method,
@@ -15,6 +14,6 @@ export function requestMetrics(metrics: Metrics): Middleware {
       };
       metrics.httpRequests.inc(labels);
       end(labels);
-    }
+    });
   };
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../kernel/randomHex';
 import path from 'node:path';
 import type { Core } from '../../kernel/core';
 import { NotFound } from '../../kernel/errors';
@@ -182,7 +182,7 @@ export class Inbox {
   private async take(poll: PollSpec): Promise<{ collected?: Collected; nextLeaseMs: number; expiresAt: number }> {
     const { keys } = this.core;
     const { id, viewer, caller, maxEvents } = poll;
-    const deliveryId = randomBytes(8).toString('hex');
+    const deliveryId = randomHex(8);
     const taken = await this.core.scripts.call(
       collectScript,
       {

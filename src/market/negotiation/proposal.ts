@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../kernel/randomHex';
 import { renderProposalId, type Role } from '../ids';
 import type { Proposal as ProposalView, Reason } from '../../types/schemas';
 export type { ProposalView, Reason };
@@ -124,7 +124,7 @@ export interface NegotiationEntry {
   reason?: Reason;
 }
 
-const newEventId = (): string => randomBytes(8).toString('hex');
+const newEventId = (): string => randomHex(8);
 
 export function proposalEventEntry(hex: string, date: Date): string {
   return JSON.stringify({
