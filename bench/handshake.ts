@@ -15,6 +15,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { TokenService } from '../src/auth/tokens';
 import type { Core } from '../src/kernel/core';
+import Redis from 'ioredis';
 import { EmbeddedRedis } from '../src/store/embeddedRedis';
 import { cpuSeconds, type Figures, freePort, round, startApi, stop, table, untilUp } from './support';
 
@@ -161,10 +162,19 @@ export function benchToken(): Promise<string> {
 }
 
 /** Runs PAIRS looping pairs for the duration; returns handshakes per second and requests per handshake. */
+/** Calls per command name (INFO commandstats), to count the Redis commands a handshake sends. */
+async function commandCalls(redis: Redis): Promise<Map<string, number>> {
+  const calls = new Map<string, number>();
+  for (const [, name, n] of ((await redis.info('commandstats')) as string).matchAll(/cmdstat_([^:]+):calls=(\d+)/g))
+    calls.set(name, Number(n));
+  return calls;
+}
+
 async function measureHandshakes(
   urls: string[],
   pids: Record<string, number | undefined>,
-): Promise<{ perSecond: number; requestsEach: number; cpu: CpuShare }> {
+  admin: Redis,
+): Promise<{ perSecond: number; requestsEach: number; cpu: CpuShare; redisCommands: Map<string, number> }> {
   // Issuing needs only the shared secret.
   const tokens = new TokenService({ config: { authSecret: BENCH_SECRET } } as unknown as Core);
   const pairs = await Promise.all(
@@ -176,6 +186,7 @@ async function measureHandshakes(
   await Promise.all(pairs.map((pair, i) => handshake(i, pair.requestor, pair.provider))); // warm-up
   requests = 0;
   let done = 0;
+  const callsBefore = await commandCalls(admin);
   const meter = cpuMeter(pids);
   const deadline = Date.now() + DURATION_MS;
   const started = Date.now();
@@ -188,7 +199,13 @@ async function measureHandshakes(
     }),
   );
   const seconds = (Date.now() - started) / 1000;
-  return { perSecond: done / seconds, requestsEach: requests / done, cpu: meter(done) };
+  const cpu = meter(done);
+  const redisCommands = new Map<string, number>();
+  for (const [name, n] of await commandCalls(admin)) {
+    const each = (n - (callsBefore.get(name) ?? 0)) / done;
+    if (each > 0 && name !== 'info') redisCommands.set(name, each);
+  }
+  return { perSecond: done / seconds, requestsEach: requests / done, cpu, redisCommands };
 }
 
 /** Requests per second of one GET route under PAIRS concurrent loops, and CPU per request of the watched processes. */
@@ -214,6 +231,7 @@ async function measureRoute(
 
 export async function run(): Promise<Figures> {
   const redis = await EmbeddedRedis.start();
+  const admin = new Redis(redis.url);
   const children: ChildProcess[] = [];
   try {
     const hello = await startHelloWorld();
@@ -234,19 +252,27 @@ export async function run(): Promise<Figures> {
     const prefix = `bench-${randomBytes(3).toString('hex')}:`;
     const first = await startApi(redis.url, prefix, BENCH_SECRET);
     children.push(first.child);
-    const one = await measureHandshakes([first.url], {
-      server: first.child.pid,
-      redis: redis.pid,
-      loadGenerator: process.pid,
-    });
+    const one = await measureHandshakes(
+      [first.url],
+      {
+        server: first.child.pid,
+        redis: redis.pid,
+        loadGenerator: process.pid,
+      },
+      admin,
+    );
     const second = await startApi(redis.url, prefix, BENCH_SECRET);
     children.push(second.child);
-    const two = await measureHandshakes([first.url, second.url], {
-      server: first.child.pid,
-      server2: second.child.pid,
-      redis: redis.pid,
-      loadGenerator: process.pid,
-    });
+    const two = await measureHandshakes(
+      [first.url, second.url],
+      {
+        server: first.child.pid,
+        server2: second.child.pid,
+        redis: redis.pid,
+        loadGenerator: process.pid,
+      },
+      admin,
+    );
     const ms = (seconds: number | undefined) => round((seconds ?? NaN) * 1000);
     const floorCpu = (name: string) => floorRun.cpu[name] * FLOOR_REQUESTS;
     table(
@@ -288,6 +314,12 @@ export async function run(): Promise<Figures> {
         'hello-world requests per handshake': (helloRate / two.perSecond).toFixed(1),
       },
     ]);
+    console.log('Redis commands per handshake, 1 api instance (floor: 14 evalsha):');
+    table(
+      [...one.redisCommands]
+        .sort((a, b) => b[1] - a[1])
+        .map(([command, each]) => ({ command, 'per handshake': each.toFixed(2) })),
+    );
     const costVsFloor = floorHandshakesPerSecond / one.perSecond;
     const cpuCostVsFloor = (one.cpu.server + one.cpu.redis) / (floorCpu('server') + floorCpu('redis'));
     console.log(
@@ -309,6 +341,7 @@ export async function run(): Promise<Figures> {
       handshakesPerSecond: round(one.perSecond),
       handshakesPerSecondTwoInstances: round(two.perSecond),
       requestsPerHandshake: round(one.requestsEach),
+      redisCommandsPerHandshake: round([...one.redisCommands.values()].reduce((a, b) => a + b, 0)),
       helloWorldPerSecond: round(helloRate),
       floorRequestsPerSecond: round(floorRate),
       helloWorldRequestsPerHandshake: round(helloRate / one.perSecond),
@@ -317,6 +350,7 @@ export async function run(): Promise<Figures> {
     };
   } finally {
     for (const child of children) await stop(child);
+    admin.disconnect();
     agent.destroy();
     await redis.stop();
   }
