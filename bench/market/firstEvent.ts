@@ -5,7 +5,7 @@
  */
 import { compileSubscription, match } from '../../src/market/constraints';
 import type { MarketServices } from '../../src/market';
-import { collectGarbage, fmt, nowMs, percentile } from '../support';
+import { collectGarbage, collectGarbageAndSettle, fmt, nowMs, percentile } from '../support';
 import { call, inBatches, warmClient } from './http';
 
 const RUNTIMES = 100;
@@ -99,7 +99,7 @@ export async function hugeMatch(
 
   const demand = demandFor(7);
   await warmClient(); // the API's first request is timed, not the bench client's
-  collectGarbage(); // the garbage of inserting the offers is not the first demand's to pay
+  await collectGarbageAndSettle(); // the garbage of inserting the offers is not the first demand's to pay
   let coldSubscribe = 0;
   const coldFirst = await firstEventMs(base, requestor, 7, offerCount, (ms) => (coldSubscribe = ms));
   collectGarbage();

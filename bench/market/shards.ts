@@ -6,7 +6,7 @@
  * Their shards are read from their /metrics; the first instance stays in-process (the other parts measure it).
  */
 import type { ApiInstance } from '../../src/main/api';
-import { type ApiProcess, collectGarbage, fmt, nowMs, percentile, stop } from '../support';
+import { type ApiProcess, collectGarbageAndSettle, fmt, nowMs, percentile, stop } from '../support';
 import { firstEventMs, warmFirstEvents } from './firstEvent';
 
 export interface ShardFigures {
@@ -60,7 +60,8 @@ export async function threeInstances(
     // part 3's cold demand did for the first instance before its warm figure.
     for (const [i, url] of [base, ...others.map((o) => o.url)].entries())
       await firstEventMs(url, requestor, 30 + i, offerCount);
-    collectGarbage(); // the first instance has just dropped two thirds of its index: not the demands' to pay
+    // The first instance has just dropped two thirds of its index: not the demands' to pay.
+    await collectGarbageAndSettle();
     const warm = await warmFirstEvents(base, requestor, 40, offerCount);
     const viaChild = await warmFirstEvents(others[0].url, requestor, 45, offerCount);
     const row = {

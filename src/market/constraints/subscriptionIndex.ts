@@ -18,21 +18,22 @@ import { literalTokens, type RequiredEquality } from './equalities';
 import { matchesYes, type Matchable } from './match';
 
 /** name → token → subscriptions */
-type Postings = Map<string, Map<string, Set<Matchable>>>;
+type Postings<T> = Map<string, Map<string, Set<T>>>;
 
 /** What a query finds under a name no indexed subscription has. */
-const NO_POSTINGS: ReadonlyMap<string, Set<Matchable>> = new Map();
+const NO_POSTINGS: ReadonlyMap<string, Set<never>> = new Map();
 /** A name with more distinct values than this, and than a quarter of the subscriptions, is indexed only on demand. */
 const EAGER_MAX_VALUES = 1024;
 
-export class SubscriptionIndex {
-  private readonly entries = new Map<string, { subscription: Matchable; key: RequiredEquality | null }>();
+/** `T`: what is indexed, a Matchable with whatever else its owner keeps with it (returned as indexed). */
+export class SubscriptionIndex<T extends Matchable = Matchable> {
+  private readonly entries = new Map<string, { subscription: T; key: RequiredEquality | null }>();
   /** Subscriptions without a required equality: candidates for everything, as far as their own side goes. */
-  private readonly unkeyed = new Set<Matchable>();
+  private readonly unkeyed = new Set<T>();
   /** Each keyed subscription, under every token of its chosen requirement. */
-  private readonly byRequirement: Postings = new Map();
+  private readonly byRequirement: Postings<T> = new Map();
   /** Inverted index of property values: names kept eagerly, and names built because a query asked for them. */
-  private readonly byProperty: Postings = new Map();
+  private readonly byProperty: Postings<T> = new Map();
   /** How many names of `byProperty` are kept eagerly (each kind is capped at `maxIndexedNames`). */
   private eagerNames = 0;
   /** Names some subscription has that are not kept eagerly (too many values, or past the cap). */
@@ -52,7 +53,7 @@ export class SubscriptionIndex {
   }
 
   /** Adds a subscription, replacing one with the same id. */
-  add(subscription: Matchable): void {
+  add(subscription: T): void {
     this.remove(subscription.id);
     const key = this.chooseKey(subscription.requiredEqualities);
     this.entries.set(subscription.id, { subscription, key });
@@ -96,7 +97,7 @@ export class SubscriptionIndex {
   }
 
   /** Indexed subscriptions that may match `other` (a superset of those that do), in no particular order. */
-  candidates(other: Matchable): Matchable[] {
+  candidates(other: Matchable): T[] {
     let best = this.ownSideCandidates(other);
     for (const requirement of other.requiredEqualities) {
       const byToken = this.propertyPostings(requirement.name);
@@ -105,19 +106,19 @@ export class SubscriptionIndex {
       if (totalSize(sets) < totalSize(best)) best = sets;
     }
     if (best.length === 1) return [...best[0]];
-    const result = new Set<Matchable>(); // a subscription may sit under several tokens
+    const result = new Set<T>(); // a subscription may sit under several tokens
     for (const set of best) for (const subscription of set) result.add(subscription);
     return [...result];
   }
 
   /** Indexed subscriptions whose match with `other` is Yes. */
-  matchAll(other: Matchable): Matchable[] {
+  matchAll(other: Matchable): T[] {
     return this.candidates(other).filter((subscription) => matchesYes(other, subscription));
   }
 
   /** Those with no requirement, and those filed under a token that `other`'s properties yield. */
-  private ownSideCandidates(other: Matchable): ReadonlySet<Matchable>[] {
-    const sets: ReadonlySet<Matchable>[] = [this.unkeyed];
+  private ownSideCandidates(other: Matchable): ReadonlySet<T>[] {
+    const sets: ReadonlySet<T>[] = [this.unkeyed];
     for (const [name, byToken] of this.byRequirement) {
       const literal = other.properties.get(name);
       if (literal === undefined) continue;
@@ -145,13 +146,13 @@ export class SubscriptionIndex {
    * The inverted index of `name`: kept already, empty when no indexed subscription has the name, else built by one
    * scan the first time a query needs it; undefined when the cap leaves it unavailable.
    */
-  private propertyPostings(name: string): ReadonlyMap<string, Set<Matchable>> | undefined {
+  private propertyPostings(name: string): ReadonlyMap<string, Set<T>> | undefined {
     const kept = this.byProperty.get(name);
     if (kept !== undefined) return kept;
     if (!this.lazyNames.has(name)) return NO_POSTINGS;
     if (this.askedNames.size >= this.maxIndexedNames) return undefined;
     this.askedNames.add(name);
-    const byToken = new Map<string, Set<Matchable>>();
+    const byToken = new Map<string, Set<T>>();
     this.byProperty.set(name, byToken);
     for (const { subscription } of this.entries.values()) {
       const literal = subscription.properties.get(name);
@@ -162,7 +163,7 @@ export class SubscriptionIndex {
   }
 }
 
-function addPosting(postings: Postings, name: string, token: string, subscription: Matchable): void {
+function addPosting<T>(postings: Postings<T>, name: string, token: string, subscription: T): void {
   let byToken = postings.get(name);
   if (byToken === undefined) postings.set(name, (byToken = new Map()));
   let set = byToken.get(token);
@@ -171,7 +172,7 @@ function addPosting(postings: Postings, name: string, token: string, subscriptio
 }
 
 /** Drops emptied sets so churn does not leak (the caller decides about an emptied name). */
-function deletePosting(postings: Postings, name: string, token: string, subscription: Matchable): void {
+function deletePosting<T>(postings: Postings<T>, name: string, token: string, subscription: T): void {
   const byToken = postings.get(name);
   const set = byToken?.get(token);
   if (byToken === undefined || set === undefined) return;

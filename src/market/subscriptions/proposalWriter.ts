@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { sleep } from '../../kernel/loops';
-import type { Pair } from './shard';
+import type { Pair, PairSource } from './shard';
 
 /** What the writer does with a pair: create its Initial proposal (idempotently; negotiation owns proposals). */
 export interface InitialProposals {
@@ -20,8 +20,7 @@ const RETRY_MS = 500;
 const REMAINDER_PAUSE_MS = 10;
 
 interface Job {
-  pairs: Pair[];
-  next: number;
+  pairs: PairSource;
   done: () => void;
 }
 
@@ -40,7 +39,7 @@ export class ProposalWriter {
   private lastFirstChunkAt = 0;
   /** Ends a remainder pause early when a first chunk arrives. */
   private firstChunkArrived: (() => void) | undefined;
-  /** Pairs queued and not yet written. */
+  /** Pairs queued and not yet written (counted by candidates not yet evaluated: an upper bound). */
   backlog = 0;
 
   constructor(
@@ -49,11 +48,11 @@ export class ProposalWriter {
   ) {}
 
   /** Queues the pairs of one subscription; resolves when all are written (never, once stopped). */
-  write(pairs: Pair[]): Promise<void> {
-    if (pairs.length === 0) return Promise.resolve();
+  write(pairs: PairSource): Promise<void> {
+    if (pairs.left === 0) return Promise.resolve();
     return new Promise((done) => {
-      this.firstChunks.push({ pairs, next: 0, done });
-      this.backlog += pairs.length;
+      this.firstChunks.push({ pairs, done });
+      this.backlog += pairs.left;
       this.firstChunkArrived?.();
       void this.pump();
     });
@@ -75,13 +74,13 @@ export class ProposalWriter {
         const first = this.firstChunks.shift();
         const job = first ?? this.remainders.shift();
         if (!job || this.stopped) return;
-        const slice = job.pairs.slice(job.next, job.next + (first ? FIRST_CHUNK : CHUNK));
-        await this.create(slice);
+        const evaluated = job.pairs.left;
+        const slice = job.pairs.take(first ? FIRST_CHUNK : CHUNK);
+        this.backlog -= evaluated - job.pairs.left;
+        if (slice.length > 0) await this.create(slice);
         if (this.stopped) return;
-        job.next += slice.length;
-        this.backlog -= slice.length;
-        if (first) this.lastFirstChunkAt = Date.now();
-        if (job.next >= job.pairs.length) job.done();
+        if (first && slice.length > 0) this.lastFirstChunkAt = Date.now();
+        if (job.pairs.left === 0) job.done();
         else if (first) this.remainders.push(job);
         else this.remainders.unshift(job); // finish one remainder before starting the next
       }

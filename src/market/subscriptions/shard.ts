@@ -1,10 +1,13 @@
 import type { Logger } from 'pino';
-import { ConstraintCache, SubscriptionIndex, type Matchable } from '../constraints';
+import { ConstraintCache, matchesYes, SubscriptionIndex, type Matchable } from '../constraints';
 import type { SubscriptionKind, SubscriptionRecord } from './record';
 
-/** A subscription as matching needs it; only what matching needs stays in memory (the record in Redis has the rest). */
-export interface Compiled {
-  compiled: Matchable;
+/**
+ * A subscription as matching needs it; only what matching needs stays in memory (the record in Redis has the rest).
+ * It is itself what the index holds, so a candidate the index finds carries its owner, position and expiry: no
+ * second lookup per candidate (a Map of 100k ids cost about 1.5 µs a lookup in cache misses).
+ */
+export interface Compiled extends Matchable {
   kind: SubscriptionKind;
   owner: string;
   /** Stream position: a pair is matched when the later of the two is read. */
@@ -12,21 +15,76 @@ export interface Compiled {
   expiresAt: number;
 }
 
-/** Orders stream ids (`<ms>-<n>`). */
+/** Orders stream ids (`<ms>-<n>`); runs for every candidate of a match, so without splitting into arrays. */
 export function compareStreamIds(a: string, b: string): number {
-  const [am, an] = a.split('-').map(Number);
-  const [bm, bn] = b.split('-').map(Number);
-  return am !== bm ? am - bm : an - bn;
+  const aDash = a.indexOf('-');
+  const bDash = b.indexOf('-');
+  const byMs = Number(a.slice(0, aDash)) - Number(b.slice(0, bDash));
+  return byMs !== 0 ? byMs : Number(a.slice(aDash + 1)) - Number(b.slice(bDash + 1));
 }
 
 /** A demand/offer pair as [demandId, offerId]. */
 export type Pair = [string, string];
 
+/**
+ * The pairs of one subscription, found as they are taken: the writer takes a first few and writes them before the
+ * rest is even evaluated, so a demand with hundreds of matches shows its first events after a handful of match
+ * evaluations, not all of them (about 3 ms of them at 1,000 candidates).
+ */
+export interface PairSource {
+  /** Up to `n` more pairs; fewer only when the source is exhausted. */
+  take(n: number): Pair[];
+  /** Candidates not evaluated yet: an upper bound on the pairs still to come. */
+  readonly left: number;
+}
+
+/** A source of pairs known already (tests, and a subscription without candidates). */
+export function pairList(pairs: Pair[]): PairSource {
+  let next = 0;
+  return {
+    take: (n) => pairs.slice(next, (next += n)),
+    get left() {
+      return Math.max(0, pairs.length - next);
+    },
+  };
+}
+
+/**
+ * The counterparts are fixed when the subscription is read (the shard may change before the last pair is taken), and
+ * what is left to decide, the two-way match of compiled and immutable subscriptions, is a pure function: taken later,
+ * the pairs are exactly those an immediate evaluation would have found.
+ */
+class MatchingPairs implements PairSource {
+  private next = 0;
+
+  constructor(
+    private readonly subscription: Compiled,
+    private readonly counterparts: Compiled[],
+  ) {}
+
+  get left(): number {
+    return this.counterparts.length - this.next;
+  }
+
+  take(n: number): Pair[] {
+    const pairs: Pair[] = [];
+    const subscription = this.subscription;
+    while (pairs.length < n && this.next < this.counterparts.length) {
+      const counterpart = this.counterparts[this.next++];
+      if (!matchesYes(subscription, counterpart)) continue;
+      pairs.push(
+        subscription.kind === 'demand' ? [subscription.id, counterpart.id] : [counterpart.id, subscription.id],
+      );
+    }
+    return pairs;
+  }
+}
+
 /** The subscriptions one instance owns, indexed for matching, and the pairs a subscription forms with them. */
 export class Shard {
-  private readonly indexes: Record<SubscriptionKind, SubscriptionIndex> = {
-    demand: new SubscriptionIndex(),
-    offer: new SubscriptionIndex(),
+  private readonly indexes: Record<SubscriptionKind, SubscriptionIndex<Compiled>> = {
+    demand: new SubscriptionIndex<Compiled>(),
+    offer: new SubscriptionIndex<Compiled>(),
   };
   private readonly entries = new Map<string, Compiled>();
   /** Subscriptions with the same constraint text share one compiled predicate. */
@@ -56,12 +114,13 @@ export class Shard {
     const indexed = this.entries.get(record.id);
     if (indexed) return indexed;
     try {
-      const compiled = this.constraints.matchable({
+      const { id, properties, predicate, requiredEqualities } = this.constraints.matchable({
         id: record.id,
         properties: JSON.parse(record.properties),
         constraints: record.constraints,
       });
-      return { compiled, kind: record.kind, owner: record.owner, seq: record.seq, expiresAt: record.expiresAt };
+      const { kind, owner, seq, expiresAt } = record;
+      return { id, properties, predicate, requiredEqualities, kind, owner, seq, expiresAt };
     } catch (err) {
       this.log.warn({ err, subscription: record.id }, 'matcher: stored subscription does not compile; skipped');
       return undefined;
@@ -70,9 +129,9 @@ export class Shard {
 
   /** Indexes a subscription (once). */
   add(subscription: Compiled): void {
-    if (this.entries.has(subscription.compiled.id)) return;
-    this.entries.set(subscription.compiled.id, subscription);
-    this.indexes[subscription.kind].add(subscription.compiled);
+    if (this.entries.has(subscription.id)) return;
+    this.entries.set(subscription.id, subscription);
+    this.indexes[subscription.kind].add(subscription);
   }
 
   remove(id: string): void {
@@ -86,21 +145,19 @@ export class Shard {
     for (const id of [...this.entries.keys()]) this.remove(id);
   }
 
-  /** Every pair of `subscription` (at stream position `seq`) with a live indexed counterpart that came before it. */
-  pairsWith(subscription: Compiled, seq: string): Pair[] {
+  /**
+   * Every pair of `subscription` (at stream position `seq`) with a live indexed counterpart that came before it,
+   * evaluated as they are taken (see MatchingPairs).
+   */
+  pairsWith(subscription: Compiled, seq: string): PairSource {
     const other: SubscriptionKind = subscription.kind === 'demand' ? 'offer' : 'demand';
     const now = Date.now();
-    const pairs: Pair[] = [];
-    for (const candidate of this.indexes[other].matchAll(subscription.compiled)) {
-      const counterpart = this.entries.get(candidate.id);
-      if (!counterpart || counterpart.owner === subscription.owner || counterpart.expiresAt <= now) continue;
+    const counterparts: Compiled[] = [];
+    for (const counterpart of this.indexes[other].candidates(subscription)) {
+      if (counterpart.owner === subscription.owner || counterpart.expiresAt <= now) continue;
       if (compareStreamIds(counterpart.seq, seq) >= 0) continue;
-      pairs.push(
-        subscription.kind === 'demand'
-          ? [subscription.compiled.id, candidate.id]
-          : [candidate.id, subscription.compiled.id],
-      );
+      counterparts.push(counterpart);
     }
-    return pairs;
+    return new MatchingPairs(subscription, counterparts);
   }
 }

@@ -1,6 +1,6 @@
 import { createLogger } from '../../../src/kernel/logger';
 import { ProposalWriter } from '../../../src/market/subscriptions/proposalWriter';
-import type { Pair } from '../../../src/market/subscriptions/shard';
+import { type Pair, pairList } from '../../../src/market/subscriptions/shard';
 
 /** Records the order pairs are created in; `failures` first calls fail (as Redis being away would). */
 function recorder(failures = 0) {
@@ -16,8 +16,8 @@ function recorder(failures = 0) {
   };
 }
 
-const pairs = (demand: string, count: number): Pair[] =>
-  Array.from({ length: count }, (_, i) => [demand, `o${i}`] as Pair);
+const pairs = (demand: string, count: number) =>
+  pairList(Array.from({ length: count }, (_, i) => [demand, `o${i}`] as Pair));
 
 describe('ProposalWriter', () => {
   const log = createLogger('silent');
