@@ -28,6 +28,7 @@ import {
   rawPubSubLatency,
   round,
   startApi,
+  stop,
   table,
 } from './support';
 import { churn } from './market/churn';
@@ -177,7 +178,15 @@ export async function run(): Promise<Figures> {
   try {
     console.log(`\n1. wake latency, ${WAKE_WAITERS} waiting collectOffers`);
     const raw = await rawPubSubLatency(redisUrl, WAKE_WAITERS);
-    const wake = await wakeLatency(base, requestor, provider);
+    // The waiting polls are served by a `bourse api` process of their own, as deployed: in the bench's process, the
+    // API would share its heap with the load generator's 1,000 client requests and pay their garbage collection too.
+    const waker = await startApi(redisUrl, prefix, secret, settings);
+    const wake = await wakeLatency(waker.url, requestor, provider).finally(() => stop(waker.child));
+    // The in-process instance takes back the subscriptions the stopped one owned before the next parts count them.
+    const live = async () =>
+      (await admin.zcard(instance.core.keys.activeSubscriptions('offer'))) +
+      (await admin.zcard(instance.core.keys.activeSubscriptions('demand')));
+    while (market && market.matcher.size < (await live())) await new Promise((resolve) => setTimeout(resolve, 50));
     const p99 = (s: number[]) => percentile(s, 99);
     table([
       { measure: 'raw Redis PUBLISH → message', p50: fmt(percentile(raw, 50)), p99: fmt(p99(raw)) },
