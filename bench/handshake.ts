@@ -13,11 +13,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
+import Redis from 'ioredis';
 import { TokenService } from '../src/auth/tokens';
 import type { Core } from '../src/kernel/core';
-import Redis from 'ioredis';
-import { EmbeddedRedis } from '../src/store/embeddedRedis';
-import { cpuSeconds, type Figures, freePort, round, startApi, stop, table, untilUp } from './support';
+import { EmbeddedRedis, freePort } from '../src/store/embeddedRedis';
+import { cpuSeconds, type Figures, round, startApi, stop, table, untilUp } from './support';
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 16);
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 8) * 1000;
@@ -161,7 +161,6 @@ export function benchToken(): Promise<string> {
   return tokenFor(new TokenService({ config: { authSecret: BENCH_SECRET } } as unknown as Core));
 }
 
-/** Runs PAIRS looping pairs for the duration; returns handshakes per second and requests per handshake. */
 /** Calls per command name (INFO commandstats), to count the Redis commands a handshake sends. */
 async function commandCalls(redis: Redis): Promise<Map<string, number>> {
   const calls = new Map<string, number>();
@@ -170,6 +169,9 @@ async function commandCalls(redis: Redis): Promise<Map<string, number>> {
   return calls;
 }
 
+/**
+ * Runs PAIRS looping pairs for the duration; returns handshakes per second, requests and Redis commands per handshake.
+ */
 async function measureHandshakes(
   urls: string[],
   pids: Record<string, number | undefined>,

@@ -33,7 +33,7 @@ import {
 } from './support';
 import { churn } from './market/churn';
 import { hugeMatch } from './market/firstEvent';
-import { threeInstances } from './market/shards';
+import { threeInstances, untilAllHeldBy } from './market/shards';
 import { agent, call, inBatches } from './market/http';
 
 const WAKE_WAITERS = Number(process.env.BENCH_WAITERS ?? 1000);
@@ -183,10 +183,7 @@ export async function run(): Promise<Figures> {
     const waker = await startApi(redisUrl, prefix, secret, settings);
     const wake = await wakeLatency(waker.url, requestor, provider).finally(() => stop(waker.child));
     // The in-process instance takes back the subscriptions the stopped one owned before the next parts count them.
-    const live = async () =>
-      (await admin.zcard(instance.core.keys.activeSubscriptions('offer'))) +
-      (await admin.zcard(instance.core.keys.activeSubscriptions('demand')));
-    while (market && market.matcher.size < (await live())) await new Promise((resolve) => setTimeout(resolve, 50));
+    if (market) await untilAllHeldBy(instance);
     const p99 = (s: number[]) => percentile(s, 99);
     table([
       { measure: 'raw Redis PUBLISH → message', p50: fmt(percentile(raw, 50)), p99: fmt(p99(raw)) },

@@ -97,11 +97,12 @@ export async function hugeMatch(
   while (market.matcher.size < indexedBefore + offerCount) await new Promise((resolve) => setTimeout(resolve, 50));
   const indexed = nowMs() - t0;
 
-  const demand = demandFor(7);
+  const coldRuntime = 7;
+  const demand = demandFor(coldRuntime);
   await warmClient(); // the API's first request is timed, not the bench client's
   await collectGarbageAndSettle(); // the garbage of inserting the offers is not the first demand's to pay
   let coldSubscribe = 0;
-  const coldFirst = await firstEventMs(base, requestor, 7, offerCount, (ms) => (coldSubscribe = ms));
+  const coldFirst = await firstEventMs(base, requestor, coldRuntime, offerCount, (ms) => (coldSubscribe = ms));
   collectGarbage();
   const heapBytesPerOffer = (process.memoryUsage().heapUsed - heapBefore) / offerCount;
   const warm = await warmFirstEvents(base, requestor, 20, offerCount);

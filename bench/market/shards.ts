@@ -26,6 +26,15 @@ async function offersHeldBy(child: ApiProcess): Promise<number> {
   return Number(line.split(' ')[1]);
 }
 
+/** Waits until `instance` (the in-process one) holds every live subscription again, after others in its market left. */
+export async function untilAllHeldBy(instance: ApiInstance): Promise<void> {
+  const { redis, keys } = instance.core;
+  const live = async () =>
+    (await redis.zcard(keys.activeSubscriptions('offer'))) + (await redis.zcard(keys.activeSubscriptions('demand')));
+  while (instance.services.market.matcher.size < (await live()))
+    await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
 export async function threeInstances(
   first: ApiInstance,
   base: string,
@@ -79,8 +88,7 @@ export async function threeInstances(
     };
   } finally {
     for (const other of others) await stop(other.child);
-    // The first instance takes the offers back before the next measurement runs beside it.
-    while (first.services.market.matcher.sizeOf('offer') < (await offers()))
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    // The first instance takes the subscriptions back before the next measurement runs beside it.
+    await untilAllHeldBy(first);
   }
 }

@@ -1,8 +1,8 @@
-import { randomHex } from '../../kernel/randomHex';
 /**
  * The compute job record: its fields, its codec (Redis hash ⇄ JobRecord) and the Ocean status codes it moves through.
  * Every reader of `keys.job(id)` goes through `parseJob`; every writer through the job scripts in `lua/`.
  */
+import { randomHex } from '../../kernel/randomHex';
 
 /**
  * Ocean compute job status codes and their exact wire texts.

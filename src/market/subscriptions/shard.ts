@@ -38,17 +38,6 @@ export interface PairSource {
   readonly left: number;
 }
 
-/** A source of pairs known already (tests, and a subscription without candidates). */
-export function pairList(pairs: Pair[]): PairSource {
-  let next = 0;
-  return {
-    take: (n) => pairs.slice(next, (next += n)),
-    get left() {
-      return Math.max(0, pairs.length - next);
-    },
-  };
-}
-
 /**
  * The counterparts are fixed when the subscription is read (the shard may change before the last pair is taken), and
  * what is left to decide, the two-way match of compiled and immutable subscriptions, is a pure function: taken later,

@@ -1,6 +1,6 @@
 import { createLogger } from '../../../src/kernel/logger';
 import { ProposalWriter } from '../../../src/market/subscriptions/proposalWriter';
-import { type Pair, pairList } from '../../../src/market/subscriptions/shard';
+import type { Pair, PairSource } from '../../../src/market/subscriptions/shard';
 
 /** Records the order pairs are created in; `failures` first calls fail (as Redis being away would). */
 function recorder(failures = 0) {
@@ -16,8 +16,17 @@ function recorder(failures = 0) {
   };
 }
 
-const pairs = (demand: string, count: number) =>
-  pairList(Array.from({ length: count }, (_, i) => [demand, `o${i}`] as Pair));
+/** `count` pairs of `demand`, known beforehand (the matcher's are evaluated as they are taken). */
+function pairs(demand: string, count: number): PairSource {
+  const all = Array.from({ length: count }, (_, i) => [demand, `o${i}`] as Pair);
+  let next = 0;
+  return {
+    take: (n) => all.slice(next, (next += n)),
+    get left() {
+      return Math.max(0, all.length - next);
+    },
+  };
+}
 
 describe('ProposalWriter', () => {
   const log = createLogger('silent');
