@@ -43,7 +43,10 @@ describe('wake channels of polls that end while Redis is down', () => {
     await until(async () => (await wakeChannels()).length === 1, 'only the kept channel subscribed', 10_000);
     expect(await wakeChannels()).toEqual([t.instance.core.keys.wakeChannel('kept')]);
 
-    // The registration that outlived the outage still hears its key.
+    // The registration that outlived the outage still hears its key (published on the command connection, which
+    // reconnects on its own schedule: it fails fast rather than queueing while down).
+    const { redis: commands } = t.instance.core;
+    await until(() => commands.status === 'ready', 'the command connection to be back', 10_000);
     const woken = kept.next(5000);
     await waiter.notify(t.instance.core.redis, 'kept');
     expect(await woken).toBe('notified');
