@@ -5,6 +5,7 @@ import type { Runner } from '../../src/compute/runner/runner';
 import { COMPUTE_API_ENV, startRunner, testPrefix } from '../compute/runner/support';
 import { newParty, type Party } from '../support/identities';
 import { startTestInstance, type TestInstance } from '../support/instance';
+import { until } from '../support/wait';
 import { auth, INVOKE, sumService } from './fixtures';
 
 interface Received {
@@ -101,6 +102,9 @@ describe('invoke face: webhooks', () => {
       .set(auth(consumer))
       .send({ inputs: { a: 2, b: 40 }, webhook });
   const invocation = (jobId: string) => t.instance.core.redis.hgetall(t.instance.core.keys.invocation(jobId));
+  /** The receiver answers before the delivering loop records the outcome: wait for that record, not for a guess. */
+  const recorded = (jobId: string) =>
+    until(async () => (await invocation(jobId)).webhookOutcome !== undefined, 'the delivery outcome recorded');
 
   it('delivers once, signed by the provider', async () => {
     const delivered = receiver.next('/ok', 200);
@@ -108,6 +112,7 @@ describe('invoke face: webhooks', () => {
     const got = await delivered;
     expect(JSON.parse(got.body)).toEqual({ jobId, serviceId, status: 'Completed' });
     expect(verifyMessage(got.body, got.signature).toLowerCase()).toBe(provider.address);
+    await recorded(jobId);
     await t.instance.services.invoke.webhooks.deliverDue();
     expect(receiver.successes('/ok')).toBe(1);
     expect(await invocation(jobId)).toMatchObject({ webhookOutcome: 'delivered', webhookAttempts: '1' });
@@ -117,6 +122,7 @@ describe('invoke face: webhooks', () => {
     const delivered = receiver.next('/flaky', 200);
     const { jobId } = (await invokeWith(`${base}/flaky`).expect(201)).body;
     await delivered;
+    await recorded(jobId);
     await Promise.all([1, 2, 3].map(() => t.instance.services.invoke.webhooks.deliverDue()));
     expect(receiver.received.filter((r) => r.path === '/flaky').map((r) => r.answered)).toEqual([500, 500, 200]);
     expect(await invocation(jobId)).toMatchObject({ webhookOutcome: 'delivered', webhookAttempts: '3' });
