@@ -2,7 +2,6 @@ import Koa from 'koa';
 import type Router from '@koa/router';
 import type { Core } from '../kernel/core';
 import { Unavailable } from '../kernel/errors';
-import { abortSignal } from './middleware/abort';
 import { jsonBody } from './middleware/body';
 import { errorMapper, UNAVAILABLE_MESSAGE } from './errors';
 import { requestMetrics } from './middleware/metrics';
@@ -36,7 +35,6 @@ export function createApp(core: Core, router: Router): Koa {
     }
     return next();
   });
-  app.use(abortSignal());
   app.use(jsonBody(core.config.bodyLimitBytes));
   app.use(router.routes());
   app.use(router.allowedMethods());

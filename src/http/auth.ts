@@ -4,6 +4,7 @@ import { TOKEN_FAILURE_TEXT, type Authenticator } from '../auth/authenticator';
 import { commandMessage, type SignedFields } from '../auth/signedRequest';
 import { readField, readSignedFields } from './fields';
 import type { TokenService } from '../auth/tokens';
+import type { RequestState } from './requestState';
 
 /**
  * The token a request carries: `Authorization: Bearer <t>`, `Authorization: <t>`, `AuthToken: <t>` or
@@ -32,9 +33,9 @@ export function marketAuth(tokens: TokenService): Middleware {
     if (!token) throw new Unauthenticated('Missing application key');
     const claims = await tokens.verify(token);
     if (typeof claims === 'string') throw new Unauthenticated(INVALID_KEY);
-    ctx.state.identity = claims.address;
-    const abort = ctx.state.abort as AbortSignal | undefined;
-    if (abort) tokens.endPollsOnRevocation(abort, claims, INVALID_KEY);
+    const state = ctx.state as RequestState;
+    state.identity = claims.address;
+    state.onAbortSignal((signal) => tokens.endPollsOnRevocation(signal, claims, INVALID_KEY));
     return next(); // returned, not awaited: no suspended frame per waiting long-poll
   };
 }
@@ -94,8 +95,9 @@ async function tokenCaller(ctx: Context, auth: Authenticator): Promise<string | 
   const claims = await auth.tokenClaims(token);
   requireOwnAddresses(ctx, claims.address);
   // A long-poll or stream of this request (the compute log tail) ends once the token is revoked.
-  const abort = ctx.state.abort as AbortSignal | undefined;
-  if (abort) auth.tokens.endPollsOnRevocation(abort, claims, TOKEN_FAILURE_TEXT.revoked);
+  (ctx.state as RequestState).onAbortSignal((signal) =>
+    auth.tokens.endPollsOnRevocation(signal, claims, TOKEN_FAILURE_TEXT.revoked),
+  );
   return claims.address;
 }
 
