@@ -33,8 +33,10 @@ function scanId(ctx: Context): string {
 
 /**
  * Tells the inbox how a collect's response ended once it has: written out, or not (the client left first, or the
- * connection broke while writing: Node still reports such a response finished, so a socket error counts too).
- * Then its events are delivered again.
+ * connection broke while writing). Then its events are delivered again. Node reports a response finished also when
+ * its last write failed (it emits 'finish' from the write's callback before the socket records the error), so the
+ * socket's error counts too: seen as an 'error' event or, when that comes only after the response's 'close', as the
+ * error the socket was destroyed with.
  */
 function settleWhenSent(ctx: Context, collected: Collected, log: Core['log']): void {
   const settle = (written: boolean): void => {
@@ -48,7 +50,7 @@ function settleWhenSent(ctx: Context, collected: Collected, log: Core['log']): v
   ctx.socket.once('error', onError);
   ctx.res.once('close', () => {
     ctx.socket.off('error', onError);
-    settle(ctx.res.writableFinished && !broken);
+    settle(ctx.res.writableFinished && !broken && !ctx.socket.errored);
   });
 }
 

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -19,13 +20,31 @@ import { until } from '../../support/wait';
  * Negotiation events are delivered at least once: events a collect took stay recorded until its response was
  * written out and the subscription collects again; when the response never goes out (the instance died, the client
  * left), the events are delivered again. Responses here are made larger than what socket buffers hold (offers of
- * 1.5 MB each) and the raw client never reads, so a collect is provably "mid-response" when it is cut.
+ * 3 MB each) and the raw client never reads, so a collect is provably "mid-response" when it is cut.
  */
 
 const root = path.resolve(__dirname, '../../..');
-const OFFERS = 16;
-const BLOB = 'x'.repeat(1_500_000);
+const BLOB = 'x'.repeat(3_000_000);
 const BODY_LIMIT = '4mb';
+
+/**
+ * Most bytes the kernel may buffer on one loopback connection: the receiver's window can grow to tcp_rmem's maximum
+ * and the sender holds up to tcp_wmem's (32 + 4 MB on some hosts). A response that fits in them is reported written
+ * although the client never read it, and no server can tell.
+ */
+function socketBufferBytes(): number {
+  const max = (file: string, fallback: number): number => {
+    try {
+      return Number(fs.readFileSync(`/proc/sys/net/ipv4/${file}`, 'utf8').trim().split(/\s+/)[2]) || fallback;
+    } catch {
+      return fallback;
+    }
+  };
+  return max('tcp_rmem', 8 << 20) + max('tcp_wmem', 8 << 20);
+}
+
+/** Enough offers that the events of all of them are half as large again as the buffers can hold. */
+const OFFERS = Math.max(16, Math.ceil((1.5 * socketBufferBytes()) / BLOB.length));
 
 function ready(port: number): Promise<boolean> {
   return new Promise((resolve) => {
