@@ -15,8 +15,11 @@ export function connectionOptions(name: string): RedisOptions {
     connectTimeout: 2000,
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1000),
     reconnectOnError: () => false,
-    // Commands issued in the same tick share one socket write (many concurrent requests, few syscalls).
-    enableAutoPipelining: true,
+    // No auto-pipelining: it batches each tick's commands in a Pipeline object, and with those about 15% of all
+    // short-lived garbage survived young-generation collections (measured on a Koa route running one EVALSHA:
+    // 1.5 MB promoted per scavenge and 3.9 ms pauses, against none and 0.4 ms without). Those pauses and that
+    // promotion cost more than the socket writes batching saves: a handshake took 4–12% less API CPU without it.
+    enableAutoPipelining: false,
   };
 }
 

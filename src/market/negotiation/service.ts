@@ -237,7 +237,7 @@ export class Negotiation {
     // Built only when thrown: an error captures a stack trace, which the hot path should not pay for.
     const notFound = (): NotFound =>
       new NotFound(`Proposal [${renderProposalId(ref.hex, ref.side)}] not found (subscription [${subscriptionId}]).`);
-    // Both reads go out together (one write to Redis); of the subscription, only whose it is and its kind matter.
+    // Both reads go out together (one round trip); of the subscription, only whose it is and its kind matter.
     const [subscription, record] = await Promise.all([
       this.subscriptions.ownership(subscriptionId, caller),
       this.getRecord(ref.hex),
