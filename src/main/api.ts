@@ -1,10 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { Waiter } from '../events/waiter';
 import { createApp } from '../http/app';
+import { RouteTable } from '../http/routeTable';
 import { mountRoutes } from '../http/routes';
 import { ConfigError, requireRedisUrl, type Config } from '../kernel/config';
 import type { Core, Lifecycle } from '../kernel/core';
@@ -20,8 +21,8 @@ export interface InstanceOptions {
   /** Must be set here even when config.redisUrl is not (dev resolves the embedded server first). */
   redisUrl: string;
   log: Logger;
-  /** Extra routes mounted after the API's own (tests mount probe routes). */
-  extraRoutes?: (router: Router, core: Core) => void;
+  /** Extra routes mounted after the API's own, on the router of every other path (tests mount probe routes). */
+  extraRoutes?: (router: Router, core: Core, routes: RouteTable) => void;
   processMetrics?: boolean;
 }
 
@@ -37,9 +38,9 @@ export class ApiInstance {
     readonly core: Core,
     readonly services: ApiServices,
     private readonly lifecycles: Lifecycle[],
-    router: Router,
+    routes: RouteTable,
   ) {
-    this.app = createApp(core, router);
+    this.app = createApp(core, routes);
   }
 
   static async create(options: InstanceOptions): Promise<ApiInstance> {
@@ -54,11 +55,11 @@ export class ApiInstance {
     const waiter = new Waiter(subscriber, keys, metrics.openLongPolls);
     const core: Core = { config, log, keys, redis, subscriber, scripts, waiter, metrics };
     const { services, lifecycles } = buildServices(core);
-    const router = new Router();
-    mountRoutes(router, core, services);
-    options.extraRoutes?.(router, core);
+    const routes = new RouteTable();
+    mountRoutes(routes, core, services);
+    options.extraRoutes?.(routes.rest, core, routes);
     for (const lifecycle of lifecycles) await lifecycle.start?.();
-    return new ApiInstance(core, services, lifecycles, router);
+    return new ApiInstance(core, services, lifecycles, routes);
   }
 
   /** Starts the HTTP server; port 0 picks a free one. */

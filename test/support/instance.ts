@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import supertest from 'supertest';
 import { Config, loadConfig } from '../../src/kernel/config';
-import type Router from '@koa/router';
-import type { Core } from '../../src/kernel/core';
-import { ApiInstance } from '../../src/main/api';
+import { ApiInstance, type InstanceOptions } from '../../src/main/api';
 import { createLogger } from '../../src/kernel/logger';
 
 export const TEST_AUTH_SECRET = 'test-secret-test-secret-test-secret-0123456789';
@@ -25,7 +23,7 @@ export interface TestInstanceOptions {
   prefix?: string;
   redisUrl?: string;
   env?: Record<string, string>;
-  extraRoutes?: (router: Router, core: Core) => void;
+  extraRoutes?: InstanceOptions['extraRoutes'];
 }
 
 export interface TestInstance {
