@@ -1,17 +1,18 @@
 import Koa from 'koa';
+import type Router from '@koa/router';
 import type { Core } from '../kernel/core';
 import { Unavailable } from '../kernel/errors';
 import { jsonBody } from './middleware/body';
 import { errorMapper, UNAVAILABLE_MESSAGE } from './errors';
 import { requestMetrics } from './middleware/metrics';
 import { requestId } from './middleware/requestId';
-import type { RouteTable } from './routeTable';
+import { routesBySegment } from './segmentRouting';
 import { compileSchemas } from './validate';
 
 const UNGUARDED = new Set(['/health', '/ready', '/metrics']);
 
-/** Builds the Koa application of one instance around its mounted routes. */
-export function createApp(core: Core, routes: RouteTable): Koa {
+/** Builds the Koa application of one instance around its mounted router. */
+export function createApp(core: Core, router: Router): Koa {
   compileSchemas();
   // Koa's body setter tests every object body against these globals, which Node loads lazily (Response pulls in
   // undici): about 60 ms on the first JSON response of a process. Loaded here, at start, instead.
@@ -36,6 +37,6 @@ export function createApp(core: Core, routes: RouteTable): Koa {
     return next();
   });
   app.use(jsonBody(core.config.bodyLimitBytes));
-  app.use(routes.middleware());
+  app.use(routesBySegment(router));
   return app;
 }

@@ -1,11 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type Router from '@koa/router';
+import Router from '@koa/router';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { Waiter } from '../events/waiter';
 import { createApp } from '../http/app';
-import { RouteTable } from '../http/routeTable';
 import { mountRoutes } from '../http/routes';
 import { ConfigError, requireRedisUrl, type Config } from '../kernel/config';
 import type { Core, Lifecycle } from '../kernel/core';
@@ -21,8 +20,8 @@ export interface InstanceOptions {
   /** Must be set here even when config.redisUrl is not (dev resolves the embedded server first). */
   redisUrl: string;
   log: Logger;
-  /** Extra routes mounted after the API's own, on the router of every other path (tests mount probe routes). */
-  extraRoutes?: (router: Router, core: Core, routes: RouteTable) => void;
+  /** Extra routes mounted after the API's own (tests mount probe routes). */
+  extraRoutes?: (router: Router, core: Core) => void;
   processMetrics?: boolean;
 }
 
@@ -38,9 +37,9 @@ export class ApiInstance {
     readonly core: Core,
     readonly services: ApiServices,
     private readonly lifecycles: Lifecycle[],
-    routes: RouteTable,
+    router: Router,
   ) {
-    this.app = createApp(core, routes);
+    this.app = createApp(core, router);
   }
 
   static async create(options: InstanceOptions): Promise<ApiInstance> {
@@ -55,11 +54,11 @@ export class ApiInstance {
     const waiter = new Waiter(subscriber, keys, metrics.openLongPolls);
     const core: Core = { config, log, keys, redis, subscriber, scripts, waiter, metrics };
     const { services, lifecycles } = buildServices(core);
-    const routes = new RouteTable();
-    mountRoutes(routes, core, services);
-    options.extraRoutes?.(routes.rest, core, routes);
+    const router = new Router();
+    mountRoutes(router, core, services);
+    options.extraRoutes?.(router, core);
     for (const lifecycle of lifecycles) await lifecycle.start?.();
-    return new ApiInstance(core, services, lifecycles, routes);
+    return new ApiInstance(core, services, lifecycles, router);
   }
 
   /** Starts the HTTP server; port 0 picks a free one. */

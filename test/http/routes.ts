@@ -1,5 +1,4 @@
 import type Router from '@koa/router';
-import type { RouteTable } from '../../src/http/routeTable';
 import type { Core } from '../../src/kernel/core';
 
 /** One path template the API serves, with the methods it answers (HEAD comes with GET). */
@@ -10,27 +9,21 @@ export interface ServedRoute {
 }
 
 /**
- * Starts capturing the routers an instance mounts its routes on: pass `extraRoutes` to startTestInstance, then
- * `routes()` lists every route the API serves, read from the routers themselves so new routes are covered by default.
+ * Starts capturing the router an instance mounts its routes on: pass `extraRoutes` to startTestInstance, then
+ * `routes()` lists every route the API serves, read from the router itself so new routes are covered by default.
  */
 export function routeCapture(extra?: (router: Router, core: Core) => void) {
-  let captured: RouteTable | undefined;
-  const layers = () => (captured?.entries() ?? []).flatMap(([, router]) => router.stack);
+  let captured: Router | undefined;
   return {
-    extraRoutes: (router: Router, core: Core, table: RouteTable): void => {
-      captured = table;
+    extraRoutes: (router: Router, core: Core): void => {
+      captured = router;
       extra?.(router, core);
-    },
-    /** The routers by the first path segment they serve (undefined: every other path). */
-    table(): RouteTable {
-      if (!captured) throw new Error('the instance has not mounted its routes yet');
-      return captured;
     },
     /** The API's routes (test-only routes under /probe left out), one entry per path template. */
     routes(): ServedRoute[] {
       if (!captured) throw new Error('the instance has not mounted its routes yet');
       const byPath = new Map<string, ServedRoute>();
-      for (const layer of layers()) {
+      for (const layer of captured.stack) {
         const path = String(layer.path);
         if (path.startsWith('/probe') || layer.methods.length === 0) continue;
         const route = byPath.get(path) ?? {
@@ -46,7 +39,7 @@ export function routeCapture(extra?: (router: Router, core: Core) => void) {
     /** Methods some route answers for a concrete path (what an Allow header lists). */
     allowed(path: string): string[] {
       const methods = new Set<string>();
-      for (const layer of layers()) if (layer.match(path)) layer.methods.forEach((m) => methods.add(m));
+      for (const layer of captured?.stack ?? []) if (layer.match(path)) layer.methods.forEach((m) => methods.add(m));
       return [...methods].sort();
     },
   };

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import supertest from 'supertest';
 import { Config, loadConfig } from '../../src/kernel/config';
-import { ApiInstance, type InstanceOptions } from '../../src/main/api';
+import type Router from '@koa/router';
+import type { Core } from '../../src/kernel/core';
+import { ApiInstance } from '../../src/main/api';
 import { createLogger } from '../../src/kernel/logger';
 
 export const TEST_AUTH_SECRET = 'test-secret-test-secret-test-secret-0123456789';
@@ -23,7 +25,7 @@ export interface TestInstanceOptions {
   prefix?: string;
   redisUrl?: string;
   env?: Record<string, string>;
-  extraRoutes?: InstanceOptions['extraRoutes'];
+  extraRoutes?: (router: Router, core: Core) => void;
 }
 
 export interface TestInstance {

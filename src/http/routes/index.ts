@@ -1,6 +1,6 @@
+import type Router from '@koa/router';
 import type { Core } from '../../kernel/core';
 import type { ApiServices } from '../../main/services';
-import type { RouteTable } from '../routeTable';
 import { mountActivityRoutes } from './activity';
 import { mountAgreementRoutes } from './agreements';
 import { mountAppKeyRoutes } from './appKeys';
@@ -15,23 +15,19 @@ import { mountOceanRoutes } from './oceanRoot';
 import { mountProviderRoutes } from './provider';
 import { mountProviderActivityRoutes } from './providerActivities';
 
-/**
- * Every route of the API, face by face, each in the router of its paths' first segment (see RouteTable). Routes are
- * thin: parse → call a domain service → render.
- */
-export function mountRoutes(routes: RouteTable, core: Core, services: ApiServices): void {
-  const api = routes.face('api'); // Ocean compute and auth, app keys, the provider job API, invoke
-  mountHealthRoutes(routes.rest, core, () => services.compute.runnerState);
-  mountAuthRoutes(api, core);
-  mountAppKeyRoutes(api, core);
-  mountIdentityRoutes(routes.rest, core);
-  mountMarketRoutes(routes.face('market-api'), core, services.market);
-  mountAgreementRoutes(routes.face('market-api'), core, services.agreements);
-  mountComputeRoutes(api, core, services.compute.service, services.compute.logs);
-  mountPaymentRoutes(routes.face('payment-api'), core, services.payment);
-  mountOceanRoutes(routes.rest, api, core, services); // ocean.js discovery (GET /) and initializeCompute
-  mountProviderRoutes(api, core, services.compute.providerJobs);
-  mountInvokeRoutes(api, core, services.invoke);
-  mountActivityRoutes(routes.face('activity-api'), core, services.activity);
-  mountProviderActivityRoutes(api, core, services.activity);
+/** Every route of the API, face by face. Routes are thin: parse → call a domain service → render. */
+export function mountRoutes(router: Router, core: Core, services: ApiServices): void {
+  mountHealthRoutes(router, core, () => services.compute.runnerState);
+  mountAuthRoutes(router, core);
+  mountAppKeyRoutes(router, core);
+  mountIdentityRoutes(router, core);
+  mountMarketRoutes(router, core, services.market);
+  mountAgreementRoutes(router, core, services.agreements);
+  mountComputeRoutes(router, core, services.compute.service, services.compute.logs);
+  mountPaymentRoutes(router, core, services.payment);
+  mountOceanRoutes(router, core, services); // ocean.js discovery (GET /) and initializeCompute
+  mountProviderRoutes(router, core, services.compute.providerJobs);
+  mountInvokeRoutes(router, core, services.invoke);
+  mountActivityRoutes(router, core, services.activity);
+  mountProviderActivityRoutes(router, core, services.activity);
 }

@@ -42,13 +42,12 @@ const AGREEMENT_ID = /^[0-9a-f]{64}$/;
 const isStartRequest = validator<ComputeStartRequest>('ComputeStartRequest.json');
 
 /**
- * ocean-node's discovery document (GET /, on `root`), which every ocean.js ProviderInstance call reads first,
- * and initializeCompute (on `api`, the router of /api). `providerAddress` is the first live runner's provider
- * identity (null with none) and `providerAddresses` all of them; `chainIds` is empty, since Bourse is paid through
- * agreements, on no chain.
+ * ocean-node's discovery document (GET /), which every ocean.js ProviderInstance call reads first, and
+ * initializeCompute. `providerAddress` is the first live runner's provider identity (null with none) and
+ * `providerAddresses` all of them; `chainIds` is empty, since Bourse is paid through agreements, on no chain.
  */
-export function mountOceanRoutes(root: Router, api: Router, core: Core, services: ApiServices): void {
-  root.get('/', async (ctx) => {
+export function mountOceanRoutes(router: Router, core: Core, services: ApiServices): void {
+  router.get('/', async (ctx) => {
     const providers = await liveProviderAddresses(core);
     ctx.body = {
       providerAddress: providers[0] ?? null,
@@ -61,7 +60,7 @@ export function mountOceanRoutes(root: Router, api: Router, core: Core, services
   });
 
   // Unsigned, like ocean-node's: it names the consumer, and answers only for an agreement that consumer requested.
-  api.post(`${API}/initializeCompute`, async (ctx) => {
+  router.post(`${API}/initializeCompute`, async (ctx) => {
     const body: unknown = ctx.request.body;
     if (!isStartRequest(body)) return;
     const consumer = parseAddress(requireField(ctx, 'consumerAddress'), 'consumerAddress').toLowerCase();
