@@ -4,7 +4,8 @@
  * requestor on one instance, its provider on the other). Baselines measured in the same run, under the same
  * concurrency: the request rate of a bare Koa hello-world route (so a handshake's cost reads as "hello-world
  * requests") and the floor: a Koa route that runs one EVALSHA, FLOOR_REQUESTS of which make one floor handshake
- * (`costVsFloor` = floor handshakes per second / handshakes per second).
+ * (`costVsFloor` = floor handshakes per second / handshakes per second). The floor and the one-instance handshakes
+ * run in alternating slices, so both meet the same drift in the shared cores' speed.
  * The cores are shared, so throughput ratios move with whatever else runs; the CPU each process spends per handshake
  * (api, Redis, this load generator) is reported too, next to the floor's CPU per 14 requests (`cpuCostVsFloor`): it
  * is steadier, and the load generator's share shows whether it, rather than the api, was the bottleneck.
@@ -148,12 +149,32 @@ async function tokenFor(tokens: TokenService): Promise<string> {
 /** CPU seconds per unit of work of each watched process (by name), over one measurement. */
 type CpuShare = Record<string, number>;
 
-function cpuMeter(pids: Record<string, number | undefined>): (units: number) => CpuShare {
+/** What one part of a measurement counted: units of work, seconds, and CPU seconds of each watched process. */
+interface Part {
+  units: number;
+  seconds: number;
+  cpuSeconds: CpuShare;
+}
+
+/** Runs `work` (which returns the units it did) and meters it. */
+async function metered(pids: Record<string, number | undefined>, work: () => Promise<number>): Promise<Part> {
   const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
-  return (units) =>
-    Object.fromEntries(
-      Object.entries(pids).map(([name, pid]) => [name, (cpuSeconds(pid) - before[name]) / Math.max(1, units)]),
-    );
+  const started = Date.now();
+  const units = await work();
+  const seconds = (Date.now() - started) / 1000;
+  const cpu = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid) - before[name]]));
+  return { units, seconds, cpuSeconds: cpu };
+}
+
+/** Parts of one measurement taken as a whole: units per second and CPU seconds per unit. */
+function whole(parts: Part[]): { perSecond: number; units: number; cpu: CpuShare } {
+  const units = parts.reduce((sum, part) => sum + part.units, 0);
+  const seconds = parts.reduce((sum, part) => sum + part.seconds, 0);
+  const cpu: CpuShare = {};
+  for (const part of parts)
+    for (const [name, used] of Object.entries(part.cpuSeconds))
+      cpu[name] = (cpu[name] ?? 0) + used / Math.max(1, units);
+  return { perSecond: units / seconds, units, cpu };
 }
 
 /** A token of a fresh identity, valid for an hour on the api processes this bench starts. */
@@ -170,13 +191,10 @@ async function commandCalls(redis: Redis): Promise<Map<string, number>> {
 }
 
 /**
- * Runs PAIRS looping pairs for the duration; returns handshakes per second, requests and Redis commands per handshake.
+ * PAIRS looping pairs (requestor on one url, provider on the next), warmed up; each `run` loops them for `ms` and
+ * counts handshakes (and, through `requests`, their requests).
  */
-async function measureHandshakes(
-  urls: string[],
-  pids: Record<string, number | undefined>,
-  admin: Redis,
-): Promise<{ perSecond: number; requestsEach: number; cpu: CpuShare; redisCommands: Map<string, number> }> {
+async function handshakeLoad(urls: string[]): Promise<(ms: number) => Promise<number>> {
   // Issuing needs only the shared secret.
   const tokens = new TokenService({ config: { authSecret: BENCH_SECRET } } as unknown as Core);
   const pairs = await Promise.all(
@@ -186,35 +204,23 @@ async function measureHandshakes(
     })),
   );
   await Promise.all(pairs.map((pair, i) => handshake(i, pair.requestor, pair.provider))); // warm-up
-  requests = 0;
-  let done = 0;
-  const callsBefore = await commandCalls(admin);
-  const meter = cpuMeter(pids);
-  const deadline = Date.now() + DURATION_MS;
-  const started = Date.now();
-  await Promise.all(
-    pairs.map(async (pair, i) => {
-      while (Date.now() < deadline) {
-        await handshake(i, pair.requestor, pair.provider);
-        done++;
-      }
-    }),
-  );
-  const seconds = (Date.now() - started) / 1000;
-  const cpu = meter(done);
-  const redisCommands = new Map<string, number>();
-  for (const [name, n] of await commandCalls(admin)) {
-    const each = (n - (callsBefore.get(name) ?? 0)) / done;
-    if (each > 0 && name !== 'info') redisCommands.set(name, each);
-  }
-  return { perSecond: done / seconds, requestsEach: requests / done, cpu, redisCommands };
+  return async (ms) => {
+    const deadline = Date.now() + ms;
+    let done = 0;
+    await Promise.all(
+      pairs.map(async (pair, i) => {
+        while (Date.now() < deadline) {
+          await handshake(i, pair.requestor, pair.provider);
+          done++;
+        }
+      }),
+    );
+    return done;
+  };
 }
 
-/** Requests per second of one GET route under PAIRS concurrent loops, and CPU per request of the watched processes. */
-async function measureRoute(
-  url: string,
-  pids: Record<string, number | undefined> = {},
-): Promise<{ perSecond: number; cpu: CpuShare }> {
+/** PAIRS concurrent loops of GET `url`, warmed up; each `run` loops them for `ms` and counts requests. */
+async function routeLoad(url: string): Promise<(ms: number) => Promise<number>> {
   const loop = async (until: number): Promise<number> => {
     let n = 0;
     while (Date.now() < until) {
@@ -224,12 +230,28 @@ async function measureRoute(
     return n;
   };
   await Promise.all(Array.from({ length: PAIRS }, () => loop(Date.now() + 1000))); // warm-up
-  const meter = cpuMeter(pids);
-  const started = Date.now();
-  const counts = await Promise.all(Array.from({ length: PAIRS }, () => loop(started + DURATION_MS)));
-  const total = counts.reduce((a, b) => a + b, 0);
-  return { perSecond: total / ((Date.now() - started) / 1000), cpu: meter(total) };
+  return async (ms) => {
+    const until = Date.now() + ms;
+    const counts = await Promise.all(Array.from({ length: PAIRS }, () => loop(until)));
+    return counts.reduce((a, b) => a + b, 0);
+  };
 }
+
+/** Redis commands called between two INFO commandstats readings, by name. */
+function commandsCalled(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+  const called = new Map<string, number>();
+  for (const [name, n] of after) {
+    const delta = n - (before.get(name) ?? 0);
+    if (delta > 0 && name !== 'info') called.set(name, delta);
+  }
+  return called;
+}
+
+/**
+ * The floor and one api instance measured in alternating slices (ROUNDS of each, DURATION_MS in all for each): the
+ * cores are shared and their speed drifts over a run, and alternating exposes both to the same drift.
+ */
+const ROUNDS = 4;
 
 export async function run(): Promise<Figures> {
   const redis = await EmbeddedRedis.start();
@@ -238,43 +260,50 @@ export async function run(): Promise<Figures> {
   try {
     const hello = await startHelloWorld();
     children.push(hello.child);
-    const helloRate = (await measureRoute(`${hello.url}/hello`)).perSecond;
+    const helloLoad = await routeLoad(`${hello.url}/hello`);
+    const helloRate = whole([await metered({}, () => helloLoad(DURATION_MS))]).perSecond;
     await stop(hello.child);
     const floor = await startFloor(redis.url);
     children.push(floor.child);
-    const floorRun = await measureRoute(`${floor.url}/floor`, {
-      server: floor.child.pid,
-      redis: redis.pid,
-      loadGenerator: process.pid,
-    });
-    const floorRate = floorRun.perSecond;
-    await stop(floor.child);
-    const floorHandshakesPerSecond = floorRate / FLOOR_REQUESTS;
-
     const prefix = `bench-${randomBytes(3).toString('hex')}:`;
     const first = await startApi(redis.url, prefix, BENCH_SECRET);
     children.push(first.child);
-    const one = await measureHandshakes(
-      [first.url],
-      {
-        server: first.child.pid,
-        redis: redis.pid,
-        loadGenerator: process.pid,
-      },
-      admin,
-    );
+    const floorLoad = await routeLoad(`${floor.url}/floor`);
+    const oneLoad = await handshakeLoad([first.url]);
+    const floorParts: Part[] = [];
+    const oneParts: Part[] = [];
+    const slice = DURATION_MS / ROUNDS;
+    requests = 0;
+    const redisCommands = new Map<string, number>(); // of the handshake slices only (the floor's are EVALSHA + INCR)
+    for (let round = 0; round < ROUNDS; round++) {
+      const watched = (server?: number) => ({ server, redis: redis.pid, loadGenerator: process.pid });
+      floorParts.push(await metered(watched(floor.child.pid), () => floorLoad(slice)));
+      const callsBefore = await commandCalls(admin);
+      oneParts.push(await metered(watched(first.child.pid), () => oneLoad(slice)));
+      for (const [name, n] of commandsCalled(callsBefore, await commandCalls(admin)))
+        redisCommands.set(name, (redisCommands.get(name) ?? 0) + n);
+    }
+    const floorRun = whole(floorParts);
+    const floorRate = floorRun.perSecond;
+    const floorHandshakesPerSecond = floorRate / FLOOR_REQUESTS;
+    const oneRun = whole(oneParts);
+    const one = {
+      ...oneRun,
+      requestsEach: requests / oneRun.units,
+      redisCommands: new Map([...redisCommands].map(([name, n]) => [name, n / oneRun.units])),
+    };
+    await stop(floor.child);
     const second = await startApi(redis.url, prefix, BENCH_SECRET);
     children.push(second.child);
-    const two = await measureHandshakes(
-      [first.url, second.url],
-      {
-        server: first.child.pid,
-        server2: second.child.pid,
-        redis: redis.pid,
-        loadGenerator: process.pid,
-      },
-      admin,
-    );
+    const twoLoad = await handshakeLoad([first.url, second.url]);
+    requests = 0;
+    const twoRun = whole([
+      await metered(
+        { server: first.child.pid, server2: second.child.pid, redis: redis.pid, loadGenerator: process.pid },
+        () => twoLoad(DURATION_MS),
+      ),
+    ]);
+    const two = { ...twoRun, requestsEach: requests / twoRun.units };
     const ms = (seconds: number | undefined) => round((seconds ?? NaN) * 1000);
     const floorCpu = (name: string) => floorRun.cpu[name] * FLOOR_REQUESTS;
     table(
