@@ -11,9 +11,13 @@ type Layer = Router['stack'][number];
  * pattern or parameter first segment) goes into every part, so every request meets the layers it met before.
  */
 export function routesBySegment(router: Router): Middleware {
+  // Every part first, so a layer that goes into all of them lands in each before the routes registered after it.
   const parts = new Map<string, Router>();
-  for (const layer of router.stack) if (!anywhere(layer)) parts.set(segmentOf(String(layer.path)), new Router());
-  const other = new Router();
+  for (const layer of router.stack) {
+    const segment = segmentOf(String(layer.path));
+    if (!anywhere(layer) && !parts.has(segment)) parts.set(segment, new Router(router.opts));
+  }
+  const other = new Router(router.opts);
   for (const layer of router.stack) {
     if (anywhere(layer)) for (const part of [...parts.values(), other]) part.stack.push(layer);
     else parts.get(segmentOf(String(layer.path)))!.stack.push(layer);
