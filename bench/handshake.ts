@@ -146,7 +146,7 @@ async function tokenFor(tokens: TokenService): Promise<string> {
   return tokens.issue(`0x${randomBytes(20).toString('hex')}`, Math.floor(Date.now() / 1000) + 3600);
 }
 
-/** CPU seconds per unit of work of each watched process (by name), over one measurement. */
+/** CPU seconds of each watched process (by name): in all over a part, or per unit of work over a whole. */
 type CpuShare = Record<string, number>;
 
 /** What one part of a measurement counted: units of work, seconds, and CPU seconds of each watched process. */
