@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { RequestState } from '../../src/http/requestState';
 
-/** A server whose handler gets each request's RequestState; answers only when `answer` is called. */
+/** A server that hands each request's RequestState and response to `onRequest`, which answers (or not) itself. */
 async function serve(onRequest: (state: RequestState, res: http.ServerResponse) => void): Promise<{
   url: string;
   close(): Promise<void>;
