@@ -193,20 +193,17 @@ export class ActivityService {
     );
   }
 
-  /** CPU seconds runners reported for every activity of an agreement (for its final invoice). */
-  async cpuSecondsOf(agreementId: string): Promise<number> {
+  /**
+   * Ends every live activity of a terminated agreement (their runners then remove the workspaces); returns the CPU
+   * seconds runners reported for all of them (for its final invoice).
+   */
+  async endOfAgreement(agreementId: string, providerId: string): Promise<number> {
     const { keys, redis } = this.core;
     const ids = await redis.smembers(keys.agreementActivities(agreementId));
+    if (ids.length === 0) return 0;
     const values = await Promise.all(ids.map((id) => redis.hget(keys.activity(id), 'cpuMs')));
+    for (const id of ids) await this.end(id, providerId, 'the agreement was terminated');
     return values.reduce((sum, value) => sum + (Number(value) || 0), 0) / 1000;
-  }
-
-  /** Ends every live activity of a terminated agreement (their runners then remove the workspaces). */
-  async endOfAgreement(agreementId: string, providerId: string): Promise<void> {
-    const { keys, redis } = this.core;
-    for (const id of await redis.smembers(keys.agreementActivities(agreementId))) {
-      await this.end(id, providerId, 'the agreement was terminated');
-    }
   }
 
   /** Terminated with `reason`; a runner holding the activity is told at once through its claim queue. */

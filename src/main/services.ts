@@ -31,8 +31,7 @@ export function buildServices(core: Core): { services: ApiServices; lifecycles: 
   const invoke = createInvoke(core, compute.store, market.services.agreements);
   const activity = createActivity(core, market.services.agreements, results);
   market.services.agreements.terminations.listen(async (agreement) => {
-    const cpuSeconds = await activity.service.cpuSecondsOf(agreement.agreementId);
-    await activity.service.endOfAgreement(agreement.agreementId, agreement.providerId);
+    const cpuSeconds = await activity.service.endOfAgreement(agreement.agreementId, agreement.providerId);
     await onAgreementTerminated(core, agreement, cpuSeconds);
   });
   // Debit notes of priced activities: the activity domain keeps the schedule, the ledger issues the notes.

@@ -26,14 +26,14 @@ export interface MarketServices {
  */
 export function createMarket(core: Core): { services: MarketServices; lifecycles: Lifecycle[] } {
   const subscriptions = new Subscriptions(core);
-  const negotiation = new Negotiation(core, subscriptions);
+  const negotiation = new Negotiation(core);
   const agreements = new AgreementService(core, negotiation);
   const inbox = new Inbox(core, (id, viewer) => agreements.render(id, viewer));
   const scans = new Scans(core, subscriptions);
-  const matcher = new Matcher(core, subscriptions, (writerCore) => new Negotiation(writerCore, subscriptions));
+  const matcher = new Matcher(core, subscriptions, (writerCore) => new Negotiation(writerCore));
   const expiry = new AgreementExpirySweeper(core, agreements);
   return {
     services: { subscriptions, negotiation, inbox, scans, agreements, matcher },
-    lifecycles: [matcher, subscriptions, expiry],
+    lifecycles: [matcher, subscriptions, expiry, inbox],
   };
 }

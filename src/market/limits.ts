@@ -19,7 +19,7 @@ export const MAX_EVENTS_LIMIT = 100;
 export const DEFAULT_COLLECT_TIMEOUT_S = 5;
 /**
  * Negotiation events are delivered at least once. The events a collect returns stay recorded until the response has
- * been written out and the subscription collects again (the implicit acknowledgement). When the instance dies before
+ * been written out and acknowledged (negotiation/acknowledgements.ts). When the instance dies before
  * the response went out, they are delivered again once this lease has passed (configurable with
  * BOURSE_NEGOTIATION_LEASE_MS). Longer than any response takes to render; short enough that a stalled negotiation
  * resumes well within a collect timeout.

@@ -1,11 +1,18 @@
 import path from 'node:path';
 import type { Core } from '../../kernel/core';
-import { defineScript, outcome } from '../../store/scripts';
+import { defineScript, hashOf, outcome } from '../../store/scripts';
 import { MAX_QUEUED_EVENTS } from '../limits';
 import { agreementEventEntry } from '../negotiation/proposal';
 import type { Reason } from '../../types/schemas';
 import { HANDOFF_FIELDS, HANDOFF_VERSION } from './handoff';
-import { AGREEMENT_ACTIONS, agreementToHash, type Action, type AgreementRecord, type AgreementState } from './record';
+import {
+  AGREEMENT_ACTIONS,
+  agreementToHash,
+  parseAgreementRecord,
+  type Action,
+  type AgreementRecord,
+  type AgreementState,
+} from './record';
 import type { CreateRefusal } from './refusals';
 
 /** Typed calls of the agreement scripts (create.lua, transition.lua): every key and argument by name. */
@@ -14,14 +21,21 @@ const createScript = defineScript({
   name: 'agreement.create',
   file: path.join(__dirname, 'lua', 'create.lua'),
   keys: ['proposal', 'agreement', 'expiring', 'partyIndex'],
-  args: ['caller', 'id', 'validToMs', 'nowMs', 'retentionMs'],
-  parse: (reply) => {
+  args: ['caller', 'id', 'validToMs', 'nowMs', 'retentionMs', 'proposalPrefix'],
+  parse: (reply): CreateResult => {
     const { code, values } = outcome(reply);
-    return { code: code as 'ok' | CreateRefusal, detail: values[0] as string | undefined };
+    if (code !== 'ok') return { code: code as CreateRefusal, detail: values[0] as string | undefined };
+    const [providerId, offerId, demandId] = values as string[];
+    return { code, parties: { providerId, offerId, demandId } };
   },
 });
 
-export type TransitionResult = { code: 'ok' | 'illegal'; state: AgreementState } | { code: 'notfound' };
+/** A created agreement's parties (besides the requestor, its caller), or the refusal. */
+export type CreateResult =
+  { code: 'ok'; parties: Omit<PartyIds, 'requestorId'> } | { code: CreateRefusal; detail?: string };
+
+export type TransitionResult =
+  { code: 'ok' | 'illegal'; state: AgreementState; record?: AgreementRecord } | { code: 'notfound' };
 
 const transitionScript = defineScript({
   name: 'agreement.transition',
@@ -57,7 +71,9 @@ const transitionScript = defineScript({
   parse: (reply): TransitionResult => {
     const { code, values } = outcome(reply);
     if (code === 'notfound') return { code };
-    return { code: code === 'ok' ? 'ok' : 'illegal', state: values[0] as AgreementState };
+    const [state, hash] = values as [AgreementState, string[] | undefined];
+    const record = hash ? parseAgreementRecord(hashOf(hash)) : undefined;
+    return { code: code === 'ok' ? 'ok' : 'illegal', state, ...(record ? { record } : {}) };
   },
 });
 
@@ -72,14 +88,12 @@ export interface PartyIds {
 export interface CreateCall {
   caller: string;
   proposalHex: string;
-  /** The requestor's proposal the Draft answers ('' = none). */
-  answeredHex: string;
   /** The record's own fields (what the proposals do not give). */
   record: Partial<AgreementRecord> & { id: string; validToMs: number; createdMs: number };
   retentionMs: number;
 }
 
-export function runCreate(core: Core, call: CreateCall): Promise<{ code: 'ok' | CreateRefusal; detail?: string }> {
+export function runCreate(core: Core, call: CreateCall): Promise<CreateResult> {
   const { keys } = core;
   const { id, validToMs, createdMs } = call.record;
   return core.scripts.call(
@@ -90,8 +104,15 @@ export function runCreate(core: Core, call: CreateCall): Promise<{ code: 'ok' | 
       expiring: keys.expiringAgreements(),
       partyIndex: keys.partyAgreements(call.caller),
     },
-    { caller: call.caller, id, validToMs, nowMs: createdMs, retentionMs: call.retentionMs },
-    { keys: call.answeredHex ? [keys.proposal(call.answeredHex)] : [], args: agreementToHash(call.record) },
+    {
+      caller: call.caller,
+      id,
+      validToMs,
+      nowMs: createdMs,
+      retentionMs: call.retentionMs,
+      proposalPrefix: keys.proposal(''),
+    },
+    { args: agreementToHash(call.record) },
   );
 }
 

@@ -65,9 +65,6 @@ export class AgreementService implements AgreementLookup {
       throw new Invalid(`Invalid request body: body.validTo must be an RFC 3339 date-time, got "${body.validTo}"`);
     if (hex === undefined) throw createNotFound(proposalId);
 
-    // prevId (the requestor's proposal this Draft answers) never changes, so reading it outside the script is safe.
-    const prevId = await this.core.redis.hget(this.core.keys.proposal(hex), 'prevId');
-    if (prevId === null) throw createNotFound(proposalId);
     const id = newAgreementId();
     const validToMs = Math.floor(validToMicros / 1000);
     const now = Date.now();
@@ -86,14 +83,15 @@ export class AgreementService implements AgreementLookup {
       reason: '',
       terminatedDate: '',
     } satisfies Partial<AgreementRecord>;
-    const { code, detail } = await runCreate(this.core, {
+    const created = await runCreate(this.core, {
       caller,
       proposalHex: hex,
-      answeredHex: prevId,
       record: own,
       retentionMs: this.retentionMs,
     });
-    if (code !== 'ok') throw createRefusal(code, proposalId, detail);
+    if (created.code !== 'ok') throw createRefusal(created.code, proposalId, created.detail);
+    // The confirmation that follows (usually on this instance) needs no read of who the agreement is between.
+    this.rememberParties(id, { requestorId: caller, ...created.parties });
     return id;
   }
 
@@ -184,8 +182,7 @@ export class AgreementService implements AgreementLookup {
 
   /** terminateAgreement (either party, from Approved); afterwards the pair may negotiate again. */
   async terminate(caller: string, hex: string, reason: Reason | null): Promise<void> {
-    const ids = await this.transition('terminate', caller, hex, { reason });
-    const record = await this.load(hex);
+    const { ids, record } = await this.transition('terminate', caller, hex, { reason });
     if (record) await this.terminations.announce(record);
     if (!this.negotiation) return;
     try {
@@ -268,10 +265,14 @@ export class AgreementService implements AgreementLookup {
     );
     if (!requestorId || !providerId || !offerId || !demandId) return undefined;
     const ids = { requestorId, providerId, offerId, demandId };
+    this.rememberParties(hex, ids);
+    return ids;
+  }
+
+  private rememberParties(hex: string, ids: PartyIds): void {
     this.parties.set(hex, ids);
     // Bounded: forget the oldest entry (Maps iterate in insertion order).
     if (this.parties.size > PARTY_CACHE_SIZE) this.parties.delete(this.parties.keys().next().value as string);
-    return ids;
   }
 
   private async transition(
@@ -279,7 +280,7 @@ export class AgreementService implements AgreementLookup {
     caller: string,
     hex: string,
     options: { session?: string; reason?: Reason | null },
-  ): Promise<PartyIds> {
+  ): Promise<{ ids: PartyIds; record?: AgreementRecord }> {
     const callerRole = AGREEMENT_ACTIONS[action].caller;
     // Built only when thrown: an error captures a stack trace, which the hot path should not pay for.
     const notFound = (): NotFound => new NotFound(`Agreement [${agreementLabel(hex, callerRole)}] not found.`);
@@ -292,7 +293,7 @@ export class AgreementService implements AgreementLookup {
       const role: Role = ids.requestorId === caller ? 'requestor' : 'provider';
       throw transitionRefusal(action, result.state, agreementLabel(hex, role));
     }
-    return ids;
+    return { ids, record: result.record };
   }
 
   private run(

@@ -1,11 +1,12 @@
 import { randomHex } from '../../kernel/randomHex';
 import path from 'node:path';
-import type { Core } from '../../kernel/core';
+import type { Core, Lifecycle } from '../../kernel/core';
 import { NotFound } from '../../kernel/errors';
 import { defineScript, hashOf, outcome } from '../../store/scripts';
 import { renderProposalId, roleOfKind, type Role } from '../ids';
 import { DEFAULT_NEGOTIATION_LEASE_MS, MARKET_RETENTION_MS } from '../limits';
 import type { SubscriptionKind } from '../subscriptions/record';
+import { Acknowledgements } from './acknowledgements';
 import { parseProposalRecord, renderProposal, visibleTo, type NegotiationEntry } from './proposal';
 
 interface Taken {
@@ -50,7 +51,7 @@ const settleScript = defineScript({
   name: 'negotiation.settle',
   file: path.join(__dirname, 'lua', 'settle.lua'),
   keys: ['inflight', 'notices', 'queue'],
-  args: ['deliveryId', 'outcome', 'queueChannel'],
+  args: ['deliveryId', 'queueChannel'],
   parse: (reply) => outcome(reply).code,
 });
 
@@ -96,11 +97,20 @@ interface PollSpec {
  * collect.lua). Entries name the artifact; it is rendered when collected, so the client sees its current state, and
  * an event whose artifact is gone is dropped.
  */
-export class Inbox {
+export class Inbox implements Lifecycle {
+  private readonly acknowledgements: Acknowledgements;
+
   constructor(
     private readonly core: Core,
     private readonly renderAgreement: AgreementRenderer,
-  ) {}
+  ) {
+    this.acknowledgements = new Acknowledgements(core);
+  }
+
+  /** Sends the acknowledgements still gathered (before the connections close). */
+  stop(): Promise<void> {
+    return this.acknowledgements.stop();
+  }
 
   private get leaseMs(): number {
     return this.core.config.negotiationLeaseMs ?? DEFAULT_NEGOTIATION_LEASE_MS;
@@ -183,25 +193,32 @@ export class Inbox {
     const { keys } = this.core;
     const { id, viewer, caller, maxEvents } = poll;
     const deliveryId = randomHex(8);
-    const taken = await this.core.scripts.call(
-      collectScript,
-      {
-        subscription: keys.subscription(id),
-        notices: keys.negotiationNotices(id),
-        queue: keys.negotiationEvents(id),
-        inflight: keys.negotiationInflight(id),
-      },
-      {
-        max: maxEvents,
-        now: Date.now(),
-        leaseMs: this.leaseMs,
-        deliveryId,
-        retentionMs: MARKET_RETENTION_MS,
-        caller,
-        kind: poll.kind,
-        proposalPrefix: keys.proposal(''),
-      },
-    );
+    const acknowledged = this.acknowledgements.take(id);
+    const taken = await this.core.scripts
+      .call(
+        collectScript,
+        {
+          subscription: keys.subscription(id),
+          notices: keys.negotiationNotices(id),
+          queue: keys.negotiationEvents(id),
+          inflight: keys.negotiationInflight(id),
+        },
+        {
+          max: maxEvents,
+          now: Date.now(),
+          leaseMs: this.leaseMs,
+          deliveryId,
+          retentionMs: MARKET_RETENTION_MS,
+          caller,
+          kind: poll.kind,
+          proposalPrefix: keys.proposal(''),
+        },
+        { args: acknowledged },
+      )
+      .catch((err: unknown) => {
+        this.acknowledgements.giveBack(id, acknowledged);
+        throw err;
+      });
     if (taken.status === 'expired') throw expiredError(id);
     if (!('notices' in taken)) throw subscriptionGone(id);
     const { notices, proposals, nextLeaseMs, expiresAt, records } = taken as Taken;
@@ -215,7 +232,9 @@ export class Inbox {
     return { nextLeaseMs, expiresAt };
   }
 
+  /** A written delivery is acknowledged soon, without a round trip of its own; one not written is given back now. */
   private async settle(id: string, deliveryId: string, written: boolean): Promise<void> {
+    if (written) return this.acknowledgements.add(id, deliveryId);
     const { keys } = this.core;
     await this.core.scripts.call(
       settleScript,
@@ -224,11 +243,7 @@ export class Inbox {
         notices: keys.negotiationNotices(id),
         queue: keys.negotiationEvents(id),
       },
-      {
-        deliveryId,
-        outcome: written ? 'written' : 'returned',
-        queueChannel: keys.wakeChannel(keys.negotiationEvents(id)),
-      },
+      { deliveryId, queueChannel: keys.wakeChannel(keys.negotiationEvents(id)) },
     );
   }
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Core } from '../../kernel/core';
 import { Invalid, NotFound } from '../../kernel/errors';
-import { defineScript, outcome } from '../../store/scripts';
+import { defineScript, hashOf, outcome } from '../../store/scripts';
 import { compileSubscription, ConstraintParseError, match, type CompiledSubscription } from '../constraints';
 import {
   counterProposalHex,
@@ -13,7 +13,7 @@ import {
 } from '../ids';
 import { MARKET_RETENTION_MS, MAX_QUEUED_EVENTS } from '../limits';
 import type { SubscriptionKind } from '../subscriptions/record';
-import { compileBody, type DemandOfferBase, type Subscriptions } from '../subscriptions/service';
+import { compileBody, type DemandOfferBase } from '../subscriptions/service';
 import {
   parseProposalRecord,
   proposalEventEntry,
@@ -46,6 +46,26 @@ const counterScript = defineScript({
   parse: code,
 });
 
+/** Whose the path's subscription is (none: unknown) and, when it is the caller's, the proposal (if any). */
+interface Resolved {
+  subscription?: { kind: SubscriptionKind; mine: boolean };
+  record?: ProposalRecord;
+}
+
+const resolveScript = defineScript({
+  name: 'proposal.resolve',
+  file: path.join(__dirname, 'lua', 'resolve.lua'),
+  keys: ['subscription', 'proposal'],
+  args: ['now', 'caller'],
+  parse: (reply): Resolved => {
+    const { code, values } = outcome(reply);
+    if (code !== 'ok') return {};
+    const [kind, whose, hash] = values as [string, string, string[] | undefined];
+    const subscription = { kind: kind === 'offer' ? ('offer' as const) : ('demand' as const), mine: whose === 'mine' };
+    return { subscription, record: hash ? parseProposalRecord(hashOf(hash)) : undefined };
+  },
+});
+
 const rejectScript = defineScript({
   name: 'proposal.reject',
   file: path.join(__dirname, 'lua', 'reject.lua'),
@@ -63,10 +83,7 @@ const MAX_ATTEMPTS = 3;
  * script.
  */
 export class Negotiation {
-  constructor(
-    private readonly core: Core,
-    private readonly subscriptions: Subscriptions,
-  ) {}
+  constructor(private readonly core: Core) {}
 
   async getRecord(hex: string): Promise<ProposalRecord | undefined> {
     return parseProposalRecord(await this.core.redis.hgetall(this.core.keys.proposal(hex)));
@@ -237,11 +254,12 @@ export class Negotiation {
     // Built only when thrown: an error captures a stack trace, which the hot path should not pay for.
     const notFound = (): NotFound =>
       new NotFound(`Proposal [${renderProposalId(ref.hex, ref.side)}] not found (subscription [${subscriptionId}]).`);
-    // Both reads go out together (one round trip); of the subscription, only whose it is and its kind matter.
-    const [subscription, record] = await Promise.all([
-      this.subscriptions.ownership(subscriptionId, caller),
-      this.getRecord(ref.hex),
-    ]);
+    // Of the subscription, only whose it is and its kind matter.
+    const { subscription, record } = await this.core.scripts.call(
+      resolveScript,
+      { subscription: this.core.keys.subscription(subscriptionId), proposal: this.core.keys.proposal(ref.hex) },
+      { now: Date.now(), caller },
+    );
     if (!subscription) {
       if (purpose === 'react') throw new Invalid(`Subscription [${subscriptionId}] wasn't found.`);
       throw notFound();

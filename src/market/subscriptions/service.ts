@@ -45,24 +45,6 @@ const trimEndedScript = defineScript({
   },
 });
 
-/** Whose a subscription is (`mine`: the caller's) and its kind, also once it ended; undefined when unknown. */
-export interface Ownership {
-  kind: SubscriptionKind;
-  mine: boolean;
-}
-
-const ownerScript = defineScript({
-  name: 'subscription.owner',
-  file: path.join(__dirname, 'lua', 'owner.lua'),
-  keys: ['record'],
-  args: ['now', 'caller'],
-  parse: (reply): Ownership | undefined => {
-    const { code, values } = outcome(reply);
-    if (code !== 'ok') return undefined;
-    return { kind: values[0] === 'offer' ? 'offer' : 'demand', mine: values[1] === 'mine' };
-  },
-});
-
 /** Compiles what a client posted; an unparsable constraint is a 400 carrying the parser's positioned message. */
 export function compileBody(id: string, body: DemandOfferBase): CompiledSubscription {
   try {
@@ -145,15 +127,6 @@ export class Subscriptions implements Lifecycle {
       { args: subscriptionToHash(record) },
     );
     return { ...record, seq };
-  }
-
-  /** Whether the subscription is `caller`'s, and its kind, also once it ended (its tombstone); undefined: unknown. */
-  ownership(id: string, caller: string): Promise<Ownership | undefined> {
-    return this.core.scripts.call(
-      ownerScript,
-      { record: this.core.keys.subscription(id) },
-      { now: Date.now(), caller },
-    );
   }
 
   async getMany(ids: string[]): Promise<Array<SubscriptionRecord | undefined>> {

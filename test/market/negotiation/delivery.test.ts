@@ -125,7 +125,7 @@ describe('negotiation events: at-least-once delivery', () => {
     // The dead instance had taken every event and never answered: before F1 was fixed, they were gone.
     expect(await queued(demandId)).toBe(0);
     const [delivery] = Object.values(await inflight(demandId));
-    expect(JSON.parse(delivery)).toMatchObject({ written: false });
+    expect((JSON.parse(delivery) as { proposals: string[] }).proposals).toHaveLength(OFFERS); // never acknowledged
 
     const res = await marketClient(b, requestor).get(`/demands/${demandId}/events?timeout=10&maxEvents=100`);
     expect(res.status).toBe(200);
@@ -196,5 +196,19 @@ describe('negotiation events: a full handshake delivers each event once', () => 
     const { redis, keys } = t.instance.core;
     expect(await redis.hlen(keys.negotiationInflight(demandId))).toBe(0);
     expect(await redis.hlen(keys.negotiationInflight(offerId))).toBe(0);
+  });
+
+  it('a written delivery is acknowledged without a further collect, and not delivered again', async () => {
+    const tag = uniqueTag();
+    const requestor = marketClient(t, await newParty(t));
+    const provider = marketClient(t, await newParty(t));
+    await provider.subscribeOffer({ tag }, `(tag=${tag})`);
+    const demandId = await requestor.subscribeDemand({ tag }, `(tag=${tag})`);
+    const { redis, keys } = t.instance.core;
+    const [initial] = await requestor.collectOffers(demandId);
+    expect(initial.eventType).toBe('ProposalEvent');
+    // The acknowledgement goes out on its own (batched), not with a next collect: none is made until it has.
+    await until(async () => (await redis.hlen(keys.negotiationInflight(demandId))) === 0, 'the acknowledgement');
+    expect((await requestor.get(`/demands/${demandId}/events?timeout=1`)).body).toEqual([]);
   });
 });

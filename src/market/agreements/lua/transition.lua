@@ -9,7 +9,7 @@
 --       reason (JSON or ''), retentionMs, notice (AgreementEvent entry for confirm), handoffFields (JSON list of
 --       the hand-off entry's field names, in order), handoffVersion, bound (notice queue length), nowMs (the
 --       instant nowIso names)
--- Returns {'ok', state} | {'notfound'} | {'illegal', state}
+-- Returns {'ok', state} ({'ok', state, record as HGETALL lists it} for terminate) | {'notfound'} | {'illegal', state}
 --- @include "enqueueEvent"
 local action, spec, caller, wakePrefix, nowIso = ARGV[1], cjson.decode(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 local session, reason, retentionMs = ARGV[6], ARGV[7], tonumber(ARGV[8])
@@ -92,4 +92,6 @@ if spec.event then
   if confirmed then append(KEYS[4], KEYS[6], providerSession, payload) end
 end
 wake(KEYS[10])
+-- A termination's listeners (the final invoice) need the record as it ended: returned, not read again.
+if action == 'terminate' then return {'ok', spec.to, redis.call('HGETALL', KEYS[1])} end
 return {'ok', spec.to}
