@@ -3,6 +3,7 @@ import { AgreementExpirySweeper } from './agreements/expiry';
 import { AgreementService } from './agreements/service';
 import { Inbox } from './negotiation/inbox';
 import { Negotiation } from './negotiation/service';
+import { SeenProposals } from './negotiation/seenProposals';
 import { Matcher } from './subscriptions/matcher';
 import { Scans } from './subscriptions/scan';
 import { Subscriptions } from './subscriptions/service';
@@ -26,11 +27,12 @@ export interface MarketServices {
  */
 export function createMarket(core: Core): { services: MarketServices; lifecycles: Lifecycle[] } {
   const subscriptions = new Subscriptions(core);
-  const negotiation = new Negotiation(core);
+  const seen = new SeenProposals();
+  const negotiation = new Negotiation(core, seen);
   const agreements = new AgreementService(core, negotiation);
-  const inbox = new Inbox(core, (id, viewer) => agreements.render(id, viewer));
+  const inbox = new Inbox(core, seen, (id, viewer) => agreements.render(id, viewer));
   const scans = new Scans(core, subscriptions);
-  const matcher = new Matcher(core, subscriptions, (writerCore) => new Negotiation(writerCore));
+  const matcher = new Matcher(core, subscriptions, (writerCore) => new Negotiation(writerCore, seen));
   const expiry = new AgreementExpirySweeper(core, agreements);
   return {
     services: { subscriptions, negotiation, inbox, scans, agreements, matcher },

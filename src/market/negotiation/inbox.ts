@@ -7,6 +7,7 @@ import { renderProposalId, roleOfKind, type Role } from '../ids';
 import { DEFAULT_NEGOTIATION_LEASE_MS, MARKET_RETENTION_MS } from '../limits';
 import type { SubscriptionKind } from '../subscriptions/record';
 import { Acknowledgements } from './acknowledgements';
+import type { SeenProposals } from './seenProposals';
 import { parseProposalRecord, renderProposal, visibleTo, type NegotiationEntry } from './proposal';
 
 interface Taken {
@@ -102,6 +103,7 @@ export class Inbox implements Lifecycle {
 
   constructor(
     private readonly core: Core,
+    private readonly seen: SeenProposals,
     private readonly renderAgreement: AgreementRenderer,
   ) {
     this.acknowledgements = new Acknowledgements(core);
@@ -264,6 +266,7 @@ export class Inbox implements Lifecycle {
           case 'ProposalEvent': {
             const record = parseProposalRecord(records.get(entry.proposalId as string) ?? {});
             if (!record || !visibleTo(record, viewer)) return undefined;
+            this.seen.remember(record, owner);
             return { eventType, eventDate, proposal: renderProposal(record, viewer), eventId };
           }
           case 'ProposalRejectedEvent': {

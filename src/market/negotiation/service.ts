@@ -26,6 +26,7 @@ import {
   type Reason,
 } from './proposal';
 import { refusal, type Refusal } from './refusals';
+import type { SeenProposals } from './seenProposals';
 export type { Reason };
 
 const code = (reply: unknown): 'ok' | Refusal => outcome(reply).code as 'ok' | Refusal;
@@ -42,7 +43,18 @@ const counterScript = defineScript({
   name: 'proposal.counter',
   file: path.join(__dirname, 'lua', 'counter.lua'),
   keys: ['answered', 'proposal', 'demand', 'offer', 'queue'],
-  args: ['role', 'subscriptionId', 'seenAgreementId', 'newId', 'now', 'entry', 'queueChannel', 'bound', 'retentionMs'],
+  args: [
+    'role',
+    'subscriptionId',
+    'caller',
+    'seenAgreementId',
+    'newId',
+    'now',
+    'entry',
+    'queueChannel',
+    'bound',
+    'retentionMs',
+  ],
   parse: code,
 });
 
@@ -83,7 +95,10 @@ const MAX_ATTEMPTS = 3;
  * script.
  */
 export class Negotiation {
-  constructor(private readonly core: Core) {}
+  constructor(
+    private readonly core: Core,
+    private readonly seen: SeenProposals,
+  ) {}
 
   async getRecord(hex: string): Promise<ProposalRecord | undefined> {
     return parseProposalRecord(await this.core.redis.hgetall(this.core.keys.proposal(hex)));
@@ -149,56 +164,78 @@ export class Negotiation {
     caller: string,
     body: DemandOfferBase,
   ): Promise<string> {
-    const { keys } = this.core;
     const newHex = counterProposalHex(ref.hex);
+    const role = roleOfKind(kind);
     // The body is flattened and compiled only once the caller is known to own the proposal.
     let compiled: CompiledSubscription | undefined;
+    const seen = ref.side === role ? this.seen.get(ref.hex, caller, subscriptionId, role) : undefined;
+    if (seen && seen.issuer !== role) {
+      compiled = compileBody(newHex, body);
+      this.requireStrongMatch(compiled, seen, role);
+      if ((await this.writeCounter(seen, role, subscriptionId, caller, newHex, compiled, body)) === 'ok')
+        return renderProposalId(newHex, role);
+    }
     for (let attempt = 1; ; attempt++) {
-      const { record, role } = await this.resolve(kind, subscriptionId, ref, caller, 'react');
+      const { record } = await this.resolve(kind, subscriptionId, ref, caller, 'react');
       if (record.issuer === role) throw refusal('own', record, role, 'counter');
       compiled ??= compileBody(newHex, body);
       this.requireStrongMatch(compiled, record, role);
-      const recipient = role === 'requestor' ? record.offerId : record.demandId;
-      const now = new Date();
-      const proposal: ProposalRecord = {
-        ...record,
-        id: newHex,
-        issuer: role,
-        properties: JSON.stringify(compiled.flatProperties),
-        constraints: body.constraints,
-        state: 'Draft',
-        timestamp: now.toISOString(),
-        prevId: record.id,
-        counterId: '',
-        agreementId: '',
-        providerKnows: true,
-        reason: '',
-      };
-      const result = await this.core.scripts.call(
-        counterScript,
-        {
-          answered: keys.proposal(record.id),
-          proposal: keys.proposal(newHex),
-          demand: keys.subscription(record.demandId),
-          offer: keys.subscription(record.offerId),
-          queue: keys.negotiationEvents(recipient),
-        },
-        {
-          role,
-          subscriptionId,
-          seenAgreementId: record.agreementId,
-          newId: newHex,
-          now: now.getTime(),
-          entry: proposalEventEntry(newHex, now),
-          queueChannel: keys.wakeChannel(keys.negotiationEvents(recipient)),
-          bound: MAX_QUEUED_EVENTS,
-          retentionMs: MARKET_RETENTION_MS,
-        },
-        { keys: record.agreementId ? [keys.agreement(record.agreementId)] : [], args: proposalToHash(proposal) },
-      );
+      const result = await this.writeCounter(record, role, subscriptionId, caller, newHex, compiled, body);
       if (result === 'ok') return renderProposalId(newHex, role);
       if (result !== 'retry' || attempt === MAX_ATTEMPTS) throw refusal(result, record, role, 'counter');
     }
+  }
+
+  /** counter.lua: `newHex` answers `record` (as the caller last knew it), if the state still allows. */
+  private writeCounter(
+    record: ProposalRecord,
+    role: Role,
+    subscriptionId: string,
+    caller: string,
+    newHex: string,
+    compiled: CompiledSubscription,
+    body: DemandOfferBase,
+  ): Promise<'ok' | Refusal> {
+    const { keys } = this.core;
+    const recipient = role === 'requestor' ? record.offerId : record.demandId;
+    const now = new Date();
+    const proposal: ProposalRecord = {
+      ...record,
+      id: newHex,
+      issuer: role,
+      properties: JSON.stringify(compiled.flatProperties),
+      constraints: body.constraints,
+      state: 'Draft',
+      timestamp: now.toISOString(),
+      prevId: record.id,
+      counterId: '',
+      agreementId: '',
+      providerKnows: true,
+      reason: '',
+    };
+    return this.core.scripts.call(
+      counterScript,
+      {
+        answered: keys.proposal(record.id),
+        proposal: keys.proposal(newHex),
+        demand: keys.subscription(record.demandId),
+        offer: keys.subscription(record.offerId),
+        queue: keys.negotiationEvents(recipient),
+      },
+      {
+        role,
+        subscriptionId,
+        caller,
+        seenAgreementId: record.agreementId,
+        newId: newHex,
+        now: now.getTime(),
+        entry: proposalEventEntry(newHex, now),
+        queueChannel: keys.wakeChannel(keys.negotiationEvents(recipient)),
+        bound: MAX_QUEUED_EVENTS,
+        retentionMs: MARKET_RETENTION_MS,
+      },
+      { keys: record.agreementId ? [keys.agreement(record.agreementId)] : [], args: proposalToHash(proposal) },
+    );
   }
 
   /**
