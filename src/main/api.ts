@@ -14,6 +14,7 @@ import { openRedis } from '../store/redis';
 import { Scripts } from '../store/scripts';
 import { buildServices, type ApiServices } from './services';
 import { exitOnSignal } from './signals';
+import { warmUp } from './warmUp';
 
 export interface InstanceOptions {
   config: Config;
@@ -63,6 +64,7 @@ export class ApiInstance {
 
   /** Starts the HTTP server; port 0 picks a free one. */
   async listen(port = this.core.config.port, host = this.core.config.host): Promise<string> {
+    await warmUp(this.app, this.core);
     const server = http.createServer(this.app.callback());
     // Long-polls may legitimately outlast Node's default request timeouts.
     server.requestTimeout = 0;
