@@ -185,15 +185,17 @@ export class Dispatcher {
     }
   }
 
+  /** Dispatches each entry, then acknowledges them all in one call (an entry handled twice dispatches once). */
   private async handle(entries: Entries): Promise<void> {
-    for (const [entryId, fields] of entries) {
+    if (entries.length === 0) return;
+    for (const [, fields] of entries) {
       const agreement = await this.approvedAgreement(fields);
       if (agreement) {
         const jobId = await this.dispatchApproved(agreement);
         if (jobId) this.core.log.info({ agreementId: agreement.agreementId, jobId }, 'compute job dispatched');
       }
-      await this.core.redis.xack(this.stream, CONSUMER_GROUP, entryId);
     }
+    await this.core.redis.xack(this.stream, CONSUMER_GROUP, ...entries.map(([entryId]) => entryId));
   }
 
   /** The hand-off entry; an entry of the first format (only `agreementId`) is completed through the lookup. */

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type Redis from 'ioredis';
 import type { Keys } from '../../store/keys';
+import { readHashes } from '../../store/hashes';
 import { defineScript, outcome, type Scripts } from '../../store/scripts';
 import {
   epochSeconds,
@@ -150,14 +151,11 @@ export class JobStore {
   }
 
   async getMany(ids: string[]): Promise<JobRecord[]> {
-    if (ids.length === 0) return [];
-    const pipeline = this.host.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(this.keys.job(id));
-    const rows = (await pipeline.exec()) ?? [];
-    const jobs = rows
-      .map(([, raw]) => raw as Record<string, string>)
-      .filter((raw) => raw && raw.jobId !== undefined)
-      .map(parseJob);
+    const rows = await readHashes(
+      this.host.scripts,
+      ids.map((id) => this.keys.job(id)),
+    );
+    const jobs = rows.filter((raw) => raw.jobId !== undefined).map(parseJob);
     return jobs.sort((a, b) => Number(b.dateCreated) - Number(a.dateCreated));
   }
 

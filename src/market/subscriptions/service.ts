@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Core, Lifecycle } from '../../kernel/core';
 import { Gone, Invalid, NotFound } from '../../kernel/errors';
 import { Periodic } from '../../kernel/loops';
+import { readHashes } from '../../store/hashes';
 import { defineScript, outcome } from '../../store/scripts';
 import { compileSubscription, ConstraintParseError, type CompiledSubscription } from '../constraints';
 import { newSubscriptionId } from '../ids';
@@ -130,14 +131,12 @@ export class Subscriptions implements Lifecycle {
   }
 
   async getMany(ids: string[]): Promise<Array<SubscriptionRecord | undefined>> {
-    if (ids.length === 0) return [];
-    const pipeline = this.core.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(this.core.keys.subscription(id));
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([err, hash], i) => {
-      if (err) throw err;
-      return parseSubscriptionRecord(ids[i], hash as Record<string, string>);
-    });
+    const { keys, scripts } = this.core;
+    const hashes = await readHashes(
+      scripts,
+      ids.map((id) => keys.subscription(id)),
+    );
+    return hashes.map((hash, i) => parseSubscriptionRecord(ids[i], hash));
   }
 
   /** The owner's live subscriptions of one kind, oldest first. */
