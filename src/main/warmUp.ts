@@ -48,9 +48,12 @@ function send(url: string, token: string, method: string, body?: unknown): Promi
  */
 export async function warmUp(app: Koa, core: Core): Promise<number[]> {
   const server = http.createServer(app.callback());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const statuses: number[] = [];
   try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', resolve);
+    });
     const { port } = server.address() as AddressInfo;
     const token = await new TokenService(core).issue(
       `0x${randomBytes(20).toString('hex')}`,
@@ -63,9 +66,10 @@ export async function warmUp(app: Koa, core: Core): Promise<number[]> {
     if (statuses.some((status) => status < 400 || status >= 500))
       core.log.warn({ statuses }, 'warm-up requests were not refused as expected');
   } catch (err) {
+    // Not a reason to refuse to start (e.g. no IPv4 loopback): the first requests are only slower.
     core.log.warn({ err }, 'warm-up requests failed (the first requests will be slower)');
   } finally {
-    await new Promise((resolve) => server.close(resolve));
+    if (server.listening) await new Promise((resolve) => server.close(resolve));
     core.metrics.httpRequests.reset();
     core.metrics.httpDuration.reset();
   }
