@@ -77,6 +77,12 @@ const transitionScript = defineScript({
   },
 });
 
+/** What transition.lua is told of each action and of the hand-off, as JSON once (they never change). */
+const ACTION_SPECS = Object.fromEntries(
+  Object.entries(AGREEMENT_ACTIONS).map(([action, spec]) => [action, JSON.stringify(spec)]),
+) as Record<Action, string>;
+const HANDOFF_FIELDS_JSON = JSON.stringify(HANDOFF_FIELDS);
+
 /** Who an agreement is between (never changes). */
 export interface PartyIds {
   requestorId: string;
@@ -148,7 +154,7 @@ export function runTransition(core: Core, call: TransitionCall): Promise<Transit
     },
     {
       action,
-      spec: JSON.stringify(AGREEMENT_ACTIONS[action]),
+      spec: ACTION_SPECS[action],
       caller: call.caller,
       wakePrefix: keys.wakeChannelPrefix(),
       nowIso: now.toISOString(),
@@ -156,7 +162,7 @@ export function runTransition(core: Core, call: TransitionCall): Promise<Transit
       reason: call.reason ? JSON.stringify(call.reason) : '',
       retentionMs: call.retentionMs,
       notice: action === 'confirm' ? agreementEventEntry(hex, now) : '',
-      handoffFields: JSON.stringify(HANDOFF_FIELDS),
+      handoffFields: HANDOFF_FIELDS_JSON,
       handoffVersion: HANDOFF_VERSION,
       bound: MAX_QUEUED_EVENTS,
       nowMs: now.getTime(),

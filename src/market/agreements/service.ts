@@ -183,7 +183,12 @@ export class AgreementService implements AgreementLookup {
   /** terminateAgreement (either party, from Approved); afterwards the pair may negotiate again. */
   async terminate(caller: string, hex: string, reason: Reason | null): Promise<void> {
     const { ids, record } = await this.transition('terminate', caller, hex, { reason });
-    if (record) await this.terminations.announce(record);
+    // The final invoice and the pair's fresh Initial proposal do not wait for each other.
+    await Promise.all([record && this.terminations.announce(record), this.renegotiate(ids, hex)]);
+  }
+
+  /** A fresh Initial proposal for the pair of a terminated agreement (`hex` is its generation). */
+  private async renegotiate(ids: PartyIds, hex: string): Promise<void> {
     if (!this.negotiation) return;
     try {
       await this.negotiation.createInitial(ids.demandId, ids.offerId, hex);
