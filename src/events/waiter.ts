@@ -198,16 +198,13 @@ export class Waiter {
    * The long-poll loop every blocking endpoint uses: read; if that found nothing, register, then read; if that found
    * nothing, sleep until a wake-up and read again, until the deadline. Returns undefined when nothing was found.
    * `read` may throw (e.g. NotFound when the subscription was removed while waiting). A guard set on `signal` with
-   * guardPolls ends the poll by throwing its error, before any read once it has fired. `wakeAt`, when given, is a
-   * time (ms) before the deadline at which the poll also ends with nothing, e.g. when something `read` saw falls due
-   * without a notification; it is asked again before every sleep.
+   * guardPolls ends the poll by throwing its error, before any read once it has fired.
    */
   async poll<T>(
     keys: string[],
     timeoutMs: number,
     signal: AbortSignal | undefined,
     read: () => Promise<T | undefined>,
-    wakeAt?: () => number,
   ): Promise<T | undefined> {
     const deadline = Date.now() + timeoutMs;
     const guard = signal === undefined ? undefined : this.guards.get(signal);
@@ -225,7 +222,7 @@ export class Waiter {
       for (;;) {
         const found = await read();
         if (found !== undefined) return found;
-        const outcome = await registration.next(Math.min(deadline, wakeAt?.() ?? Infinity) - Date.now());
+        const outcome = await registration.next(deadline - Date.now());
         if (outcome === 'cancelled' && guard) throw guard.error();
         if (outcome !== 'notified') return undefined;
       }

@@ -153,24 +153,41 @@ export class Inbox implements Lifecycle {
     poll: PollSpec,
     signal: AbortSignal | undefined,
   ): Promise<{ collected?: Collected; woken: boolean; expiresAt: number }> {
-    let wakeAt = Infinity;
+    const wake = new AbortController();
+    this.core.waiter.inheritGuard(signal, wake.signal); // a revoked token still ends this poll
+    const forward = (): void => wake.abort();
+    signal?.addEventListener('abort', forward, { once: true });
+    if (signal?.aborted) wake.abort();
+    let timer: NodeJS.Timeout | undefined;
+    let woken = false;
     let expiresAt = Infinity;
     const read = async (): Promise<Collected | undefined> => {
       const taken = await this.take(poll);
       expiresAt = taken.expiresAt;
-      // The end of the earliest lease still running, or the expiry: whichever comes first (+1 ms: then it has passed).
-      wakeAt = Math.min(taken.nextLeaseMs > 0 ? taken.nextLeaseMs : Infinity, taken.expiresAt) + 1;
+      const wakeAt = Math.min(taken.nextLeaseMs > 0 ? taken.nextLeaseMs : Infinity, taken.expiresAt);
+      if (!taken.collected && wakeAt < poll.deadline && !timer) {
+        timer = setTimeout(
+          () => {
+            woken = true;
+            wake.abort();
+          },
+          Math.max(0, wakeAt - Date.now()) + 1,
+        );
+      }
       return taken.collected;
     };
-    const collected = await this.core.waiter.poll(
-      [this.core.keys.negotiationEvents(poll.id)],
-      Math.max(0, poll.deadline - Date.now()),
-      signal,
-      read,
-      () => wakeAt,
-    );
-    const woken = !collected && wakeAt < poll.deadline && Date.now() >= wakeAt && !signal?.aborted;
-    return { collected, woken, expiresAt };
+    try {
+      const collected = await this.core.waiter.poll(
+        [this.core.keys.negotiationEvents(poll.id)],
+        Math.max(0, poll.deadline - Date.now()),
+        wake.signal,
+        read,
+      );
+      return { collected, woken, expiresAt };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', forward);
+    }
   }
 
   /** One atomic take from the queues, rendered; no `collected` when nothing (renderable) was there. */
