@@ -100,10 +100,6 @@ export class Negotiation {
     private readonly seen: SeenProposals,
   ) {}
 
-  async getRecord(hex: string): Promise<ProposalRecord | undefined> {
-    return parseProposalRecord(await this.core.redis.hgetall(this.core.keys.proposal(hex)));
-  }
-
   /**
    * Creates the Initial proposal of a demand/offer pair (the offer's properties, issued by the provider, seen by the
    * requestor only) and queues one ProposalEvent on the demand. Idempotent per `generation`: the id is derived from
