@@ -11,16 +11,17 @@ const acknowledgeScript = defineScript({
 });
 
 /**
- * How long a written delivery may wait for its acknowledgement: well under any lease (≥ 100 ms), so a written
- * delivery is never delivered again while this instance runs.
+ * How long a written delivery may wait for its acknowledgement: a quarter of the lease (which is ≥ 100 ms), so a
+ * written delivery is never delivered again while this instance runs. Capped so that few deliveries are pending at a
+ * stop; the longer the wait, the more subscriptions share one call (at 10 ms, nearly every call carried one).
  */
-const ACK_DELAY_MS = 10;
+const MAX_ACK_DELAY_MS = 250;
 
 /**
  * Acknowledgements of negotiation deliveries whose responses were written out, sent without a round trip of their
  * own: the subscription's next collect on this instance carries them (clients collect again at once), and what is
- * left after ACK_DELAY_MS goes out in one call for all subscriptions. Until then a delivery only stays recorded; a
- * collect elsewhere skips it while its lease runs, so nothing is delivered twice.
+ * left after a quarter of the lease (at most MAX_ACK_DELAY_MS) goes out in one call for all subscriptions. Until then
+ * a delivery only stays recorded; a collect elsewhere skips it while its lease runs, so nothing is delivered twice.
  */
 export class Acknowledgements implements Lifecycle {
   /** Subscription id → ids of its written deliveries not yet acknowledged. */
@@ -28,13 +29,20 @@ export class Acknowledgements implements Lifecycle {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly core: Core) {}
+  private readonly delayMs: number;
+
+  constructor(
+    private readonly core: Core,
+    leaseMs: number,
+  ) {
+    this.delayMs = Math.min(MAX_ACK_DELAY_MS, leaseMs / 4);
+  }
 
   add(subscriptionId: string, deliveryId: string): void {
     const ids = this.pending.get(subscriptionId);
     if (ids) ids.push(deliveryId);
     else this.pending.set(subscriptionId, [deliveryId]);
-    this.timer ??= setTimeout(() => void this.flush(), ACK_DELAY_MS).unref();
+    this.timer ??= setTimeout(() => void this.flush(), this.delayMs).unref();
   }
 
   /** Hands the subscription's pending acknowledgements to a collect, which sends them with its take. */

@@ -106,7 +106,7 @@ export class Inbox implements Lifecycle {
     private readonly seen: SeenProposals,
     private readonly renderAgreement: AgreementRenderer,
   ) {
-    this.acknowledgements = new Acknowledgements(core);
+    this.acknowledgements = new Acknowledgements(core, this.leaseMs);
   }
 
   /** Sends the acknowledgements still gathered (before the connections close). */
