@@ -1,4 +1,5 @@
 import { DomainError, Invalid } from '../kernel/errors';
+import { WORKLOAD_PROPERTY_PREFIX } from '../market/agreements/handoff';
 import type { ComputeDataset, ComputeStartRequest } from '../types/schemas';
 import type { JobSpec } from './jobs/record';
 import { runtimeOfPackage, runtimePackage } from './runtimePackages';
@@ -64,7 +65,7 @@ type Properties = Record<string, unknown>;
 
 /** True when the properties describe a Bourse job at all (agreements without one are not compute work). */
 export function hasJobProperties(properties: Properties): boolean {
-  return Object.keys(properties).some((name) => name.startsWith('bourse.job.'));
+  return Object.keys(properties).some((name) => name.startsWith(WORKLOAD_PROPERTY_PREFIX));
 }
 
 function runtimeOf(value: unknown, name: string): string {

@@ -1,10 +1,17 @@
 /**
  * The hand-off from the market to compute: what compute may know of an approved agreement. The approve transition
- * appends one entry per approval to the approvals stream (`keys.approvedAgreements()`); compute reads these entries
- * and, for further jobs, asks `AgreementLookup`. Compute never reads the market's agreement record itself. The entry
- * is versioned (field `v`) so either side can change without misreading the other.
+ * appends one entry per approval of a demand that declares a workload to the approvals stream
+ * (`keys.approvedAgreements()`); compute reads these entries and, for further jobs, asks `AgreementLookup`. Compute
+ * never reads the market's agreement record itself. The entry is versioned (field `v`) so either side can change
+ * without misreading the other.
  */
 export const HANDOFF_VERSION = '1';
+
+/**
+ * A demand declares a workload with properties named under this prefix. Only approvals of such demands are handed
+ * off: compute has nothing to do with the others, and each entry cost it a read and an acknowledgement.
+ */
+export const WORKLOAD_PROPERTY_PREFIX = 'bourse.job.';
 
 export interface ApprovedAgreement {
   /** 64 lower-case hex digits, the same for both parties. */

@@ -4,7 +4,7 @@ import { defineScript, hashOf, outcome } from '../../store/scripts';
 import { MAX_QUEUED_EVENTS } from '../limits';
 import { agreementEventEntry } from '../negotiation/proposal';
 import type { Reason } from '../../types/schemas';
-import { HANDOFF_FIELDS, HANDOFF_VERSION } from './handoff';
+import { HANDOFF_FIELDS, HANDOFF_VERSION, WORKLOAD_PROPERTY_PREFIX } from './handoff';
 import {
   AGREEMENT_ACTIONS,
   agreementToHash,
@@ -67,6 +67,7 @@ const transitionScript = defineScript({
     'handoffVersion',
     'bound',
     'nowMs',
+    'workloadName',
   ],
   parse: (reply): TransitionResult => {
     const { code, values } = outcome(reply);
@@ -82,6 +83,11 @@ const ACTION_SPECS = Object.fromEntries(
   Object.entries(AGREEMENT_ACTIONS).map(([action, spec]) => [action, JSON.stringify(spec)]),
 ) as Record<Action, string>;
 const HANDOFF_FIELDS_JSON = JSON.stringify(HANDOFF_FIELDS);
+/**
+ * How a workload property's name starts in the demand's stored JSON. Text inside a value can match too: that only
+ * hands compute an agreement it then ignores.
+ */
+const WORKLOAD_NAME_JSON = JSON.stringify(WORKLOAD_PROPERTY_PREFIX).slice(0, -1);
 
 /** Who an agreement is between (never changes). */
 export interface PartyIds {
@@ -166,6 +172,7 @@ export function runTransition(core: Core, call: TransitionCall): Promise<Transit
       handoffVersion: HANDOFF_VERSION,
       bound: MAX_QUEUED_EVENTS,
       nowMs: now.getTime(),
+      workloadName: WORKLOAD_NAME_JSON,
     },
   );
 }

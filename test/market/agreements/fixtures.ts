@@ -29,6 +29,13 @@ export interface Negotiation {
 }
 
 export const DEMAND_PROPERTIES = { 'golem.node.debug.subnet': 'fixture', 'golem.srv.comp.expiration': 1 };
+/** Properties that declare a workload: a demand's approval is then handed off to compute (which queues the job). */
+export const WORKLOAD_PROPERTIES = {
+  'bourse.job.runtime': 'sh',
+  'bourse.job.algorithm': 'true',
+  'bourse.job.maxDuration': 60,
+};
+export const WORKLOAD_DEMAND_PROPERTIES = { ...DEMAND_PROPERTIES, ...WORKLOAD_PROPERTIES };
 export const OFFER_PROPERTIES = { 'golem.inf.mem.gib': 1, 'golem.runtime.name': 'fixture' };
 
 interface ProposalFields {
@@ -71,6 +78,7 @@ async function writeProposal(
 export async function negotiation(
   t: TestInstance,
   parties?: { requestor: Party; provider: Party },
+  demandProperties: Record<string, unknown> = DEMAND_PROPERTIES,
 ): Promise<Negotiation> {
   const base = {
     requestor: parties?.requestor ?? (await newParty(t)),
@@ -90,7 +98,7 @@ export async function negotiation(
   await writeProposal(t, base, n.requestorHex, {
     issuer: 'requestor',
     state: 'Draft',
-    properties: DEMAND_PROPERTIES,
+    properties: demandProperties,
     constraints: '(golem.inf.mem.gib>0.5)',
     prevId: n.initialHex,
     counterId: n.draftHex,
@@ -125,8 +133,9 @@ export async function agreement(
   t: TestInstance,
   validTo?: string | (() => string),
   parties?: { requestor: Party; provider: Party },
+  demandProperties?: Record<string, unknown>,
 ) {
-  const n = await negotiation(t, parties);
+  const n = await negotiation(t, parties, demandProperties);
   const requestor = client(t, n.requestor);
   const provider = client(t, n.provider);
   const res = await requestor.create(`R-${n.draftHex}`, typeof validTo === 'function' ? validTo() : validTo);

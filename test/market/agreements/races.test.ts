@@ -2,7 +2,7 @@ import type { Response, Test } from 'supertest';
 import { decodeHandoff } from '../../../src/market/agreements/handoff';
 import type { AgreementEvent } from '../../support/marketEvents';
 import { twoInstancesOfOneMarket, type TestInstance } from '../../support/instance';
-import { agreement, client, inSeconds, type Client } from './fixtures';
+import { agreement, client, inSeconds, WORKLOAD_DEMAND_PROPERTIES, type Client } from './fixtures';
 
 /**
  * Two instances of one market (same Redis, same prefix) racing transitions on the same agreement,
@@ -30,7 +30,13 @@ interface Round {
 /** A fresh pair of parties with a Pending agreement (so each round's logs hold only its own events). */
 async function pendingRound(validInSeconds?: number): Promise<Round & { validTo: string }> {
   let validTo = inSeconds(3600);
-  const x = await agreement(a, () => (validTo = inSeconds(validInSeconds ?? 3600)));
+  // The demand declares a workload, so an approval is handed off to compute (once, whoever wins).
+  const x = await agreement(
+    a,
+    () => (validTo = inSeconds(validInSeconds ?? 3600)),
+    undefined,
+    WORKLOAD_DEMAND_PROPERTIES,
+  );
   const confirm = await x.requestor.confirm(x.id);
   if (confirm.status !== 204) throw new Error(`confirm failed: ${confirm.status} ${confirm.text}`);
   return {

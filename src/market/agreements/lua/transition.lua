@@ -1,6 +1,7 @@
 -- One agreement state transition, atomically: the caller's role and visibility, the lazy expiry at validTo, the
--- state check, the new fields, one event per party, the wake-ups and the hand-off to compute. The rules come from
--- the one state table (AGREEMENT_ACTIONS in record.ts): ARGV spec is the called action's row as JSON.
+-- state check, the new fields, one event per party, the wake-ups and the hand-off to compute (of demands with a
+-- workload). The rules come from the one state table (AGREEMENT_ACTIONS in record.ts): ARGV spec is the called
+-- action's row as JSON.
 -- Action 'read' only applies a due expiry (GET, list, waitForApproval, the expiry sweeper).
 -- KEYS: agreement, expiring, requestorLog, providerLog, requestorClock, providerClock (event logs and their
 --       clocks), providerIndex (the provider's agreements), offerNotices, approvals (the hand-off stream),
@@ -8,7 +9,8 @@
 -- ARGV: action, spec (JSON {caller, from, to, event}), caller ('' = the system), wakePrefix, nowIso, session,
 --       reason (JSON or ''), retentionMs, notice (AgreementEvent entry for confirm), handoffFields (JSON list of
 --       the hand-off entry's field names, in order), handoffVersion, bound (notice queue length), nowMs (the
---       instant nowIso names)
+--       instant nowIso names), workloadName (how a workload property's name starts in the demand's JSON: only
+--       such demands are handed off)
 -- Returns {'ok', state} ({'ok', state, record as HGETALL lists it} for terminate) | {'notfound'} | {'illegal', state}
 --- @include "enqueueEvent"
 local action, spec, caller, wakePrefix, nowIso = ARGV[1], cjson.decode(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
@@ -59,16 +61,18 @@ elseif action == 'approve' then
   redis.call('HSET', KEYS[1], 'approvedDate', nowIso, 'providerSession', session)
   local r = redis.call('HMGET', KEYS[1], 'requestorId', 'providerId', 'validToMs', 'demandProperties',
     'offerProperties')
-  local values = { v = ARGV[11], agreementId = id, requestorId = r[1], providerId = r[2], validToMs = r[3],
-    approvedAtMs = ARGV[13], demandProperties = r[4], offerProperties = r[5] }
-  local entry = {}
-  for _, name in ipairs(cjson.decode(ARGV[10])) do
-    if values[name] == nil then return redis.error_reply('no value for hand-off field ' .. name) end
-    table.insert(entry, name)
-    table.insert(entry, values[name])
+  if r[4] and string.find(r[4], ARGV[14], 1, true) then
+    local values = { v = ARGV[11], agreementId = id, requestorId = r[1], providerId = r[2], validToMs = r[3],
+      approvedAtMs = ARGV[13], demandProperties = r[4], offerProperties = r[5] }
+    local entry = {}
+    for _, name in ipairs(cjson.decode(ARGV[10])) do
+      if values[name] == nil then return redis.error_reply('no value for hand-off field ' .. name) end
+      table.insert(entry, name)
+      table.insert(entry, values[name])
+    end
+    -- Compute acknowledges within seconds; a day of history bounds the stream and still covers any outage.
+    redis.call('XADD', KEYS[9], 'MINID', '~', string.format('%.0f', nowMs - 86400000), '*', unpack(entry))
   end
-  -- Compute acknowledges within seconds; a day of history bounds the stream and still covers any outage.
-  redis.call('XADD', KEYS[9], 'MINID', '~', string.format('%.0f', nowMs - 86400000), '*', unpack(entry))
 elseif action == 'terminate' then
   redis.call('HSET', KEYS[1], 'terminator', terminator, 'terminatedDate', nowIso)
 end
