@@ -157,7 +157,7 @@ export class Matcher implements Lifecycle {
    */
   private async process(batch: StreamPage, live: boolean): Promise<void> {
     const entries = batch.map(([seq, fields]) => ({ seq, ...parseStreamEntry(fields) }));
-    const records = await this.subscriptions.getMany(entries.filter((e) => e.op === 'sub').map((e) => e.id));
+    const records = await this.subscriptions.streamed(entries.filter((e) => e.op === 'sub'));
     const byId = new Map(records.filter((r): r is SubscriptionRecord => r !== undefined).map((r) => [r.id, r]));
     for (const entry of entries) {
       if (entry.op === 'view') {

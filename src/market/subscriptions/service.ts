@@ -7,6 +7,7 @@ import { defineScript, outcome } from '../../store/scripts';
 import { compileSubscription, ConstraintParseError, type CompiledSubscription } from '../constraints';
 import { newSubscriptionId } from '../ids';
 import { ENDED_STREAM_ENTRY_GRACE_MS, MARKET_RETENTION_MS, SWEEP_INTERVAL_MS } from '../limits';
+import { CreatedHere } from './createdHere';
 import {
   isLive,
   parseSubscriptionRecord,
@@ -61,6 +62,7 @@ const KIND_NAME: Record<SubscriptionKind, string> = { demand: 'Demand', offer: '
 /** Demands and offers: subscribe, list, unsubscribe, and the expiry sweep (a Periodic of every instance). */
 export class Subscriptions implements Lifecycle {
   private readonly sweeper: Periodic;
+  private readonly createdHere = new CreatedHere();
 
   constructor(private readonly core: Core) {
     this.sweeper = new Periodic(
@@ -108,6 +110,8 @@ export class Subscriptions implements Lifecycle {
       expiresAt,
       state: 'active' as const,
     };
+    // Before the script: the matcher may read the stream entry before this call sees its reply.
+    this.createdHere.add(record);
     const seq = await this.core.scripts.call(
       createScript,
       {
@@ -128,6 +132,19 @@ export class Subscriptions implements Lifecycle {
       { args: subscriptionToHash(record) },
     );
     return { ...record, seq };
+  }
+
+  /**
+   * The records of newly streamed subscriptions (`seq` is the stream entry's id), for the matcher: those this instance
+   * created from memory, the others read in one call.
+   */
+  async streamed(entries: Array<{ id: string; seq: string }>): Promise<Array<SubscriptionRecord | undefined>> {
+    const records = entries.map(({ id, seq }) => this.createdHere.take(id, seq));
+    const missing = entries.filter((_, i) => records[i] === undefined).map(({ id }) => id);
+    if (missing.length === 0) return records;
+    const read = await this.getMany(missing);
+    let next = 0;
+    return records.map((record) => record ?? read[next++]);
   }
 
   async getMany(ids: string[]): Promise<Array<SubscriptionRecord | undefined>> {

@@ -1,0 +1,29 @@
+import type { SubscriptionRecord } from './record';
+
+/** Records kept at most: the matcher reads each entry within milliseconds, so this only bounds a stalled matcher. */
+export const MAX_KEPT = 2_000;
+
+/**
+ * The records of the subscriptions this instance created whose stream entries its matcher has not read yet. Every
+ * matcher reads every entry and needs the record to match it; the creating instance's matcher takes it from here
+ * instead of reading it back. A record changes only when its subscription ends, and that end is a later stream entry
+ * (initial.lua refuses pairs of an ended subscription meanwhile), so this copy serves as well as a read would.
+ */
+export class CreatedHere {
+  private readonly records = new Map<string, Omit<SubscriptionRecord, 'seq'>>();
+
+  /** Added before the record is written: its stream position is not known yet. */
+  add(record: Omit<SubscriptionRecord, 'seq'>): void {
+    this.records.set(record.id, record);
+    // Forget the oldest (Maps iterate in insertion order); its entry is read from Redis instead.
+    if (this.records.size > MAX_KEPT) this.records.delete(this.records.keys().next().value as string);
+  }
+
+  /** The record of `id`, at stream position `seq`, if this instance created it and it was not taken yet; taken once. */
+  take(id: string, seq: string): SubscriptionRecord | undefined {
+    const record = this.records.get(id);
+    if (!record) return undefined;
+    this.records.delete(id);
+    return { ...record, seq };
+  }
+}
