@@ -6,8 +6,9 @@ export const MAX_KEPT = 2_000;
 /**
  * The records of the subscriptions this instance created whose stream entries its matcher has not read yet. Every
  * matcher reads every entry and needs the record to match it; the creating instance's matcher takes it from here
- * instead of reading it back. A record changes only when its subscription ends, and that end is a later stream entry
- * (initial.lua refuses pairs of an ended subscription meanwhile), so this copy serves as well as a read would.
+ * instead of reading it back. A record changes only when its subscription ends; ending it here drops the copy, and an
+ * end elsewhere is a later stream entry (initial.lua refuses pairs of an ended subscription meanwhile), so the copy
+ * serves as well as a read would.
  */
 export class CreatedHere {
   private readonly records = new Map<string, Omit<SubscriptionRecord, 'seq'>>();
@@ -17,6 +18,11 @@ export class CreatedHere {
     this.records.set(record.id, record);
     // Forget the oldest (Maps iterate in insertion order); its entry is read from Redis instead.
     if (this.records.size > MAX_KEPT) this.records.delete(this.records.keys().next().value as string);
+  }
+
+  /** The subscription ended: its matcher is to read the ended record. */
+  forget(id: string): void {
+    this.records.delete(id);
   }
 
   /** The record of `id`, at stream position `seq`, if this instance created it and it was not taken yet; taken once. */

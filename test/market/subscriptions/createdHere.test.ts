@@ -22,6 +22,9 @@ describe('CreatedHere: the records of subscriptions this instance created, until
     expect(created.take('a', '5-0')).toEqual({ ...record('a'), seq: '5-0' });
     expect(created.take('a', '5-0')).toBeUndefined();
     expect(created.take('b', '6-0')).toBeUndefined();
+    created.add(record('c'));
+    created.forget('c');
+    expect(created.take('c', '7-0')).toBeUndefined();
   });
 
   it(`keeps at most ${MAX_KEPT}, forgetting the oldest`, () => {
@@ -57,5 +60,14 @@ describe('Subscriptions.streamed: what the matcher reads for new stream entries'
     expect(await here.streamed([entry(first), entry(second)])).toEqual([first, second]);
     // Taken once: the next read goes to Redis.
     expect(await here.streamed([entry(first)])).toEqual([undefined]);
+  });
+
+  it('reads a subscription that ended from Redis, so the matcher does not index what is over', async () => {
+    const { core } = t.instance;
+    const here = new Subscriptions(core);
+    const owner = (await newParty(t)).address.toLowerCase();
+    const created = await here.subscribe('offer', owner, { properties: { tag: uniqueTag() }, constraints: '()' });
+    await here.unsubscribe('offer', created.id, owner);
+    expect(await here.streamed([{ id: created.id, seq: created.seq }])).toEqual([undefined]);
   });
 });
