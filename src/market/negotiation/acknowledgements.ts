@@ -17,6 +17,11 @@ const acknowledgeScript = defineScript({
  */
 const MAX_ACK_DELAY_MS = 250;
 
+/** The wait before gathered acknowledgements go out, for a negotiation lease of `leaseMs`. */
+export function acknowledgementDelayMs(leaseMs: number): number {
+  return Math.min(MAX_ACK_DELAY_MS, leaseMs / 4);
+}
+
 /**
  * Acknowledgements of negotiation deliveries whose responses were written out, sent without a round trip of their
  * own: the subscription's next collect on this instance carries them (clients collect again at once), and what is
@@ -35,7 +40,7 @@ export class Acknowledgements implements Lifecycle {
     private readonly core: Core,
     leaseMs: number,
   ) {
-    this.delayMs = Math.min(MAX_ACK_DELAY_MS, leaseMs / 4);
+    this.delayMs = acknowledgementDelayMs(leaseMs);
   }
 
   add(subscriptionId: string, deliveryId: string): void {

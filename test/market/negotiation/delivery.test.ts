@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { acknowledgementDelayMs } from '../../../src/market/negotiation/acknowledgements';
 import { freePort } from '../../../src/store/embeddedRedis';
 import { newParty, type Party } from '../../support/identities';
 import {
@@ -210,5 +211,14 @@ describe('negotiation events: a full handshake delivers each event once', () => 
     // The acknowledgement goes out on its own (batched), not with a next collect: none is made until it has.
     await until(async () => (await redis.hlen(keys.negotiationInflight(demandId))) === 0, 'the acknowledgement');
     expect((await requestor.get(`/demands/${demandId}/events?timeout=1`)).body).toEqual([]);
+  });
+});
+
+describe('negotiation events: when gathered acknowledgements go out', () => {
+  it('a quarter of the lease, at most 250 ms: always well within the lease, whatever BOURSE_NEGOTIATION_LEASE_MS is', () => {
+    expect(acknowledgementDelayMs(100)).toBe(25); // the shortest lease the setting allows
+    expect(acknowledgementDelayMs(200)).toBe(50);
+    expect(acknowledgementDelayMs(15_000)).toBe(250); // the default lease
+    expect(acknowledgementDelayMs(600_000)).toBe(250); // the longest
   });
 });
