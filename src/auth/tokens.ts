@@ -1,6 +1,7 @@
 import { createSecretKey, KeyObject, randomUUID } from 'node:crypto';
 import { getAddress } from 'ethers';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { setBounded } from '../kernel/boundedMap';
 import type { Core } from '../kernel/core';
 import { Unauthenticated } from '../kernel/errors';
 import { AppKeyService, looksLikeAppKey } from './appKeys';
@@ -94,8 +95,7 @@ export class TokenService {
     if (typeof sub !== 'string' || !/^0x[0-9a-f]{40}$/.test(sub) || typeof jti !== 'string' || typeof exp !== 'number')
       return 'invalid';
     const claims = { address: sub, jti, exp };
-    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
-    this.verified.set(token, claims);
+    setBounded(this.verified, token, claims, VERIFIED_CACHE_SIZE);
     return claims;
   }
 

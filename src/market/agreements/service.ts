@@ -1,3 +1,4 @@
+import { setBounded } from '../../kernel/boundedMap';
 import type { Core } from '../../kernel/core';
 import { Invalid, NotFound, TimedOut } from '../../kernel/errors';
 import { agreementLabel, newAgreementId, parseAgreementProposalId, type Role } from '../ids';
@@ -275,9 +276,7 @@ export class AgreementService implements AgreementLookup {
   }
 
   private rememberParties(hex: string, ids: PartyIds): void {
-    this.parties.set(hex, ids);
-    // Bounded: forget the oldest entry (Maps iterate in insertion order).
-    if (this.parties.size > PARTY_CACHE_SIZE) this.parties.delete(this.parties.keys().next().value as string);
+    setBounded(this.parties, hex, ids, PARTY_CACHE_SIZE);
   }
 
   private async transition(

@@ -3,6 +3,7 @@
  * demands of one client) usually repeat theirs, so an index of many offers holds few predicates. A bounded cache;
  * when full, the entry added first goes.
  */
+import { setBounded } from '../../kernel/boundedMap';
 import { compile } from './compile';
 import { requiredEqualities } from './equalities';
 import { flattenProperties } from './flatten';
@@ -27,8 +28,7 @@ export class ConstraintCache {
     if (!compiled) {
       const constraint = parseConstraints(constraints);
       compiled = { predicate: compile(constraint), requiredEqualities: requiredEqualities(constraint) };
-      if (this.byText.size >= this.maxEntries) this.byText.delete(this.byText.keys().next().value as string);
-      this.byText.set(constraints, compiled);
+      setBounded(this.byText, constraints, compiled, this.maxEntries);
     }
     return { id, properties: toTypedProperties(flattenProperties(properties)), ...compiled };
   }

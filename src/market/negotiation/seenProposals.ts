@@ -1,3 +1,4 @@
+import { setBounded } from '../../kernel/boundedMap';
 import type { Role } from '../ids';
 import type { ProposalRecord } from './proposal';
 
@@ -13,10 +14,8 @@ export class SeenProposals {
   private readonly entries = new Map<string, { record: ProposalRecord; viewer: string }>();
 
   remember(record: ProposalRecord, viewer: string): void {
-    this.entries.delete(record.id);
-    this.entries.set(record.id, { record, viewer });
-    // Bounded: forget the oldest entry (Maps iterate in insertion order).
-    if (this.entries.size > CAPACITY) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.delete(record.id); // set anew: it is the newest now
+    setBounded(this.entries, record.id, { record, viewer }, CAPACITY);
   }
 
   /** The proposal `hex` as delivered to `viewer` through its subscription `subscriptionId` as `role`, if it was. */

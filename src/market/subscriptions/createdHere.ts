@@ -1,3 +1,4 @@
+import { setBounded } from '../../kernel/boundedMap';
 import type { SubscriptionRecord } from './record';
 
 /** Records kept at most: the matcher reads each entry within milliseconds, so this only bounds a stalled matcher. */
@@ -15,9 +16,8 @@ export class CreatedHere {
 
   /** Added before the record is written: its stream position is not known yet. */
   add(record: Omit<SubscriptionRecord, 'seq'>): void {
-    this.records.set(record.id, record);
-    // Forget the oldest (Maps iterate in insertion order); its entry is read from Redis instead.
-    if (this.records.size > MAX_KEPT) this.records.delete(this.records.keys().next().value as string);
+    // The oldest is forgotten past the bound: its entry is read from Redis instead.
+    setBounded(this.records, record.id, record, MAX_KEPT);
   }
 
   /** The subscription ended: its matcher is to read the ended record. */
